@@ -1,0 +1,78 @@
+// Tide's main job for a developer: run the controllers against $KUBECONFIG, or against the local
+// control plane (.testbed/, started when needed) when KUBECONFIG is unset. Installs the CRDs in crds/
+// first. Stops the controllers on Ctrl-C; the local control plane keeps running (make testbed-down).
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { startControlPlane } from './testbed/controlplane.ts';
+import { hackDir } from './testbed/tools.ts';
+import { defaultTestbedDir } from './testbed.ts';
+
+const root = join(hackDir, '..');
+const log = (m: string) => console.error(`tide: ${m}`);
+
+async function kubeconfigPath(): Promise<string> {
+  if (process.env.KUBECONFIG) return process.env.KUBECONFIG;
+  log('KUBECONFIG is unset: using the local control plane');
+  const st = await startControlPlane({ dir: defaultTestbedDir, log });
+  log(`local control plane: export KUBECONFIG=${st.kubeconfig}`);
+  return st.kubeconfig;
+}
+
+/** Server-side applies every CRD in crds/ with the field manager tide. */
+async function installCrds(kc: KubeConfig): Promise<number> {
+  const dir = join(root, 'crds');
+  if (!existsSync(dir)) return 0;
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  let n = 0;
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
+    for (const doc of yaml.loadAll(await readFile(join(dir, file), 'utf8'))) {
+      if (!doc) continue;
+      // biome-ignore lint/suspicious/noExplicitAny: a parsed manifest
+      await api.patch(doc as any, undefined, undefined, 'tide', true, PatchStrategy.ServerSideApply);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Controllers are the folders of controllers/ with a main.ts, other than api, runtime and cli. */
+function controllerMains(): string[] {
+  const dir = join(root, 'controllers');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((d) => !['api', 'runtime', 'cli'].includes(d) && existsSync(join(dir, d, 'main.ts')))
+    .map((d) => join(dir, d, 'main.ts'));
+}
+
+async function main() {
+  const kubeconfig = await kubeconfigPath();
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  log(`installed ${await installCrds(kc)} CRDs on ${kc.getCurrentCluster()?.server}`);
+  const mains = controllerMains();
+  if (mains.length === 0) {
+    log('no controllers to run yet; the cluster is ready. Ctrl-C to exit.');
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    return;
+  }
+  const children = mains.map((m) =>
+    spawn(process.execPath, [m], { stdio: 'inherit', env: { ...process.env, KUBECONFIG: kubeconfig } }),
+  );
+  const stop = () => {
+    for (const c of children) c.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+}
+
+main().catch((err: Error) => {
+  log(err.message);
+  process.exit(1);
+});
