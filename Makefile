@@ -46,8 +46,12 @@ testbed-down: node_modules ## Stop the local control plane and remove .testbed/
 run: node_modules tools ## Run Tide: on $$KUBECONFIG, or on the local control plane when it is unset
 	node hack/run.ts
 
-verify: node_modules ## Lint, type-check and fail when generated files are stale
+manifests: node_modules ## Regenerate crds/ from the schemas in controllers/api
+	node hack/gen-crds.ts
+
+verify: node_modules ## Lint, type-check and fail when generated files (crds/) are stale
 	npm run lint
 	npm run typecheck
+	node hack/gen-crds.ts --check
 
-.PHONY: help deps tools build lint fmt test test-unit test-integration testbed-up testbed-down run verify
+.PHONY: help deps tools build lint fmt manifests test test-unit test-integration testbed-up testbed-down run verify
