@@ -5,8 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import yaml from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { createClient } from '../controllers/runtime/client.ts';
+import type { KubeObject } from '../controllers/runtime/object.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
 import { hackDir } from './testbed/tools.ts';
 import { defaultTestbedDir } from './testbed.ts';
@@ -22,23 +24,20 @@ async function kubeconfigPath(): Promise<string> {
   return st.kubeconfig;
 }
 
-/** Server-side applies every CRD in crds/ with the field manager tide. */
+/**
+ * Server-side applies every CRD in crds/ with the field manager tide. Through the runtime client, not
+ * client-node's object API: that one serializes through typed models and drops keys such as `default`.
+ */
 async function installCrds(kc: KubeConfig): Promise<number> {
   const dir = join(root, 'crds');
   if (!existsSync(dir)) return 0;
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  let n = 0;
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()) {
-    for (const doc of yaml.loadAll(await readFile(join(dir, file), 'utf8'))) {
-      if (!doc) continue;
-      // biome-ignore lint/suspicious/noExplicitAny: a parsed manifest
-      await api.patch(doc as any, undefined, undefined, 'tide', true, PatchStrategy.ServerSideApply);
-      n++;
-    }
-  }
-  return n;
+  const client = createClient(kc, { fieldManager: 'tide' });
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  const docs = (await Promise.all(files.map(async (f) => loadAll(await readFile(join(dir, f), 'utf8')))))
+    .flat()
+    .filter(Boolean) as KubeObject[];
+  await Promise.all(docs.map((doc) => client.apply(doc, { force: true })));
+  return docs.length;
 }
 
 /** Controllers are the folders of controllers/ with a main.ts, other than api, runtime and cli. */

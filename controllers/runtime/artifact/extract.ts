@@ -1,0 +1,170 @@
+// Safe extraction of an artifact tarball (fluxcd/pkg tar.Untar with WithSkipSymlinks): no entry may land
+// outside the target directory (`..` components and absolute paths fail the whole extraction), symlinks
+// and hard links are skipped, devices, FIFOs and unknown entry types fail it, the sum of file sizes is
+// capped, and modes are normalized (dirs 0750, files 0600, or 0700 when the entry had an execute bit).
+// On failure the target may hold part of the content: extract into a fresh directory and discard it.
+
+import { once } from 'node:events';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, mkdir, open, realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import { DIR_MODE, EXEC_FILE_MODE, FILE_MODE } from './archive.ts';
+import { SizeLimitError, UnsafeArchiveError } from './errors.ts';
+
+/** fluxcd/pkg tar.DefaultMaxUntarSize (100 MiB). */
+export const DEFAULT_MAX_UNTAR_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_ENTRIES = 100_000;
+// PAX and GNU long-name records are buffered in memory by the parser; no honest path needs more.
+const MAX_META_ENTRY_BYTES = 64 * 1024;
+
+export interface ExtractOptions {
+  /** Cap on the sum of the sizes of extracted files; Infinity disables it. */
+  maxBytes?: number;
+  /** Cap on the number of entries, against archives of millions of empty files. */
+  maxEntries?: number;
+}
+
+export interface ExtractResult {
+  files: number;
+  dirs: number;
+  /** Sum of the sizes of extracted files. */
+  bytes: number;
+  /** Symlinks and hard links left out. */
+  skipped: string[];
+}
+
+/** Extracts a .tar.gz into `dest` (created if missing). */
+export async function extractTarGz(
+  file: string,
+  dest: string,
+  opts: ExtractOptions = {},
+): Promise<ExtractResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_UNTAR_BYTES;
+  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  await mkdir(dest, { recursive: true, mode: DIR_MODE });
+  const root = await realpath(dest);
+  const result: ExtractResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
+  const checkedDirs = new Set<string>();
+  let entries = 0;
+
+  // Creates a directory one component at a time without following anything: a symlink (or a file) on
+  // the way, which dest may have held before, fails the extraction before anything is made through it.
+  const ensureDir = async (rel: string): Promise<string> => {
+    let abs = root;
+    for (const part of rel === '' ? [] : rel.split('/')) {
+      abs = join(abs, part);
+      if (checkedDirs.has(abs)) continue;
+      const st = await lstat(abs).catch(() => undefined);
+      if (st === undefined) await mkdir(abs, { mode: DIR_MODE });
+      else if (!st.isDirectory()) {
+        throw new UnsafeArchiveError(rel, `path goes through a ${st.isSymbolicLink() ? 'symlink' : 'file'}`);
+      }
+      checkedDirs.add(abs);
+    }
+    return abs;
+  };
+
+  const handle = async (entry: ReadEntry): Promise<void> => {
+    if (++entries > maxEntries) throw new UnsafeArchiveError(entry.path, `more than ${maxEntries} entries`);
+    const rel = safeRelPath(entry.path);
+    switch (entry.type) {
+      case 'Directory':
+        if (rel !== undefined) await ensureDir(rel);
+        result.dirs++;
+        entry.resume();
+        return;
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile': {
+        if (rel === undefined)
+          throw new UnsafeArchiveError(entry.path, 'a file cannot be the target directory');
+        result.bytes += entry.size;
+        if (result.bytes > maxBytes) throw new SizeLimitError('extracted', maxBytes);
+        const parent = await ensureDir(rel.includes('/') ? dirname(rel) : '');
+        const target = join(parent, rel.slice(rel.lastIndexOf('/') + 1));
+        await writeFile(entry, target);
+        result.files++;
+        return;
+      }
+      case 'SymbolicLink':
+      case 'Link':
+        result.skipped.push(entry.path);
+        entry.resume();
+        return;
+      default:
+        throw new UnsafeArchiveError(entry.path, `unsupported entry type ${entry.type}`);
+    }
+  };
+
+  const ac = new AbortController();
+  let failure: unknown;
+  const fail = (e: unknown) => {
+    if (failure !== undefined) return;
+    failure = e;
+    ac.abort(e);
+  };
+  const parser = new Parser({
+    strict: true,
+    zstd: false,
+    brotli: false,
+    maxMetaEntrySize: MAX_META_ENTRY_BYTES,
+  });
+  // The parser hands out one entry at a time (the next after this one is drained); the chain keeps
+  // file writes in order and lets the end wait for the last one.
+  let work = Promise.resolve();
+  parser.on('entry', (entry: ReadEntry) => {
+    work = work.then(() => (failure === undefined ? handle(entry) : void entry.resume())).catch(fail);
+  });
+  parser.on('ignoredEntry', (entry: ReadEntry) =>
+    fail(new UnsafeArchiveError(entry.path, `unsupported entry type ${entry.type}`)),
+  );
+  parser.on('error', fail);
+  const ended = once(parser, 'end', { signal: ac.signal });
+  ended.catch(() => {}); // observed below; failures surface through `failure`
+
+  try {
+    await pipeline(createReadStream(file), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) {
+        if (!parser.write(chunk)) await once(parser, 'drain', { signal: ac.signal });
+      }
+    });
+    parser.end();
+    await ended;
+    await work;
+  } catch (e) {
+    throw failure ?? e;
+  }
+  if (failure !== undefined) throw failure;
+  return result;
+}
+
+async function writeFile(entry: ReadEntry, target: string): Promise<void> {
+  const mode = (entry.mode ?? 0) & 0o111 ? EXEC_FILE_MODE : FILE_MODE;
+  // O_NOFOLLOW: never write through a symlink that dest already held.
+  const fh = await open(
+    target,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    mode,
+  );
+  try {
+    await fh.chmod(mode); // an existing file keeps its old mode through O_TRUNC
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  await pipeline(Readable.from(entry), fh.createWriteStream()); // closes fh, also on error
+}
+
+/** The entry path relative to the target, or undefined for the target itself (`./`). Throws when unsafe. */
+function safeRelPath(name: string): string | undefined {
+  if (name.includes('\0') || name.includes('\\'))
+    throw new UnsafeArchiveError(name, 'invalid characters in path');
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new UnsafeArchiveError(name, 'absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnsafeArchiveError(name, 'path escapes the target directory');
+  return parts.length === 0 ? undefined : parts.join('/');
+}

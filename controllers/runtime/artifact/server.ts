@@ -1,0 +1,146 @@
+// The artifact file server (Flux serves `--storage-path` with http.FileServer on `--storage-addr`, no auth):
+// GET and HEAD of regular files below the storage root, nothing else. No directory listings; paths with
+// `..`, `.`, empty, dot-prefixed (temp files) or undecodable segments, and files whose real path leaves
+// the root (symlinks) are all 404. The ETag is derived from the file's inode, size and mtime in
+// nanoseconds: free to compute, stable across restarts, and new whenever storage replaces the file (an
+// atomic rename brings a new inode and mtime).
+
+import { type BigIntStats, constants } from 'node:fs';
+import { type FileHandle, mkdir, open, realpath } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+export interface ServeOptions {
+  /** Storage root; or pass a storage, whose basePath is used. */
+  basePath?: string;
+  storage?: { readonly basePath: string };
+  /** `host:port`, `:port` (all interfaces) or `[v6]:port`; port 0 picks a free one. */
+  addr: string;
+}
+
+export interface ArtifactServer {
+  readonly port: number;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export async function serveArtifacts(opts: ServeOptions): Promise<ArtifactServer> {
+  const basePath = opts.basePath ?? opts.storage?.basePath;
+  if (basePath === undefined) throw new Error('serveArtifacts needs basePath or storage');
+  await mkdir(basePath, { recursive: true });
+  const root = await realpath(basePath);
+  const { host, port } = parseAddr(opts.addr);
+
+  const server = createServer((req, res) => {
+    handle(root, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const info = server.address() as AddressInfo;
+  return {
+    port: info.port,
+    address: info.address,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function parseAddr(addr: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (!m) throw new Error(`invalid listen address ${JSON.stringify(addr)}, want host:port or :port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`invalid port in ${JSON.stringify(addr)}`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port };
+}
+
+async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    return;
+  }
+  const fh = await openFile(root, req.url ?? '');
+  if (fh === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  let streaming = false;
+  try {
+    const st = await fh.stat({ bigint: true });
+    if (!st.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const etag = etagOf(st);
+    if (matchesEtag(req.headers['if-none-match'], etag)) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': contentType(req.url ?? ''),
+      'content-length': st.size.toString(),
+      etag,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    streaming = true;
+    await pipeline(fh.createReadStream({ autoClose: true }), res);
+  } finally {
+    if (!streaming) await fh.close();
+  }
+}
+
+// Resolves a request path to an open file below root, or undefined for anything else.
+async function openFile(root: string, url: string): Promise<FileHandle | undefined> {
+  const path = url.split(/[?#]/, 1)[0] ?? '';
+  if (!path.startsWith('/')) return undefined;
+  const segments: string[] = [];
+  for (const raw of path.slice(1).split('/')) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (seg === '' || seg.startsWith('.') || /[/\\\0]/.test(seg)) return undefined;
+    segments.push(seg);
+  }
+  const real = await realpath(join(root, ...segments)).catch(() => undefined);
+  if (real === undefined || !real.startsWith(root + sep)) return undefined;
+  return open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+}
+
+function etagOf(st: BigIntStats): string {
+  return `"${st.ino.toString(16)}-${st.size.toString(16)}-${st.mtimeNs.toString(16)}"`;
+}
+
+// If-None-Match holds `*` or a list of (possibly weak) tags; GET/HEAD use the weak comparison.
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
+}
+
+function contentType(url: string): string {
+  const path = (url.split(/[?#]/, 1)[0] ?? '').toLowerCase();
+  if (path.endsWith('.tar.gz') || path.endsWith('.tgz')) return 'application/gzip';
+  if (path.endsWith('.yaml') || path.endsWith('.yml')) return 'text/yaml';
+  return 'application/octet-stream';
+}

@@ -1,0 +1,166 @@
+// Steps and helpers every source kind shares: the storage step, Secret reading, artifact bookkeeping.
+import type { Artifact } from '../api/meta.ts';
+import type { GcOptions, Storage } from '../runtime/artifact/storage.ts';
+import type { Client } from '../runtime/client.ts';
+import { isNotFound } from '../runtime/client.ts';
+import { type Conditioned, deleteCondition, getCondition, markTrue } from '../runtime/conditions.ts';
+import { GenericError, StallingError } from '../runtime/errors.ts';
+
+export const SourceConditions = {
+  ArtifactInStorage: 'ArtifactInStorage',
+  ArtifactOutdated: 'ArtifactOutdated',
+  FetchFailed: 'FetchFailed',
+  StorageOperationFailed: 'StorageOperationFailed',
+  IncludeUnavailable: 'IncludeUnavailable',
+  SourceVerified: 'SourceVerified',
+} as const;
+
+/** source-controller's condition reasons (fluxcd/source-controller api/v1/condition_types.go). */
+export const SourceReasons = {
+  Succeeded: 'Succeeded',
+  NewRevision: 'NewRevision',
+  GitOperationFailed: 'GitOperationFailed',
+  AuthenticationFailed: 'AuthenticationFailed',
+  URLInvalid: 'URLInvalid',
+  StorageOperationFailed: 'StorageOperationFailed',
+  ArchiveOperationFailed: 'ArchiveOperationFailed',
+  StatOperationFailed: 'StatOperationFailed',
+  InvalidChartReference: 'InvalidChartReference',
+  ChartPullFailed: 'ChartPullFailed',
+  ChartPackageFailed: 'ChartPackageFailed',
+  IndexationFailed: 'IndexationFailed',
+  IndexationSucceeded: 'IndexationSucceeded',
+  OCIPullFailed: 'OCIPullFailed',
+  OCIArtifactLayerOperationFailed: 'OCIArtifactLayerOperationFailed',
+  InvalidSTSConfiguration: 'InvalidSTSConfiguration',
+  NotFound: 'NotFound',
+  NoArtifact: 'NoArtifact',
+  NewArtifact: 'NewArtifact',
+  ArtifactUpToDate: 'ArtifactUpToDate',
+  GarbageCollectionFailed: 'GarbageCollectionFailed',
+} as const;
+
+/** Conditions summarized into Ready, worst first, as Flux's source reconcilers declare them. */
+export const sourceConditionPolicy = {
+  owned: [
+    'Ready',
+    'Reconciling',
+    'Stalled',
+    SourceConditions.StorageOperationFailed,
+    SourceConditions.FetchFailed,
+    SourceConditions.IncludeUnavailable,
+    SourceConditions.ArtifactOutdated,
+    SourceConditions.ArtifactInStorage,
+    SourceConditions.SourceVerified,
+  ],
+  negativePolarity: [
+    SourceConditions.StorageOperationFailed,
+    SourceConditions.FetchFailed,
+    SourceConditions.IncludeUnavailable,
+    SourceConditions.ArtifactOutdated,
+  ],
+};
+
+export type WithArtifact = Conditioned & {
+  kind?: string;
+  metadata: { name?: string; namespace?: string; generation?: number };
+  status?: Record<string, unknown> & { artifact?: Artifact };
+};
+
+/**
+ * The storage step. When the recorded artifact's file is gone, drops status.artifact and
+ * ArtifactInStorage so the rest of the reconcile rebuilds it; otherwise rewrites its URL to the current
+ * advertised address and garbage-collects old files. Sets or removes ArtifactInStorage.
+ */
+export async function reconcileStorage(
+  obj: WithArtifact,
+  storage: Storage,
+  kind: string,
+  gc?: GcOptions,
+): Promise<void> {
+  const artifact = obj.status?.artifact;
+  const { namespace = '', name = '' } = obj.metadata;
+  if (artifact && !(await storage.exists(artifact))) {
+    obj.status = { ...obj.status, artifact: undefined };
+    deleteCondition(obj, SourceConditions.ArtifactInStorage);
+    return;
+  }
+  if (!artifact) {
+    deleteCondition(obj, SourceConditions.ArtifactInStorage);
+    return;
+  }
+  obj.status = { ...obj.status, artifact: storage.setArtifactUrl(artifact) };
+  await storage.garbageCollect(kind, namespace, name, artifact, gc).catch(() => {
+    // GC failures never fail a reconcile; the next one tries again.
+  });
+}
+
+/** Marks a freshly stored artifact: ArtifactInStorage=True, ArtifactOutdated and FetchFailed removed. */
+export function markArtifactStored(obj: WithArtifact, artifact: Artifact): void {
+  obj.status = { ...obj.status, artifact };
+  markTrue(
+    obj,
+    SourceConditions.ArtifactInStorage,
+    SourceReasons.Succeeded,
+    `stored artifact for revision '${artifact.revision}'`,
+  );
+  deleteCondition(obj, SourceConditions.ArtifactOutdated);
+  deleteCondition(obj, SourceConditions.StorageOperationFailed);
+}
+
+/** Records a new upstream revision while the stored artifact is older: ArtifactOutdated=True NewRevision. */
+export function markOutdated(obj: WithArtifact, revision: string): void {
+  const current = obj.status?.artifact?.revision;
+  if (current && current !== revision) {
+    markTrue(
+      obj,
+      SourceConditions.ArtifactOutdated,
+      SourceReasons.NewRevision,
+      `new upstream revision '${revision}'`,
+    );
+  }
+}
+
+/** FetchFailed=True with the reason and message; the error to throw so Ready=False says the same. */
+export function fetchFailed(obj: WithArtifact, reason: string, message: string, stalling = false): Error {
+  markTrue(obj, SourceConditions.FetchFailed, reason, message);
+  return stalling ? new StallingError(reason, message) : new GenericError(reason, message);
+}
+
+/** StorageOperationFailed=True; the error to throw. */
+export function storageFailed(obj: WithArtifact, reason: string, message: string): Error {
+  markTrue(obj, SourceConditions.StorageOperationFailed, reason, message);
+  return new GenericError(reason, message);
+}
+
+export function clearFetchFailed(obj: WithArtifact): void {
+  deleteCondition(obj, SourceConditions.FetchFailed);
+}
+
+/** Whether a condition is currently True (helper for readability). */
+export const conditionTrue = (obj: Conditioned, type: string) => getCondition(obj, type)?.status === 'True';
+
+/** What every source reconciler gets injected. */
+export interface SourceDeps {
+  storage: Storage;
+  gc?: GcOptions;
+  /** Largest source (checkout, chart, layer) accepted; larger ones fail with FetchFailed. */
+  maxSourceBytes: number;
+}
+
+export type SecretData = Record<string, Buffer>;
+
+/**
+ * Reads a Secret in the object's namespace and decodes its data. A missing Secret is an error the user
+ * must fix (the reconcile is retried with backoff, as Flux does).
+ */
+export async function readSecret(client: Client, namespace: string, name: string): Promise<SecretData> {
+  try {
+    const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+    const data = (secret.data ?? {}) as Record<string, string>;
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
+    throw err;
+  }
+}

@@ -1,0 +1,295 @@
+// GitRepository: turns a ref of a Git repository into a deterministic tar.gz artifact.
+// Steps, as Flux's reconciler: storage → source (skipped when the remote head equals the stored
+// revision and nothing that shapes the artifact changed) → include → artifact.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import type { Artifact } from '../api/meta.ts';
+import { type GitRepository, GitRepositoryKind } from '../api/source.ts';
+import { extractTarGz } from '../runtime/artifact/extract.ts';
+import type { Storage } from '../runtime/artifact/storage.ts';
+import { deleteCondition, markTrue } from '../runtime/conditions.ts';
+import { parseDuration } from '../runtime/duration.ts';
+import { StallingError, WaitingError } from '../runtime/errors.ts';
+import { jsonEqual, objectKey } from '../runtime/object.ts';
+import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
+import {
+  clearFetchFailed,
+  fetchFailed,
+  markArtifactStored,
+  markOutdated,
+  readSecret,
+  reconcileStorage,
+  SourceConditions,
+  type SourceDeps,
+  SourceReasons,
+  sourceConditionPolicy,
+  storageFailed,
+} from './common.ts';
+import { authFromSecret, type GitAuth } from './git/auth.ts';
+import { checkout } from './git/checkout.ts';
+import { type GitError, isGitError } from './git/errors.ts';
+import { remoteHead } from './git/refs.ts';
+import { buildIgnoreFilter } from './sourceignore.ts';
+
+const kindName = 'gitrepository';
+
+type Include = NonNullable<GitRepository['spec']['include']>[number];
+interface ResolvedInclude {
+  include: Include;
+  artifact: Artifact;
+}
+
+/** What shapes the artifact besides the commit; a change forces a new checkout and archive. */
+function observedShape(obj: GitRepository) {
+  return {
+    ignore: obj.spec.ignore,
+    recurseSubmodules: obj.spec.recurseSubmodules || undefined,
+    include: obj.spec.include?.length ? obj.spec.include : undefined,
+    sparseCheckout: obj.spec.sparseCheckout?.length ? obj.spec.sparseCheckout : undefined,
+  };
+}
+
+function storedShape(obj: GitRepository) {
+  const s = obj.status ?? {};
+  return {
+    ignore: s.observedIgnore,
+    recurseSubmodules: s.observedRecurseSubmodules || undefined,
+    include: s.observedInclude?.length ? s.observedInclude : undefined,
+    sparseCheckout: s.observedSparseCheckout?.length ? s.observedSparseCheckout : undefined,
+  };
+}
+
+const fetchReason = (err: GitError) =>
+  err.kind === 'Auth' || err.kind === 'HostKey'
+    ? SourceReasons.AuthenticationFailed
+    : SourceReasons.GitOperationFailed;
+
+async function authFor(obj: GitRepository, ctx: ReconcileContext): Promise<GitAuth | undefined> {
+  const ref = obj.spec.secretRef;
+  if (!ref) return undefined;
+  try {
+    const data = await readSecret(ctx.client, obj.metadata.namespace ?? '', ref.name);
+    return authFromSecret(obj.spec.url, data);
+  } catch (err) {
+    throw fetchFailed(
+      obj,
+      SourceReasons.AuthenticationFailed,
+      `failed to get secret '${obj.metadata.namespace}/${ref.name}': ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * The include step: the artifacts of the included GitRepositories (same namespace, from this storage).
+ * Sets IncludeUnavailable=True (and waits) while one is missing or has no artifact; removes it otherwise.
+ */
+function resolveIncludes(
+  obj: GitRepository,
+  ctx: ReconcileContext,
+): { include: Include; artifact: Artifact }[] {
+  const out: { include: Include; artifact: Artifact }[] = [];
+  for (const include of obj.spec.include ?? []) {
+    const name = include.repository.name;
+    const dep = ctx.cached(GitRepositoryKind, objectKey(obj.metadata.namespace, name)) as
+      | GitRepository
+      | undefined;
+    const artifact = dep?.status?.artifact;
+    if (!artifact) {
+      const msg = dep
+        ? `no artifact available for include 'GitRepository/${name}'`
+        : `could not get resource for include 'GitRepository/${name}': not found`;
+      markTrue(
+        obj,
+        SourceConditions.IncludeUnavailable,
+        dep ? SourceReasons.NoArtifact : SourceReasons.NotFound,
+        msg,
+      );
+      throw new WaitingError(SourceReasons.NotFound, msg, 30_000);
+    }
+    out.push({ include, artifact });
+  }
+  deleteCondition(obj, SourceConditions.IncludeUnavailable);
+  return out;
+}
+
+/** Copies each included artifact's contents (below fromPath) into dir/toPath. */
+async function copyIncludes(
+  dir: string,
+  includes: ResolvedInclude[],
+  storage: Storage,
+  maxBytes: number,
+): Promise<void> {
+  for (const { include, artifact } of includes) {
+    const toPath = normalize(include.toPath ?? include.repository.name);
+    if (toPath.startsWith('..') || toPath.startsWith('/')) {
+      throw new StallingError(
+        'InvalidIncludePath',
+        `include toPath '${include.toPath}' leaves the repository`,
+      );
+    }
+    const scratch = await mkdtemp(join(tmpdir(), 'tide-include-'));
+    try {
+      await extractTarGz(storage.localPath(artifact), scratch, { maxBytes });
+      const from = normalize(join(scratch, include.fromPath ?? '.'));
+      if (!from.startsWith(scratch))
+        throw new StallingError('InvalidIncludePath', 'include fromPath leaves the artifact');
+      const dest = join(dir, toPath);
+      await rm(dest, { recursive: true, force: true });
+      await cp(from, dest, { recursive: true });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The source step's cheap half: what the ref points at now (ls-remote; nothing for commit refs). */
+async function resolveHead(obj: GitRepository, auth: GitAuth | undefined, timeoutMs: number) {
+  try {
+    return await remoteHead(obj.spec.url, obj.spec.ref, auth, timeoutMs);
+  } catch (err) {
+    if (!isGitError(err)) throw err;
+    const message = `failed to checkout and determine revision: ${err.message}`;
+    throw fetchFailed(obj, fetchReason(err), message, err.kind === 'Invalid');
+  }
+}
+
+/** No clone is needed: same revision, same includes, and nothing else that shapes the artifact changed. */
+function upToDate(
+  obj: GitRepository,
+  current: Artifact,
+  revision: string,
+  includes: ResolvedInclude[],
+): boolean {
+  const digests = (as: readonly Artifact[]) => as.map((a) => a.digest);
+  return (
+    current.revision === revision &&
+    jsonEqual(observedShape(obj), storedShape(obj)) &&
+    jsonEqual(digests(includes.map((i) => i.artifact)), digests(obj.status?.includedArtifacts ?? []))
+  );
+}
+
+/**
+ * The checkout, include and artifact steps: clones the ref, copies the includes, archives the tree
+ * with the ignore rules and records it. Sets FetchFailed or StorageOperationFailed on failure, and
+ * ArtifactInStorage on success; emits NewArtifact when the digest changed.
+ */
+async function buildArtifact(
+  obj: GitRepository,
+  ctx: ReconcileContext,
+  deps: SourceDeps,
+  opts: { auth: GitAuth | undefined; includes: ResolvedInclude[]; timeoutMs: number },
+): Promise<Artifact> {
+  const { storage } = deps;
+  const work = await mkdtemp(join(tmpdir(), 'tide-gitrepo-'));
+  try {
+    let result: Awaited<ReturnType<typeof checkout>>;
+    try {
+      result = await checkout({
+        url: obj.spec.url,
+        ref: obj.spec.ref,
+        auth: opts.auth,
+        dir: work,
+        timeoutMs: opts.timeoutMs,
+        recurseSubmodules: obj.spec.recurseSubmodules,
+        sparseCheckout: obj.spec.sparseCheckout,
+        maxSizeBytes: deps.maxSourceBytes,
+      });
+    } catch (err) {
+      if (!isGitError(err)) throw err;
+      throw fetchFailed(obj, fetchReason(err), `failed to checkout and determine revision: ${err.message}`);
+    }
+    clearFetchFailed(obj);
+    await copyIncludes(work, opts.includes, storage, deps.maxSourceBytes);
+
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name ?? '';
+    const target = storage.artifactFor(kindName, ns, name, result.revision, `${result.commit}.tar.gz`);
+    let artifact: Artifact;
+    try {
+      artifact = await storage.archive(target, work, await buildIgnoreFilter(work, obj.spec.ignore));
+    } catch (err) {
+      const message = `unable to archive artifact: ${(err as Error).message}`;
+      throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+    }
+    const previous = obj.status?.artifact?.digest;
+    markArtifactStored(obj, artifact);
+    const shape = observedShape(obj);
+    const included = opts.includes.map((i) => i.artifact);
+    obj.status = {
+      ...obj.status,
+      includedArtifacts: included.length ? included : undefined,
+      observedIgnore: shape.ignore,
+      observedRecurseSubmodules: shape.recurseSubmodules,
+      observedInclude: shape.include,
+      observedSparseCheckout: shape.sparseCheckout,
+    };
+    if (previous !== artifact.digest) {
+      ctx.event(
+        'Normal',
+        SourceReasons.NewArtifact,
+        `stored artifact for commit '${result.message ?? result.commit}'`,
+        {
+          metadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
+        },
+      );
+    }
+    await storage.garbageCollect(kindName, ns, name, artifact, deps.gc).catch(() => {});
+    return artifact;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function gitRepositoryController(deps: SourceDeps) {
+  const { storage } = deps;
+  return defineController<GitRepository>({
+    name: 'gitrepository',
+    kind: GitRepositoryKind,
+    conditionPolicy: sourceConditionPolicy,
+    watches: [
+      {
+        // A GitRepository that includes another is reconciled again when the included one's artifact changes.
+        kind: GitRepositoryKind,
+        map: (changed, primary) =>
+          primary
+            .list()
+            .filter(
+              (o) =>
+                o.metadata.namespace === changed.metadata.namespace &&
+                (o as GitRepository).spec.include?.some((i) => i.repository.name === changed.metadata.name),
+            )
+            .map((o) => objectKey(o.metadata.namespace, o.metadata.name ?? '')),
+        predicate: (a, b) => a.status?.artifact?.digest !== b.status?.artifact?.digest,
+      },
+    ],
+
+    /**
+     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed, IncludeUnavailable and
+     * StorageOperationFailed; the runner derives Ready from them and the thrown outcome.
+     */
+    async reconcile(obj, ctx) {
+      await reconcileStorage(obj, storage, kindName, deps.gc);
+      const timeoutMs = parseDuration(obj.spec.timeout ?? '60s');
+      const auth = await authFor(obj, ctx);
+      const includes = resolveIncludes(obj, ctx);
+      const head = await resolveHead(obj, auth, timeoutMs);
+      const current = obj.status?.artifact;
+      if (current && upToDate(obj, current, head.revision, includes)) {
+        clearFetchFailed(obj);
+        markArtifactStored(obj, storage.setArtifactUrl(current));
+        return { readyMessage: `stored artifact for revision '${current.revision}'` };
+      }
+      markOutdated(obj, head.revision);
+      const artifact = await buildArtifact(obj, ctx, deps, { auth, includes, timeoutMs });
+      return {
+        readyMessage: `stored artifact for revision '${artifact.revision}'`,
+        eventMetadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
+      };
+    },
+
+    async finalize(obj) {
+      await storage.removeAll(kindName, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+    },
+  });
+}

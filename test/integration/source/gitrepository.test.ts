@@ -1,0 +1,296 @@
+// source-controller's GitRepository, run as its own process against the real Git servers.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GitRepository } from '../../../controllers/api/source.ts';
+import { extractTarGz } from '../../../controllers/runtime/artifact/extract.ts';
+import { type Client, createClient } from '../../../controllers/runtime/client.ts';
+import { poll } from '../../../hack/testbed/proc.ts';
+import { type ControllerProcess, startController } from '../../support/controllers.ts';
+import { ensureCrds } from '../../support/crds.ts';
+import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
+import { testbed, useNamespace } from '../../support/testbed.ts';
+
+const apiVersion = 'source.toolkit.fluxcd.io/v1';
+type Cond = { type: string; status: string; reason: string; message: string };
+
+describe('source-controller: GitRepository', function () {
+  this.timeout(180_000);
+  const ns = useNamespace('gitrepo');
+  let client: Client;
+  let controller: ControllerProcess;
+  let storagePath: string;
+  let repo: WorkRepo;
+  let first: string;
+
+  before(async () => {
+    await ensureCrds();
+    const tb = testbed();
+    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
+    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
+    controller = await startController('source', [
+      `--storage-path=${storagePath}`,
+      '--storage-addr=127.0.0.1:0',
+      '--artifact-retention-records=2',
+      '--artifact-retention-ttl=1h',
+      '--max-source-size=1Mi',
+      '--concurrent=4',
+    ]);
+    repo = await createWorkRepo(`gitrepo-${process.pid}`);
+    first = await repo.commit(
+      { 'deploy/app.yaml': 'kind: ConfigMap\n', 'README.md': 'docs\n', 'logo.png': 'x' },
+      'first',
+    );
+    await repo.tag('v1.0.0');
+    await repo.tag('v1.1.0', { annotated: true });
+    await repo.tag('not-semver');
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'http-auth', namespace: ns() },
+      stringData: { username: tb.git.username, password: tb.git.password },
+    });
+  });
+
+  after(async () => {
+    await controller?.stop();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed')
+      console.error(controller.logs().split('\n').slice(-30).join('\n'));
+  });
+
+  const create = (name: string, spec: Partial<GitRepository['spec']>) =>
+    client.create({
+      apiVersion,
+      kind: 'GitRepository',
+      metadata: { name, namespace: ns() },
+      spec: { url: repo.url, interval: '10m', secretRef: { name: 'http-auth' }, ...spec },
+    });
+  const get = (name: string) =>
+    client.get<GitRepository>({ apiVersion, kind: 'GitRepository', namespace: ns(), name });
+  const patchSpec = (name: string, spec: unknown) =>
+    client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name }, 'merge', { spec });
+  const ready = (o: GitRepository) =>
+    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === 'Ready');
+  const cond = (o: GitRepository, t: string) =>
+    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
+
+  /** Waits until the object is Ready=True at its current generation (and matches `also`). */
+  const waitReady = (name: string, also: (o: GitRepository) => boolean = () => true) =>
+    poll(`GitRepository ${name} Ready`, 60_000, async () => {
+      const o = await get(name);
+      const r = ready(o);
+      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
+      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
+    });
+  const waitNotReady = (name: string, pattern: RegExp) =>
+    poll(`GitRepository ${name} Ready=False`, 60_000, async () => {
+      const o = await get(name);
+      const r = ready(o);
+      if (r?.status === 'False' && pattern.test(r.message)) return o;
+      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
+    });
+  const download = async (url: string) => {
+    const res = await fetch(url);
+    assert.equal(res.status, 200, `GET ${url}`);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const files = async (url: string) => {
+    const dir = await mkdtemp(join(testbed().dir, 'art-'));
+    const file = join(dir, 'a.tar.gz');
+    await writeFile(file, await download(url));
+    await extractTarGz(file, join(dir, 'x'));
+    const out: string[] = [];
+    const walk = async (d: string, pre: string) => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name), `${pre}${e.name}/`);
+        else out.push(`${pre}${e.name}`);
+      }
+    };
+    await walk(join(dir, 'x'), '');
+    return out.sort();
+  };
+
+  it('stores a branch as an artifact whose digest is the sha256 of the served bytes', async () => {
+    await create('branch', { ref: { branch: 'main' } });
+    const o = await waitReady('branch');
+    const a = o.status!.artifact!;
+    assert.equal(a.revision, `main@sha1:${first}`);
+    assert.equal(a.path, `gitrepository/${ns()}/branch/${first}.tar.gz`);
+    assert.match(ready(o)!.message, new RegExp(`stored artifact for revision 'main@sha1:${first}'`));
+    assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
+    const bytes = await download(a.url);
+    assert.equal(sha256(bytes), a.digest);
+    assert.equal(bytes.length, a.size);
+    // Flux's default exclusions drop images.
+    assert.deepEqual(await files(a.url), ['README.md', 'deploy/app.yaml']);
+  });
+
+  it('gives two GitRepositories on the same commit identical digests', async () => {
+    await create('branch-twin', { ref: { branch: 'main' } });
+    const [a, b] = await Promise.all([waitReady('branch'), waitReady('branch-twin')]);
+    assert.equal(a.status!.artifact!.digest, b.status!.artifact!.digest);
+    assert.notEqual(a.status!.artifact!.path, b.status!.artifact!.path);
+  });
+
+  it('resolves tag, semver, name and commit refs to Flux revision strings', async () => {
+    await create('tag', { ref: { tag: 'v1.1.0' } });
+    await create('semver', { ref: { semver: '>=1.0.0 <2.0.0' } });
+    await create('name', { ref: { name: 'refs/heads/main' } });
+    await create('commit', { ref: { commit: first } });
+    const revs = await Promise.all(
+      ['tag', 'semver', 'name', 'commit'].map(async (n) => (await waitReady(n)).status!.artifact!.revision),
+    );
+    assert.deepEqual(revs, [
+      `v1.1.0@sha1:${first}`,
+      `v1.1.0@sha1:${first}`,
+      `refs/heads/main@sha1:${first}`,
+      `sha1:${first}`,
+    ]);
+  });
+
+  it('clones over SSH with identity and known_hosts', async () => {
+    const tb = testbed();
+    const { readFile } = await import('node:fs/promises');
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'ssh-auth', namespace: ns() },
+      stringData: { identity: await readFile(tb.ssh.clientKey, 'utf8'), known_hosts: tb.ssh.knownHosts },
+    });
+    await create('ssh', {
+      url: tb.ssh.urlFor(repo.barePath),
+      secretRef: { name: 'ssh-auth' },
+      ref: { branch: 'main' },
+    });
+    const o = await waitReady('ssh');
+    assert.equal(o.status!.artifact!.revision, `main@sha1:${first}`);
+  });
+
+  it('picks up a new commit at once on requestedAt, and on the next interval', async () => {
+    await create('fast', { interval: '2s', ref: { branch: 'main' } });
+    await waitReady('fast');
+    const second = await repo.commit({ 'deploy/extra.yaml': 'kind: Secret\n' }, 'second');
+    // The 10m interval of 'branch' would not come round in this test: requestedAt must trigger it.
+    await client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'branch' }, 'merge', {
+      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': 'now-1' } },
+    });
+    const o = await waitReady('branch', (x) => x.status?.artifact?.revision === `main@sha1:${second}`);
+    assert.equal(o.status?.lastHandledReconcileAt, 'now-1');
+    await waitReady('fast', (x) => x.status?.artifact?.revision === `main@sha1:${second}`);
+  });
+
+  it('applies spec.ignore and .sourceignore', async () => {
+    await repo.commit(
+      { '.sourceignore': 'docs/\n', 'docs/a.md': 'a\n', 'deploy/skip.txt': 's\n' },
+      'ignore files',
+    );
+    await create('ignore', { ref: { branch: 'main' }, ignore: '*.txt\n' });
+    const o = await waitReady('ignore');
+    const list = await files(o.status!.artifact!.url);
+    assert.ok(!list.includes('deploy/skip.txt'), 'spec.ignore excluded *.txt');
+    assert.ok(!list.some((f) => f.startsWith('docs/')), '.sourceignore excluded docs/');
+    assert.ok(list.includes('logo.png'), 'spec.ignore replaced the default exclusions');
+    assert.equal(o.status?.observedIgnore, '*.txt\n');
+  });
+
+  it('includes another GitRepository artifact at toPath', async () => {
+    const other = await createWorkRepo(`included-${process.pid}`);
+    await other.commit({ 'base/one.yaml': 'one\n', 'base/two.yaml': 'two\n', 'other.txt': 'o\n' });
+    await client.create({
+      apiVersion,
+      kind: 'GitRepository',
+      metadata: { name: 'lib', namespace: ns() },
+      spec: { url: other.url, interval: '10m', secretRef: { name: 'http-auth' }, ref: { branch: 'main' } },
+    });
+    await create('with-include', {
+      ref: { branch: 'main' },
+      include: [{ repository: { name: 'lib' }, fromPath: 'base', toPath: 'vendor/lib' }],
+    });
+    const o = await waitReady('with-include');
+    const list = await files(o.status!.artifact!.url);
+    assert.ok(list.includes('vendor/lib/one.yaml') && list.includes('vendor/lib/two.yaml'), list.join(','));
+    assert.ok(!list.includes('vendor/lib/other.txt'));
+    assert.equal(o.status?.includedArtifacts?.length, 1);
+  });
+
+  it('keeps serving the last artifact when the ref, the credentials or the host go bad', async () => {
+    await create('bad', { ref: { branch: 'main' } });
+    const good = (await waitReady('bad')).status!.artifact!;
+
+    await patchSpec('bad', { ref: { branch: 'does-not-exist' } });
+    let o = await waitNotReady('bad', /does-not-exist/);
+    assert.equal(cond(o, 'FetchFailed')?.status, 'True');
+    assert.equal(o.status!.artifact!.digest, good.digest);
+    assert.equal(sha256(await download(o.status!.artifact!.url)), good.digest);
+
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'wrong-auth', namespace: ns() },
+      stringData: { username: testbed().git.username, password: 'not-the-password' },
+    });
+    await patchSpec('bad', { ref: { branch: 'main' }, secretRef: { name: 'wrong-auth' } });
+    o = await waitNotReady('bad', /auth/i);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+    assert.ok(!JSON.stringify(o.status).includes('not-the-password'), 'the password is not in status');
+    assert.equal(o.status!.artifact!.digest, good.digest);
+
+    await patchSpec('bad', { url: 'http://127.0.0.1:1/nothing.git', secretRef: null });
+    o = await waitNotReady('bad', /127\.0\.0\.1:1/);
+    assert.equal(o.status!.artifact!.digest, good.digest);
+    assert.equal((await fetch(o.status!.artifact!.url)).status, 200);
+  });
+
+  it('refuses a host key that does not match known_hosts', async () => {
+    const tb = testbed();
+    const { readFile } = await import('node:fs/promises');
+    const wrongHost = tb.ssh.knownHosts.replace(
+      /ssh-ed25519 \S+/,
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEvTgH5yFb1fV6lC0rJ6I6qLqQ0cQm0m9w7c2G2Zx1aB',
+    );
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'ssh-wrong-host', namespace: ns() },
+      stringData: { identity: await readFile(tb.ssh.clientKey, 'utf8'), known_hosts: wrongHost },
+    });
+    await create('hostkey', { url: tb.ssh.urlFor(repo.barePath), secretRef: { name: 'ssh-wrong-host' } });
+    const o = await waitNotReady('hostkey', /host key|known_hosts|verification/i);
+    assert.equal(cond(o, 'FetchFailed')?.status, 'True');
+    assert.equal(o.status?.artifact, undefined);
+  });
+
+  it('refuses a repository over the size limit', async () => {
+    const big = await createWorkRepo(`big-${process.pid}`);
+    // 2 MiB of incompressible data, over the controller's --max-source-size=1Mi.
+    const { randomBytes } = await import('node:crypto');
+    await big.commit({ 'blob.bin': randomBytes(2 * 1024 * 1024).toString('base64') });
+    await create('big', { url: big.url, ref: { branch: 'main' } });
+    await waitNotReady('big', /size|large|limit/i);
+  });
+
+  it('garbage-collects old artifacts and empties the storage on deletion', async () => {
+    await create('gc', { ref: { branch: 'main' } });
+    await waitReady('gc');
+    for (let i = 0; i < 3; i++) {
+      const sha = await repo.commit({ [`gc/${i}.yaml`]: `n: ${i}\n` }, `gc ${i}`);
+      await client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'gc' }, 'merge', {
+        metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': `gc-${i}` } },
+      });
+      await waitReady('gc', (x) => x.status?.artifact?.revision === `main@sha1:${sha}`);
+    }
+    const dir = join(storagePath, 'gitrepository', ns(), 'gc');
+    const kept = (await readdir(dir)).filter((f) => f.endsWith('.tar.gz'));
+    assert.equal(kept.length, 2, `kept ${kept.join(', ')}`);
+    await client.delete({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'gc' });
+    await poll('storage emptied', 30_000, async () => {
+      const left = await readdir(dir).catch(() => undefined);
+      return left === undefined ? true : undefined;
+    });
+  });
+});
