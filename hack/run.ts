@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { createClient } from '../controllers/runtime/client.ts';
+import { type Client, createClient } from '../controllers/runtime/client.ts';
 import type { KubeObject } from '../controllers/runtime/object.ts';
+import { startExample } from './example.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
 import { hackDir } from './testbed/tools.ts';
 import { defaultTestbedDir } from './testbed.ts';
@@ -28,10 +29,9 @@ async function kubeconfigPath(): Promise<string> {
  * Server-side applies every CRD in crds/ with the field manager tide. Through the runtime client, not
  * client-node's object API: that one serializes through typed models and drops keys such as `default`.
  */
-async function installCrds(kc: KubeConfig): Promise<number> {
+async function installCrds(client: Client): Promise<number> {
   const dir = join(root, 'crds');
   if (!existsSync(dir)) return 0;
-  const client = createClient(kc, { fieldManager: 'tide' });
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   const docs = (await Promise.all(files.map(async (f) => loadAll(await readFile(join(dir, f), 'utf8')))))
     .flat()
@@ -50,19 +50,40 @@ function controllerMains(): string[] {
 }
 
 async function main() {
+  const local = !process.env.KUBECONFIG;
   const kubeconfig = await kubeconfigPath();
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  log(`installed ${await installCrds(kc)} CRDs on ${kc.getCurrentCluster()?.server}`);
+  const client = createClient(kc, { fieldManager: 'tide' });
+  log(`installed ${await installCrds(client)} CRDs on ${kc.getCurrentCluster()?.server}`);
+  if (local) {
+    const git = await startExample(client, defaultTestbedDir);
+    process.once('exit', () => void git.close());
+    log(
+      `example: ${git.url}/gitops-repo.git (credentials in Secret flux-system/gitops-repo-auth) syncs to the`,
+    );
+    log('  dev, staging and prod namespaces; watch it with: npm run tide -- get kustomizations -A');
+  }
   const mains = controllerMains();
   if (mains.length === 0) {
     log('no controllers to run yet; the cluster is ready. Ctrl-C to exit.');
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
     return;
   }
+  // Locally every server stays on loopback; metrics and health ports are picked by the kernel so
+  // that the controllers of one process tree do not collide.
+  const localFlags = [
+    '--metrics-addr=127.0.0.1:0',
+    '--health-addr=127.0.0.1:0',
+    '--enable-leader-election=false',
+  ];
   const children = mains.map((m) =>
-    spawn(process.execPath, [m], { stdio: 'inherit', env: { ...process.env, KUBECONFIG: kubeconfig } }),
+    spawn(process.execPath, [m, ...localFlags], {
+      stdio: 'inherit',
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    }),
   );
+  log(`running ${mains.map((m) => m.split('/').at(-2)).join(', ')}-controller; Ctrl-C to stop`);
   const stop = () => {
     for (const c of children) c.kill('SIGTERM');
   };

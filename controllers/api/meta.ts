@@ -77,6 +77,7 @@ export const Reasons = {
   ReconciliationFailed: 'ReconciliationFailed',
   InvalidCELExpression: 'InvalidCELExpression',
   FeatureGateDisabled: 'FeatureGateDisabled',
+  AccessDenied: 'AccessDenied',
 } as const;
 
 // ---- References ------------------------------------------------------------------------------

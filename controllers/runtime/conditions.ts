@@ -2,6 +2,7 @@
 // derives Ready, Reconciling, Stalled and observedGeneration after a reconcile. Step code sets its own
 // conditions (e.g. FetchFailed) and throws typed errors; only `summarize` writes the kstatus trio.
 
+import { Reasons } from '../api/meta.ts';
 import { isStalling, messageOf, reasonOf } from './errors.ts';
 import { redact } from './log.ts';
 
@@ -24,23 +25,8 @@ export interface Conditioned {
 
 export const Types = { Ready: 'Ready', Reconciling: 'Reconciling', Stalled: 'Stalled' } as const;
 
-export const Reasons = {
-  Succeeded: 'Succeeded',
-  Failed: 'Failed',
-  Progressing: 'Progressing',
-  ProgressingWithRetry: 'ProgressingWithRetry',
-  Suspended: 'Suspended',
-  DependencyNotReady: 'DependencyNotReady',
-  ArtifactFailed: 'ArtifactFailed',
-  BuildFailed: 'BuildFailed',
-  HealthCheckFailed: 'HealthCheckFailed',
-  PruneFailed: 'PruneFailed',
-  ReconciliationSucceeded: 'ReconciliationSucceeded',
-  ReconciliationFailed: 'ReconciliationFailed',
-  InvalidCELExpression: 'InvalidCELExpression',
-  FeatureGateDisabled: 'FeatureGateDisabled',
-  AccessDenied: 'AccessDenied',
-} as const;
+// One vocabulary of reasons for every kind, declared with the API.
+export { Reasons };
 
 /**
  * The conditions a kind owns, declared once per kind (the patcher gives these to the controller on

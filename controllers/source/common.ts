@@ -13,6 +13,8 @@ export const SourceConditions = {
   StorageOperationFailed: 'StorageOperationFailed',
   IncludeUnavailable: 'IncludeUnavailable',
   SourceVerified: 'SourceVerified',
+  /** HelmChart: the chart could not be packaged (values files, dependencies, metadata). */
+  BuildFailed: 'BuildFailed',
 } as const;
 
 /** source-controller's condition reasons (fluxcd/source-controller api/v1/condition_types.go). */
@@ -30,8 +32,13 @@ export const SourceReasons = {
   ChartPackageFailed: 'ChartPackageFailed',
   IndexationFailed: 'IndexationFailed',
   IndexationSucceeded: 'IndexationSucceeded',
-  OCIPullFailed: 'OCIPullFailed',
+  /** Flux's OCIPullFailedReason; its value is `OCIArtifactPullFailed`. */
+  OCIPullFailed: 'OCIArtifactPullFailed',
   OCIArtifactLayerOperationFailed: 'OCIArtifactLayerOperationFailed',
+  /** Listing what to pull failed (OCIRepository tags for a semver ref). */
+  ReadOperationFailed: 'ReadOperationFailed',
+  /** SourceVerified=False: the signature could not be verified. */
+  VerificationError: 'VerificationError',
   InvalidSTSConfiguration: 'InvalidSTSConfiguration',
   NotFound: 'NotFound',
   NoArtifact: 'NoArtifact',
@@ -95,15 +102,19 @@ export async function reconcileStorage(
   });
 }
 
-/** Marks a freshly stored artifact: ArtifactInStorage=True, ArtifactOutdated and FetchFailed removed. */
-export function markArtifactStored(obj: WithArtifact, artifact: Artifact): void {
+/**
+ * Marks a freshly stored artifact: ArtifactInStorage=True, ArtifactOutdated and StorageOperationFailed
+ * removed. Kinds word the condition differently (HelmRepository "stored artifact: revision '…'",
+ * HelmChart "pulled 'x' chart with version '…'"); Git's wording is the default.
+ */
+export function markArtifactStored(
+  obj: WithArtifact,
+  artifact: Artifact,
+  message = `stored artifact for revision '${artifact.revision}'`,
+  reason: string = SourceReasons.Succeeded,
+): void {
   obj.status = { ...obj.status, artifact };
-  markTrue(
-    obj,
-    SourceConditions.ArtifactInStorage,
-    SourceReasons.Succeeded,
-    `stored artifact for revision '${artifact.revision}'`,
-  );
+  markTrue(obj, SourceConditions.ArtifactInStorage, reason, message);
   deleteCondition(obj, SourceConditions.ArtifactOutdated);
   deleteCondition(obj, SourceConditions.StorageOperationFailed);
 }

@@ -11,6 +11,9 @@ import { parseDuration } from '../runtime/duration.ts';
 import { parseFlags, runManager } from '../runtime/manager.ts';
 import type { SourceDeps } from './common.ts';
 import { gitRepositoryController } from './gitrepository.ts';
+import { helmChartController } from './helmchart.ts';
+import { helmRepositoryController } from './helmrepository.ts';
+import { ociRepositoryController } from './ocirepository.ts';
 
 const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
 
@@ -52,7 +55,12 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   try {
     return await runManager({
       name: 'source-controller',
-      controllers: [gitRepositoryController(deps)],
+      controllers: [
+        gitRepositoryController(deps),
+        helmRepositoryController(deps),
+        helmChartController(deps),
+        ociRepositoryController(deps),
+      ],
       argv,
       extraFlags: sourceFlags,
     });

@@ -10,7 +10,7 @@ import {
   startControlPlane,
   stopControlPlane,
 } from '../../hack/testbed/controlplane.ts';
-import { type GitHttpServer, startGitHttpServer } from './gitserver.ts';
+import { type GitHttpServer, startGitHttpServer } from '../../hack/testbed/gitserver.ts';
 import { type Registry, startRegistry } from './registry.ts';
 import { type SshGitServer, startSshGitServer } from './sshserver.ts';
 import { type StaticServer, startStaticServer } from './staticserver.ts';

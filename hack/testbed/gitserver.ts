@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { run } from '../../hack/testbed/proc.ts';
+import { run } from './proc.ts';
 
 export interface GitHttpServer {
   /** Base URL without credentials, e.g. http://127.0.0.1:PORT */

@@ -1,0 +1,479 @@
+// HelmChart: a packaged chart `<name>-<version>.tgz` from a HelmRepository (selected from the index
+// the HelmRepository stored, downloaded with its credentials) or from a chart directory in a
+// GitRepository or Bucket artifact (packaged with its dependencies). Steps, as Flux's reconciler:
+// storage → source (resolve the source, the chart name and version; skip the build when the stored
+// artifact already holds them) → build → artifact.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import type { Artifact } from '../api/meta.ts';
+import { GitRepositoryKind } from '../api/source.ts';
+import { BucketKind } from '../api/source-bucket.ts';
+import {
+  type HelmChart,
+  HelmChartKind,
+  type HelmRepository,
+  HelmRepositoryKind,
+} from '../api/source-helm.ts';
+import { extractTarGz } from '../runtime/artifact/extract.ts';
+import { deleteCondition, markTrue } from '../runtime/conditions.ts';
+import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
+import { type KindDescriptor, type KubeObject, objectKey } from '../runtime/object.ts';
+import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
+import {
+  markArtifactStored,
+  reconcileStorage,
+  SourceConditions,
+  type SourceDeps,
+  SourceReasons,
+  storageFailed,
+} from './common.ts';
+import { readChartMetadata } from './helm/chart.ts';
+import { isHelmError } from './helm/errors.ts';
+import { downloadChart, type HelmIndex, parseIndex, selectChartVersion } from './helm/index.ts';
+import { packageChartDir, repackageChart } from './helm/package.ts';
+import { type ChartSourceKind, chartVersionForStrategy } from './helm/strategy.ts';
+import { mergeValuesFiles } from './helm/values.ts';
+import { isMap, parseYaml, yamlErrorMessage } from './helm/yaml.ts';
+import { repositoryHttpOptions } from './helmrepository.ts';
+
+const kindName = 'helmchart';
+
+/** HelmChart reasons (Flux's chart BuildError reasons and HelmChart condition reasons). */
+export const ChartReasons = {
+  SourceUnavailable: 'SourceUnavailable',
+  NoSourceArtifact: 'NoSourceArtifact',
+  InvalidChartReference: 'InvalidChartReference',
+  ChartPullError: 'ChartPullError',
+  MetadataPatchError: 'MetadataPatchError',
+  ValuesFilesError: 'ValuesFilesError',
+  DependencyBuildError: 'DependencyBuildError',
+  ChartPackageError: 'ChartPackageError',
+  NewChart: 'NewChart',
+  ChartPullSucceeded: 'ChartPullSucceeded',
+  ChartPackageSucceeded: 'ChartPackageSucceeded',
+} as const;
+type BuildReason = (typeof ChartReasons)[
+  | 'InvalidChartReference'
+  | 'ChartPullError'
+  | 'MetadataPatchError'
+  | 'ValuesFilesError'
+  | 'DependencyBuildError'
+  | 'ChartPackageError'];
+
+// Flux's BuildErrorReason summaries, which prefix the messages.
+const buildSummaries: Record<BuildReason, string> = {
+  InvalidChartReference: 'invalid chart reference',
+  ChartPullError: 'chart pull error',
+  MetadataPatchError: 'chart metadata patch error',
+  ValuesFilesError: 'values files merge error',
+  DependencyBuildError: 'dependency build error',
+  ChartPackageError: 'chart package error',
+};
+// Only a spec change (or a new source revision, which the watches deliver) fixes these.
+const persistent = new Set<BuildReason>(['InvalidChartReference', 'MetadataPatchError', 'ValuesFilesError']);
+// Packaging failures are BuildFailed; failing to get the chart is FetchFailed.
+const buildFailures = new Set<BuildReason>([
+  'MetadataPatchError',
+  'ValuesFilesError',
+  'DependencyBuildError',
+  'ChartPackageError',
+]);
+
+class BuildError extends Error {
+  readonly reason: BuildReason;
+  constructor(reason: BuildReason, message: string) {
+    super(`${buildSummaries[reason]}: ${message}`);
+    this.name = 'BuildError';
+    this.reason = reason;
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Runs fn, turning a HelmError (or any error) into a BuildError with the reason. */
+async function step<T>(reason: BuildReason, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    const r = isHelmError(err, 'Dependency') ? ChartReasons.DependencyBuildError : reason;
+    throw new BuildError(r, errorText(err));
+  }
+}
+
+/** Conditions summarized into Ready, worst first (Flux's helmChartReadyCondition). */
+export const helmChartConditionPolicy = {
+  owned: [
+    'Ready',
+    'Reconciling',
+    'Stalled',
+    SourceConditions.StorageOperationFailed,
+    SourceConditions.FetchFailed,
+    SourceConditions.BuildFailed,
+    SourceConditions.ArtifactOutdated,
+    SourceConditions.ArtifactInStorage,
+    SourceConditions.SourceVerified,
+  ],
+  negativePolarity: [
+    SourceConditions.StorageOperationFailed,
+    SourceConditions.FetchFailed,
+    SourceConditions.BuildFailed,
+    SourceConditions.ArtifactOutdated,
+  ],
+};
+
+type SourceObject = KubeObject & { status?: { artifact?: Artifact } };
+
+interface ChartSource {
+  kind: ChartSourceKind;
+  obj: SourceObject;
+  artifact: Artifact;
+}
+
+/** What a build produced; `data` is absent when the stored artifact already holds this chart. */
+interface Build {
+  name: string;
+  version: string;
+  packaged: boolean;
+  valuesFiles: string[];
+  data?: Buffer;
+}
+
+/** Flux's Build.Summary, the Ready message and event text. */
+function summary(b: Build): string {
+  const files = b.valuesFiles.length ? ` and merged values files [${b.valuesFiles.join(' ')}]` : '';
+  return `${b.packaged ? 'packaged' : 'pulled'} '${b.name}' chart with version '${b.version}'${files}`;
+}
+
+/** spec.valuesFile (deprecated) then spec.valuesFiles; a lone `values.yaml` means none (Flux). */
+export function valuesFilesOf(spec: HelmChart['spec']): string[] {
+  const files = [...(spec.valuesFile ? [spec.valuesFile] : []), ...(spec.valuesFiles ?? [])];
+  if (files.length === 1 && posix.normalize(files[0] ?? '') === 'values.yaml') return [];
+  return files;
+}
+
+const kinds: Record<ChartSourceKind, KindDescriptor> = {
+  HelmRepository: HelmRepositoryKind,
+  GitRepository: GitRepositoryKind,
+  Bucket: BucketKind,
+};
+
+/**
+ * The source step's first half: the referenced source from the cache with an artifact in this
+ * storage. Sets FetchFailed (SourceUnavailable, NoSourceArtifact) and waits otherwise: the watches
+ * reconcile again as soon as the source gets an artifact.
+ */
+async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: SourceDeps): Promise<ChartSource> {
+  const { kind, name } = obj.spec.sourceRef;
+  const src = ctx.cached(kinds[kind], objectKey(obj.metadata.namespace, name)) as SourceObject | undefined;
+  if (!src) {
+    const msg = `failed to get source: ${kind} '${obj.metadata.namespace}/${name}' not found`;
+    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.SourceUnavailable, msg);
+    throw new WaitingError(ChartReasons.SourceUnavailable, msg, 30_000);
+  }
+  if (kind === 'HelmRepository' && (src as HelmRepository).spec.type === 'oci') {
+    const msg = `${buildSummaries.ChartPullError}: charts from HelmRepositories of type oci are not supported yet`;
+    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.ChartPullError, msg);
+    throw new StallingError(ChartReasons.ChartPullError, msg);
+  }
+  const artifact = src.status?.artifact;
+  if (!artifact || !(await deps.storage.exists(artifact))) {
+    const msg = `no artifact available for ${kind} source '${name}'`;
+    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.NoSourceArtifact, msg);
+    throw new WaitingError(ChartReasons.NoSourceArtifact, msg, 30_000);
+  }
+  return { kind, obj: src, artifact };
+}
+
+/**
+ * The version the artifact gets (chartVersionForStrategy); with valuesFiles the generation goes in
+ * too, so consumers notice spec changes.
+ */
+function artifactVersion(obj: HelmChart, source: ChartSource, chartVersion: string): Promise<string> {
+  const valuesFiles = valuesFilesOf(obj.spec);
+  return step(ChartReasons.MetadataPatchError, () =>
+    chartVersionForStrategy(chartVersion, obj.spec.reconcileStrategy, source.artifact.revision, {
+      sourceKind: source.kind,
+      valuesFilesGeneration: valuesFiles.length ? obj.metadata.generation : undefined,
+    }),
+  );
+}
+
+/**
+ * Once the chart name and version are known: whether the stored artifact already is this chart and
+ * the spec is unchanged (Flux's cached-chart check, forced by a new generation). Otherwise marks
+ * ArtifactOutdated=True NewChart while a previous artifact exists.
+ */
+function upToDate(obj: HelmChart, name: string, version: string): boolean {
+  const current = obj.status?.artifact;
+  if (!current) return false;
+  const same = obj.status?.observedChartName === name && current.revision === version;
+  if (same && obj.metadata.generation === obj.status?.observedGeneration) return true;
+  if (!same) {
+    markTrue(
+      obj,
+      SourceConditions.ArtifactOutdated,
+      ChartReasons.NewChart,
+      `new '${name}' chart with version '${version}'`,
+    );
+  }
+  return false;
+}
+
+const cachedBuild = (obj: HelmChart, name: string, version: string, packaged: boolean): Build => ({
+  name,
+  version,
+  packaged,
+  valuesFiles: obj.status?.observedValuesFiles ?? valuesFilesOf(obj.spec),
+});
+
+/** Indexes parsed from stored HelmRepository artifacts, by path (the path names the index digest). */
+function indexCache(max = 16) {
+  const cache = new Map<string, HelmIndex>();
+  return async (path: string): Promise<HelmIndex> => {
+    const hit = cache.get(path);
+    if (hit) return hit;
+    const index = parseIndex(await readFile(path), 'stored repository index');
+    cache.set(path, index);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
+    return index;
+  };
+}
+
+/**
+ * A chart from a HelmRepository: the version is selected from the index the HelmRepository stored
+ * (no refetch) and downloaded with the repository's credentials. Stored as pulled, or repackaged
+ * when valuesFiles or the version change it.
+ */
+async function buildFromRepository(
+  obj: HelmChart,
+  ctx: ReconcileContext,
+  source: ChartSource,
+  loadIndex: (path: string) => Promise<HelmIndex>,
+  deps: SourceDeps,
+): Promise<Build> {
+  const repo = source.obj as HelmRepository;
+  const index = await step(ChartReasons.ChartPullError, () =>
+    loadIndex(deps.storage.localPath(source.artifact)),
+  );
+  const cv = await step(ChartReasons.InvalidChartReference, () =>
+    selectChartVersion(index, obj.spec.chart, obj.spec.version ?? '*'),
+  );
+  const version = await artifactVersion(obj, source, cv.version);
+  const valuesFiles = valuesFilesOf(obj.spec);
+  const packaged = valuesFiles.length > 0 || version !== cv.version;
+  if (upToDate(obj, cv.name, version)) return cachedBuild(obj, cv.name, version, packaged);
+
+  let opts: Awaited<ReturnType<typeof repositoryHttpOptions>>;
+  try {
+    opts = await repositoryHttpOptions(repo, ctx.client);
+  } catch (err) {
+    markTrue(obj, SourceConditions.FetchFailed, SourceReasons.AuthenticationFailed, errorText(err));
+    throw new GenericError(SourceReasons.AuthenticationFailed, errorText(err));
+  }
+  const data = await step(ChartReasons.ChartPullError, async () => {
+    const downloaded = await downloadChart(repo.spec.url, cv, opts);
+    await readChartMetadata(downloaded.data, `chart '${cv.name}' ${cv.version}`);
+    return downloaded.data;
+  });
+  if (!packaged) return { name: cv.name, version, packaged, valuesFiles: [], data };
+  const merged = valuesFiles.length
+    ? await step(ChartReasons.ValuesFilesError, () =>
+        mergeValuesFiles(data, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
+      )
+    : undefined;
+  const values = merged?.files.length ? merged.yaml : undefined;
+  const pkg = await step(ChartReasons.ChartPackageError, () => repackageChart(data, { version, values }));
+  return { name: pkg.name, version: pkg.version, packaged, valuesFiles: merged?.files ?? [], data: pkg.data };
+}
+
+/** Name and version from Chart.yaml of a chart directory, or from a packaged chart file. */
+async function chartIdentity(abs: string, isDir: boolean, shown: string) {
+  if (!isDir) {
+    const md = await readChartMetadata(await readFile(abs), `chart '${shown}'`);
+    return { name: md.name, version: md.version };
+  }
+  const text = await readFile(join(abs, 'Chart.yaml'), 'utf8').catch(() => {
+    throw new Error(`no Chart.yaml found in '${shown}': the path is not a chart directory`);
+  });
+  let md: unknown;
+  try {
+    md = parseYaml(text);
+  } catch (err) {
+    throw new Error(`cannot load Chart.yaml of '${shown}': ${yamlErrorMessage(err)}`);
+  }
+  const { name, version } = isMap(md) ? md : {};
+  if (typeof name !== 'string' || name === '' || typeof version !== 'string' || version === '') {
+    throw new Error(`Chart.yaml of '${shown}' must set a name and a version`);
+  }
+  return { name, version };
+}
+
+/**
+ * A chart from a GitRepository or Bucket artifact: extracted from this storage, the chart at
+ * spec.chart (a directory, or a packaged .tgz) packaged with its vendored and file:// dependencies,
+ * values files (relative to the source root) merged, and the version set per reconcileStrategy.
+ */
+async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: SourceDeps): Promise<Build> {
+  const work = await mkdtemp(join(tmpdir(), 'tide-helmchart-'));
+  try {
+    await step(ChartReasons.ChartPullError, () =>
+      extractTarGz(deps.storage.localPath(source.artifact), work, { maxBytes: deps.maxSourceBytes }),
+    );
+    // Like Flux's securejoin: the chart path cannot climb out of the source.
+    const rel = posix.normalize(`/${obj.spec.chart.replace(/\\/g, '/')}`).slice(1) || '.';
+    const abs = join(work, rel);
+    const where = `${source.kind} '${source.obj.metadata.name}'`;
+    const st = await stat(abs).catch(() => undefined);
+    if (!st) {
+      throw new BuildError(ChartReasons.InvalidChartReference, `no chart found at path '${rel}' in ${where}`);
+    }
+    const id = await step(ChartReasons.InvalidChartReference, () =>
+      chartIdentity(abs, st.isDirectory(), rel),
+    );
+    const version = await artifactVersion(obj, source, id.version);
+    const valuesFiles = valuesFilesOf(obj.spec);
+    const packaged = st.isDirectory() || valuesFiles.length > 0 || version !== id.version;
+    if (upToDate(obj, id.name, version)) return cachedBuild(obj, id.name, version, packaged);
+
+    const merged = valuesFiles.length
+      ? await step(ChartReasons.ValuesFilesError, () =>
+          mergeValuesFiles(work, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
+        )
+      : undefined;
+    const values = merged?.files.length ? merged.yaml : undefined;
+    const files = merged?.files ?? [];
+    if (!packaged) return { ...id, version, packaged, valuesFiles: [], data: await readFile(abs) };
+    const pkg = await step(ChartReasons.ChartPackageError, async () =>
+      st.isDirectory()
+        ? packageChartDir(abs, { rootDir: work, version, values })
+        : repackageChart(await readFile(abs), { version, values }),
+    );
+    return { name: pkg.name, version: pkg.version, packaged, valuesFiles: files, data: pkg.data };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Records a failed build: BuildFailed or FetchFailed with its reason; the typed error to throw. */
+function buildFailed(obj: HelmChart, err: BuildError): Error {
+  const [set, drop] = buildFailures.has(err.reason)
+    ? [SourceConditions.BuildFailed, SourceConditions.FetchFailed]
+    : [SourceConditions.FetchFailed, SourceConditions.BuildFailed];
+  deleteCondition(obj, drop);
+  markTrue(obj, set, err.reason, err.message);
+  return persistent.has(err.reason)
+    ? new StallingError(err.reason, err.message)
+    : new GenericError(err.reason, err.message);
+}
+
+/**
+ * The artifact step: stores a new build as `<name>-<version>.tgz` (StorageOperationFailed on
+ * failure), records ArtifactInStorage with the build summary and the observed chart name and values
+ * files, and emits ChartPullSucceeded or ChartPackageSucceeded when the digest changed.
+ */
+async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDeps, build: Build) {
+  const { storage } = deps;
+  const reason = build.packaged ? ChartReasons.ChartPackageSucceeded : ChartReasons.ChartPullSucceeded;
+  const message = summary(build);
+  const current = obj.status?.artifact;
+  if (!build.data) {
+    // upToDate() found the stored artifact, which reconcileStorage saw in storage, to be this chart.
+    if (current) markArtifactStored(obj, storage.setArtifactUrl(current), message, reason);
+    return { readyMessage: message };
+  }
+  const { namespace = '', name = '' } = obj.metadata;
+  const target = storage.artifactFor(
+    kindName,
+    namespace,
+    name,
+    build.version,
+    `${build.name}-${build.version}.tgz`,
+  );
+  let artifact: Artifact;
+  try {
+    artifact = await storage.writeBytes(target, build.data);
+  } catch (err) {
+    throw storageFailed(
+      obj,
+      SourceReasons.ArchiveOperationFailed,
+      `unable to copy Helm chart to storage: ${errorText(err)}`,
+    );
+  }
+  markArtifactStored(obj, artifact, message, reason);
+  obj.status = {
+    ...obj.status,
+    observedChartName: build.name,
+    observedValuesFiles: obj.spec.ignoreMissingValuesFiles ? build.valuesFiles : undefined,
+  };
+  const metadata = {
+    'source.toolkit.fluxcd.io/revision': artifact.revision,
+    'source.toolkit.fluxcd.io/digest': artifact.digest,
+  };
+  if (current?.digest !== artifact.digest) ctx.event('Normal', reason, message, { metadata });
+  await storage.garbageCollect(kindName, namespace, name, artifact, deps.gc).catch(() => {});
+  return { readyMessage: message, eventMetadata: metadata };
+}
+
+/** Reconciles HelmCharts referring to `src` when its artifact revision differs from what they built from. */
+function sourceWatch(kind: ChartSourceKind) {
+  return {
+    kind: kinds[kind],
+    map: (src: KubeObject, primary: { list(): KubeObject[] }) => {
+      const revision = (src as SourceObject).status?.artifact?.revision;
+      if (!revision) return [];
+      return primary
+        .list()
+        .filter((o) => {
+          const hc = o as HelmChart;
+          return (
+            hc.metadata.namespace === src.metadata.namespace &&
+            hc.spec.sourceRef.kind === kind &&
+            hc.spec.sourceRef.name === src.metadata.name &&
+            hc.status?.observedSourceArtifactRevision !== revision
+          );
+        })
+        .map((o) => objectKey(o.metadata.namespace, o.metadata.name ?? ''));
+    },
+    predicate: (a: KubeObject, b: KubeObject) =>
+      (a as SourceObject).status?.artifact?.revision !== (b as SourceObject).status?.artifact?.revision,
+  };
+}
+
+export function helmChartController(deps: SourceDeps) {
+  const loadIndex = indexCache();
+  return defineController<HelmChart>({
+    name: 'helmchart',
+    kind: HelmChartKind,
+    conditionPolicy: helmChartConditionPolicy,
+    watches: [sourceWatch('HelmRepository'), sourceWatch('GitRepository'), sourceWatch('Bucket')],
+
+    /**
+     * Sets FetchFailed, BuildFailed, ArtifactOutdated, ArtifactInStorage and StorageOperationFailed;
+     * a bad reference, version or values file stalls until the spec or the source changes.
+     */
+    async reconcile(obj, ctx) {
+      await reconcileStorage(obj, deps.storage, kindName, deps.gc);
+      const source = await resolveSource(obj, ctx, deps);
+      obj.status = { ...obj.status, observedSourceArtifactRevision: source.artifact.revision };
+      let build: Build;
+      try {
+        build =
+          source.kind === 'HelmRepository'
+            ? await buildFromRepository(obj, ctx, source, loadIndex, deps)
+            : await buildFromTarball(obj, source, deps);
+      } catch (err) {
+        if (err instanceof BuildError) throw buildFailed(obj, err);
+        throw err;
+      }
+      deleteCondition(obj, SourceConditions.FetchFailed);
+      deleteCondition(obj, SourceConditions.BuildFailed);
+      return storeBuild(obj, ctx, deps, build);
+    },
+
+    async finalize(obj) {
+      await deps.storage.removeAll(kindName, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+    },
+  });
+}

@@ -1,0 +1,427 @@
+// OCIRepository: turns an artifact of an OCI registry (a tag, the highest tag in a semver range, or a
+// digest) into a source artifact. Steps, as Flux's reconciler: storage → source (the ref is resolved to
+// a digest first; nothing is pulled when that revision is the stored one and neither the layer selector
+// nor the ignore rules changed) → artifact (the selected layer extracted and re-archived with the ignore
+// rules, or stored as is for `operation: copy`).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Artifact } from '../api/meta.ts';
+import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
+import { extractTarGz } from '../runtime/artifact/extract.ts';
+import { isNotFound } from '../runtime/client.ts';
+import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
+import { parseDuration } from '../runtime/duration.ts';
+import { GenericError } from '../runtime/errors.ts';
+import { jsonEqual } from '../runtime/object.ts';
+import {
+  Annotation,
+  digestOfRevision,
+  formatRevision,
+  type PulledArtifact,
+  pullArtifact,
+  type RefSelection,
+  selectRef,
+  selectSemverTag,
+} from '../runtime/oci/artifact.ts';
+import { type Credentials, credentialsFromSecret, type SecretLike } from '../runtime/oci/auth.ts';
+import { createRegistryClient, type RegistryClient } from '../runtime/oci/client.ts';
+import { isOciError } from '../runtime/oci/errors.ts';
+import { parseOciUrl, type RepositoryName } from '../runtime/oci/reference.ts';
+import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
+import {
+  clearFetchFailed,
+  fetchFailed,
+  markArtifactStored,
+  readSecret,
+  reconcileStorage,
+  SourceConditions,
+  type SourceDeps,
+  SourceReasons,
+  sourceConditionPolicy,
+  storageFailed,
+} from './common.ts';
+import { buildIgnoreFilter } from './sourceignore.ts';
+
+const kindName = 'ocirepository';
+const userAgent = 'tide-source-controller';
+
+interface Target extends RepositoryName {
+  ref: RefSelection;
+}
+
+interface Resolved {
+  digest: string;
+  /** `<tag>@sha256:<hex>`, or the digest alone for a digest ref. */
+  revision: string;
+  /** The reference as a person reads it: `host/repo:tag` or `host/repo@sha256:…`. */
+  image: string;
+}
+
+interface Access {
+  credentials?: Credentials;
+  caCert?: Buffer;
+}
+
+/** Ready and ArtifactInStorage message (Flux's wording for OCIRepository). */
+const storedMessage = (revision: string) => `stored artifact for digest '${revision}'`;
+
+/**
+ * Whether what shapes the artifact besides the revision changed since it was built (Flux's
+ * ociContentConfigChanged): `spec.ignore` against `status.observedIgnore`, `spec.layerSelector` against
+ * `status.observedLayerSelector`. A change rebuilds the artifact from the same revision.
+ */
+export function contentConfigChanged(obj: Pick<OCIRepository, 'spec' | 'status'>): boolean {
+  return (
+    obj.spec.ignore !== obj.status?.observedIgnore ||
+    !jsonEqual(obj.spec.layerSelector, obj.status?.observedLayerSelector)
+  );
+}
+
+/** The URL and ref, checked before any request; a malformed one stalls until the spec changes. */
+function parseTarget(obj: OCIRepository): Target {
+  let name: RepositoryName;
+  try {
+    name = parseOciUrl(obj.spec.url);
+  } catch (err) {
+    if (!isOciError(err)) throw err;
+    const message = `URL validation failed for '${obj.spec.url}': ${err.message}`;
+    throw fetchFailed(obj, SourceReasons.URLInvalid, message, true);
+  }
+  try {
+    return { ...name, ref: selectRef(obj.spec.ref) };
+  } catch (err) {
+    if (!isOciError(err)) throw err;
+    const message = `failed to determine the artifact tag for '${obj.spec.url}': ${err.message}`;
+    throw fetchFailed(obj, SourceReasons.ReadOperationFailed, message, true);
+  }
+}
+
+/**
+ * spec.verify (cosign, notation) is not implemented: an artifact the user asked to verify is never used
+ * unverified. Sets SourceVerified=False when verify is set, removes SourceVerified otherwise.
+ */
+function refuseVerify(obj: OCIRepository): void {
+  const verify = obj.spec.verify;
+  if (!verify) {
+    deleteCondition(obj, SourceConditions.SourceVerified);
+    return;
+  }
+  const message =
+    `failed to verify the signature using provider '${verify.provider}': signature verification ` +
+    'is not supported by Tide; remove spec.verify to use the artifact without verification';
+  markFalse(obj, SourceConditions.SourceVerified, SourceReasons.VerificationError, message);
+  throw new GenericError(SourceReasons.VerificationError, message);
+}
+
+async function getSecret(ctx: ReconcileContext, namespace: string, name: string): Promise<SecretLike> {
+  try {
+    return (await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as SecretLike;
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
+    throw err;
+  }
+}
+
+/** The pull secrets of spec.secretRef, then those of spec.serviceAccountName's imagePullSecrets. */
+async function pullSecrets(obj: OCIRepository, ctx: ReconcileContext): Promise<SecretLike[]> {
+  const namespace = obj.metadata.namespace ?? '';
+  const out: SecretLike[] = [];
+  if (obj.spec.secretRef) out.push(await getSecret(ctx, namespace, obj.spec.secretRef.name));
+  const sa = obj.spec.serviceAccountName;
+  if (sa) {
+    const account = await ctx.client
+      .get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: sa })
+      .catch((err: unknown) => {
+        if (isNotFound(err)) throw new Error(`serviceaccount '${namespace}/${sa}' not found`);
+        throw err;
+      });
+    const refs = (account as { imagePullSecrets?: { name?: string }[] }).imagePullSecrets ?? [];
+    for (const ref of refs) if (ref.name) out.push(await getSecret(ctx, namespace, ref.name));
+  }
+  return out;
+}
+
+/**
+ * Credentials (the first pull secret holding some for the registry; anonymous without) and the CA of
+ * certSecretRef. Sets FetchFailed=True AuthenticationFailed when a Secret is missing or unusable.
+ */
+async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registry: string): Promise<Access> {
+  const access: Access = {};
+  try {
+    const secrets = await pullSecrets(obj, ctx);
+    const provider = obj.spec.provider ?? 'generic';
+    // As Flux, a cloud provider is only asked when no pull secret is given; Tide has no cloud login.
+    if (provider !== 'generic' && secrets.length === 0) {
+      throw new Error(
+        `provider '${provider}' is not supported by Tide: use provider 'generic' with spec.secretRef ` +
+          `(a kubernetes.io/dockerconfigjson Secret) or spec.serviceAccountName with imagePullSecrets`,
+      );
+    }
+    for (const secret of secrets) {
+      const credentials = credentialsFromSecret(secret, registry);
+      if (credentials) {
+        access.credentials = credentials;
+        break;
+      }
+    }
+  } catch (err) {
+    const message = `failed to get credential: ${(err as Error).message}`;
+    throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+  }
+  if (obj.spec.proxySecretRef) {
+    const message = 'failed to get proxy address: spec.proxySecretRef is not supported by Tide';
+    throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+  }
+  const certRef = obj.spec.certSecretRef;
+  if (certRef) {
+    try {
+      const namespace = obj.metadata.namespace ?? '';
+      const data = await readSecret(ctx.client, namespace, certRef.name);
+      if (data['tls.crt'] || data['tls.key']) {
+        throw new Error('client certificates (tls.crt, tls.key) are not supported by Tide; only ca.crt');
+      }
+      if (!data['ca.crt']) throw new Error(`secret '${namespace}/${certRef.name}' has no 'ca.crt' key`);
+      access.caCert = data['ca.crt'];
+    } catch (err) {
+      const message = `failed to generate transport for '${obj.spec.url}': ${(err as Error).message}`;
+      throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+    }
+  }
+  return access;
+}
+
+/**
+ * FetchFailed for a registry failure: refused credentials are AuthenticationFailed, anything else
+ * `reason`. Errors other than the OCI client's (bugs) are passed through.
+ */
+function registryFailed(obj: OCIRepository, err: unknown, reason: string, prefix: string): unknown {
+  if (!isOciError(err)) return err;
+  const auth = err.code === 'Unauthorized' || err.code === 'InvalidCredentials';
+  return fetchFailed(obj, auth ? SourceReasons.AuthenticationFailed : reason, `${prefix}: ${err.message}`);
+}
+
+/**
+ * The source step's cheap half: the digest the ref names now. A digest ref needs no request; a tag
+ * costs a HEAD; a semver ref lists the tags first.
+ */
+async function resolve(
+  obj: OCIRepository,
+  client: RegistryClient,
+  target: Target,
+  signal: AbortSignal,
+): Promise<Resolved> {
+  const { ref, repository } = target;
+  const name = `${target.registry}/${repository}`;
+  if (ref.kind === 'digest')
+    return { digest: ref.digest, revision: ref.digest, image: `${name}@${ref.digest}` };
+  let tag: string | undefined = ref.kind === 'tag' ? ref.tag : undefined;
+  if (ref.kind === 'semver') {
+    const prefix = `failed to determine the artifact tag for '${obj.spec.url}'`;
+    try {
+      tag = selectSemverTag(await client.listTags(repository, { signal }), ref.range, ref.filter);
+    } catch (err) {
+      throw registryFailed(obj, err, SourceReasons.ReadOperationFailed, prefix);
+    }
+    if (!tag) {
+      const filtered = ref.filter ? ` among the tags matching '${ref.filter}'` : '';
+      const message = `${prefix}: no match found for semver: ${ref.range}${filtered}`;
+      throw fetchFailed(obj, SourceReasons.ReadOperationFailed, message);
+    }
+  }
+  const found = tag ?? 'latest';
+  try {
+    const { digest } = await client.headManifest(repository, found, { signal });
+    return { digest, revision: formatRevision(found, digest), image: `${name}:${found}` };
+  } catch (err) {
+    throw registryFailed(obj, err, SourceReasons.OCIPullFailed, 'failed to determine artifact digest');
+  }
+}
+
+/** Downloads the selected layer blob (digest and size checked, at most maxBytes) into `dir`. */
+async function pullLayer(
+  obj: OCIRepository,
+  client: RegistryClient,
+  target: Target,
+  resolved: Resolved,
+  opts: { dir: string; maxBytes: number; signal: AbortSignal },
+): Promise<PulledArtifact> {
+  const mediaType = obj.spec.layerSelector?.mediaType;
+  try {
+    // Always fetched as a blob: extraction happens here, with the storage's safe extractor and limits.
+    return await pullArtifact(client, target.repository, resolved, opts.dir, {
+      layerSelector: { ...(mediaType ? { mediaType } : {}), operation: 'copy' },
+      maxBytes: opts.maxBytes,
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (isOciError(err, 'NotFound') && (err as { subject?: string }).subject === 'layer') {
+      throw fetchFailed(obj, SourceReasons.OCIArtifactLayerOperationFailed, err.message);
+    }
+    throw registryFailed(
+      obj,
+      err,
+      SourceReasons.OCIPullFailed,
+      `failed to pull artifact from '${obj.spec.url}'`,
+    );
+  }
+}
+
+/**
+ * The artifact step: stores the layer blob as is (`copy`) or extracts it and archives the tree with
+ * the ignore rules (`extract`). Sets FetchFailed (the layer cannot be extracted) or
+ * StorageOperationFailed on failure.
+ */
+async function storeLayer(
+  obj: OCIRepository,
+  deps: SourceDeps,
+  layer: string,
+  target: ReturnType<SourceDeps['storage']['artifactFor']>,
+  work: string,
+): Promise<Artifact> {
+  const { storage } = deps;
+  if (obj.spec.layerSelector?.operation === 'copy') {
+    clearFetchFailed(obj);
+    try {
+      return await storage.copyFromPath(target, layer);
+    } catch (err) {
+      const message = `unable to copy artifact to storage: ${(err as Error).message}`;
+      throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+    }
+  }
+  const content = join(work, 'content');
+  try {
+    await extractTarGz(layer, content, { maxBytes: deps.maxSourceBytes });
+  } catch (err) {
+    const message = `failed to extract layer contents from artifact: ${(err as Error).message}`;
+    throw fetchFailed(obj, SourceReasons.OCIArtifactLayerOperationFailed, message);
+  }
+  clearFetchFailed(obj);
+  try {
+    return await storage.archive(target, content, await buildIgnoreFilter(content, obj.spec.ignore));
+  } catch (err) {
+    const message = `unable to archive artifact to storage: ${(err as Error).message}`;
+    throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+  }
+}
+
+/** Flux's NewArtifact text, with the origin when the artifact carries `flux push artifact` annotations. */
+function newArtifactMessage(obj: OCIRepository, artifact: Artifact): string {
+  const message = `stored artifact with revision '${artifact.revision}' from '${obj.spec.url}'`;
+  const source = artifact.metadata?.[Annotation.source];
+  const revision = artifact.metadata?.[Annotation.revision];
+  return source && revision
+    ? `${message}, origin source '${source}', origin revision '${revision}'`
+    : message;
+}
+
+const eventMetadata = (artifact: Artifact) => ({
+  'source.toolkit.fluxcd.io/revision': artifact.revision,
+  'source.toolkit.fluxcd.io/digest': artifact.digest,
+});
+
+/**
+ * Pulls the layer, stores it and records the artifact with the manifest annotations as its metadata,
+ * the observed ignore and layer selector; emits NewArtifact when the digest changed.
+ */
+async function buildArtifact(
+  obj: OCIRepository,
+  ctx: ReconcileContext,
+  deps: SourceDeps,
+  src: { client: RegistryClient; target: Target; resolved: Resolved; signal: AbortSignal },
+): Promise<Artifact> {
+  const { storage } = deps;
+  const work = await mkdtemp(join(tmpdir(), 'tide-ocirepo-'));
+  try {
+    const pulled = await pullLayer(obj, src.client, src.target, src.resolved, {
+      dir: join(work, 'layer'),
+      maxBytes: deps.maxSourceBytes,
+      signal: src.signal,
+    });
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name ?? '';
+    const revision = src.resolved.revision;
+    // Flux names the file after the digest: `sha256:<hex>.tar.gz`, for extract and copy alike.
+    const file = `${digestOfRevision(revision)}.tar.gz`;
+    const stored = await storeLayer(
+      obj,
+      deps,
+      pulled.path,
+      storage.artifactFor(kindName, ns, name, revision, file),
+      work,
+    );
+    const metadata = Object.keys(pulled.metadata).length > 0 ? { metadata: pulled.metadata } : {};
+    const artifact: Artifact = { ...stored, ...metadata };
+    const previous = obj.status?.artifact?.digest;
+    markArtifactStored(obj, artifact, storedMessage(revision));
+    obj.status = {
+      ...obj.status,
+      observedIgnore: obj.spec.ignore,
+      observedLayerSelector: obj.spec.layerSelector,
+    };
+    if (previous !== artifact.digest) {
+      ctx.event('Normal', SourceReasons.NewArtifact, newArtifactMessage(obj, artifact), {
+        metadata: eventMetadata(artifact),
+      });
+    }
+    await storage.garbageCollect(kindName, ns, name, artifact, deps.gc).catch(() => {});
+    return artifact;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function ociRepositoryController(deps: SourceDeps) {
+  const { storage } = deps;
+  return defineController<OCIRepository>({
+    name: kindName,
+    kind: OCIRepositoryKind,
+    conditionPolicy: sourceConditionPolicy,
+
+    /**
+     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed, SourceVerified and StorageOperationFailed;
+     * the runner derives Ready from them and the thrown outcome. The previous artifact stays on failure.
+     */
+    async reconcile(obj, ctx) {
+      await reconcileStorage(obj, storage, kindName, deps.gc);
+      const target = parseTarget(obj);
+      refuseVerify(obj);
+      const access = await registryAccess(obj, ctx, target.registry);
+      const timeoutMs = parseDuration(obj.spec.timeout ?? '60s');
+      // One deadline for the whole source step (resolve and pull), as Flux's context timeout.
+      const signal = AbortSignal.timeout(timeoutMs);
+      const client = createRegistryClient({
+        registry: target.registry,
+        insecure: obj.spec.insecure ?? false,
+        timeoutMs,
+        userAgent,
+        ...access,
+      });
+      try {
+        const resolved = await resolve(obj, client, target, signal);
+        const current = obj.status?.artifact;
+        if (current?.revision === resolved.revision && !contentConfigChanged(obj)) {
+          clearFetchFailed(obj);
+          markArtifactStored(obj, current, storedMessage(current.revision));
+          return { readyMessage: storedMessage(current.revision) };
+        }
+        if (current && current.revision !== resolved.revision) {
+          markTrue(
+            obj,
+            SourceConditions.ArtifactOutdated,
+            SourceReasons.NewRevision,
+            `new revision '${resolved.revision}' for '${resolved.image}'`,
+          );
+        }
+        const artifact = await buildArtifact(obj, ctx, deps, { client, target, resolved, signal });
+        return { readyMessage: storedMessage(artifact.revision), eventMetadata: eventMetadata(artifact) };
+      } finally {
+        await client.close();
+      }
+    },
+
+    async finalize(obj) {
+      await storage.removeAll(kindName, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+    },
+  });
+}

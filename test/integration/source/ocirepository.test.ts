@@ -1,0 +1,421 @@
+// source-controller's OCIRepository, run as its own process against the test bed's registry (plain
+// HTTP, anonymous) and a second registry with TLS and htpasswd basic auth.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OCIRepository } from '../../../controllers/api/source.ts';
+import { extractTarGz } from '../../../controllers/runtime/artifact/extract.ts';
+import { type Client, createClient } from '../../../controllers/runtime/client.ts';
+import { Annotation, FluxMediaType, pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
+import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
+import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
+import { freePort, poll } from '../../../hack/testbed/proc.ts';
+import { type ControllerProcess, startController } from '../../support/controllers.ts';
+import { ensureCrds } from '../../support/crds.ts';
+import { testbed, useNamespace } from '../../support/testbed.ts';
+import { type AuthRegistry, makeTarGz, startAuthRegistry } from '../oci/fixtures.ts';
+
+const apiVersion = 'source.toolkit.fluxcd.io/v1';
+const kind = 'OCIRepository';
+type Cond = { type: string; status: string; reason: string; message: string };
+
+const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Pushed {
+  digest: string;
+  layer: Buffer;
+  files: Record<string, string>;
+}
+
+/** What `flux push artifact` would record about the Git commit the artifact was built from. */
+const annotationsFor = (version: string) => ({
+  [Annotation.source]: 'https://github.com/tide/app.git',
+  [Annotation.revision]: `${version}@sha1:${createHash('sha1').update(version).digest('hex')}`,
+  [Annotation.created]: '2026-01-01T00:00:00Z',
+});
+
+describe('source-controller: OCIRepository', function () {
+  this.timeout(180_000);
+  const ns = useNamespace('ocirepo');
+  const repo = `tide/ocirepo-${process.pid}/app`;
+  let client: Client;
+  let controller: ControllerProcess;
+  let storagePath: string;
+  let oci: RegistryClient;
+  const pushed: Record<string, Pushed> = {};
+  const urlOf = (repository: string) => `oci://${testbed().registry.host}/${repository}`;
+
+  async function push(repository: string, version: string, tags: string[]): Promise<Pushed> {
+    const files = {
+      'deploy/app.yaml': `kind: ConfigMap\nversion: ${version}\n`,
+      'README.md': `v${version}\n`,
+      'logo.png': 'not really a png',
+    };
+    const layer = await makeTarGz(files);
+    const { digest } = await pushArtifact(oci, repository, {
+      layer,
+      tags,
+      annotations: annotationsFor(version),
+    });
+    return { digest, layer, files };
+  }
+
+  before(async () => {
+    await ensureCrds();
+    const tb = testbed();
+    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
+    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
+    controller = await startController('source', [
+      `--storage-path=${storagePath}`,
+      '--storage-addr=127.0.0.1:0',
+      '--artifact-retention-records=2',
+      '--artifact-retention-ttl=1h',
+      // Small, so that a layer (or its extracted content) can go over it in a test.
+      '--max-source-size=64Ki',
+      '--concurrent=4',
+    ]);
+    oci = createRegistryClient({ registry: tb.registry.host, insecure: true });
+    pushed.v100 = await push(repo, '1.0.0', ['1.0.0']);
+    pushed.v110 = await push(repo, '1.1.0', ['1.1.0', 'latest']);
+    pushed.rc = await push(repo, '2.0.0-rc.1', ['2.0.0-rc.1']);
+  });
+
+  after(async () => {
+    await controller?.stop();
+    await oci?.close();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed')
+      console.error(controller.logs().split('\n').slice(-30).join('\n'));
+  });
+
+  const create = (name: string, spec: Partial<OCIRepository['spec']>) =>
+    client.create({
+      apiVersion,
+      kind,
+      metadata: { name, namespace: ns() },
+      spec: { url: urlOf(repo), interval: '10m', insecure: true, ...spec },
+    });
+  const get = (name: string) => client.get<OCIRepository>({ apiVersion, kind, namespace: ns(), name });
+  const ref = (name: string) => ({ apiVersion, kind, namespace: ns(), name });
+  const patchSpec = (name: string, spec: unknown) => client.patch(ref(name), 'merge', { spec });
+  const requestReconcile = (name: string, token: string) =>
+    client.patch(ref(name), 'merge', {
+      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
+    });
+  const cond = (o: OCIRepository, t: string) =>
+    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
+
+  /** Waits until the object is Ready=True at its current generation (and matches `also`). */
+  const waitReady = (name: string, also: (o: OCIRepository) => boolean = () => true) =>
+    poll(`OCIRepository ${name} Ready`, 60_000, async () => {
+      const o = await get(name);
+      const r = cond(o, 'Ready');
+      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
+      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
+    });
+  const waitNotReady = (name: string, pattern: RegExp) =>
+    poll(`OCIRepository ${name} Ready=False`, 60_000, async () => {
+      const o = await get(name);
+      const r = cond(o, 'Ready');
+      if (r?.status === 'False' && pattern.test(r.message)) return o;
+      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
+    });
+  const download = async (url: string) => {
+    const res = await fetch(url);
+    assert.equal(res.status, 200, `GET ${url}`);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  /** The files of a served tar.gz artifact, path → content. */
+  const contents = async (url: string) => {
+    const dir = await mkdtemp(join(testbed().dir, 'art-'));
+    const file = join(dir, 'a.tar.gz');
+    await writeFile(file, await download(url));
+    await extractTarGz(file, join(dir, 'x'));
+    const out: Record<string, string> = {};
+    const walk = async (d: string, pre: string) => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name), `${pre}${e.name}/`);
+        else out[`${pre}${e.name}`] = await readFile(join(d, e.name), 'utf8');
+      }
+    };
+    await walk(join(dir, 'x'), '');
+    return out;
+  };
+  const without = (files: Record<string, string>, ...drop: string[]) =>
+    Object.fromEntries(Object.entries(files).filter(([k]) => !drop.includes(k)));
+
+  it('stores a tag as an artifact named after its digest, whose digest is the sha256 of the served bytes', async () => {
+    await create('tag', { ref: { tag: '1.0.0' } });
+    const o = await waitReady('tag');
+    const a = o.status!.artifact!;
+    const { digest } = pushed.v100!;
+    assert.equal(a.revision, `1.0.0@${digest}`);
+    assert.equal(a.path, `ocirepository/${ns()}/tag/${digest}.tar.gz`);
+    assert.equal(cond(o, 'Ready')?.message, `stored artifact for digest '1.0.0@${digest}'`);
+    assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
+    const bytes = await download(a.url);
+    assert.equal(sha256(bytes), a.digest);
+    assert.equal(bytes.length, a.size);
+    // The layer's files, re-archived with Flux's default exclusions (images).
+    assert.deepEqual(await contents(a.url), without(pushed.v100!.files, 'logo.png'));
+    assert.deepEqual(a.metadata, annotationsFor('1.0.0'));
+  });
+
+  it('resolves semver, semverFilter, the default tag and a digest to Flux revision strings', async () => {
+    await create('semver', { ref: { semver: '1.x' } });
+    await create('filtered', { ref: { semver: '>=1.0.0-0', semverFilter: '-rc\\.' } });
+    await create('default', {});
+    // A digest wins over a tag.
+    await create('digest', { ref: { digest: pushed.v100!.digest, tag: '1.1.0' } });
+    const objs = await Promise.all(['semver', 'filtered', 'default', 'digest'].map((n) => waitReady(n)));
+    assert.deepEqual(
+      objs.map((o) => o.status!.artifact!.revision),
+      [
+        `1.1.0@${pushed.v110!.digest}`,
+        `2.0.0-rc.1@${pushed.rc!.digest}`,
+        `latest@${pushed.v110!.digest}`,
+        pushed.v100!.digest,
+      ],
+    );
+    // The same layer gives the same artifact digest whichever ref found it.
+    const byTag = (await waitReady('tag')).status!.artifact!;
+    assert.equal(objs[3]!.status!.artifact!.digest, byTag.digest);
+    assert.equal(objs[0]!.status!.artifact!.digest, objs[2]!.status!.artifact!.digest);
+    assert.deepEqual(await contents(objs[0]!.status!.artifact!.url), without(pushed.v110!.files, 'logo.png'));
+  });
+
+  it('stores the layer blob as is with operation copy', async () => {
+    const layerSelector = { mediaType: FluxMediaType.content, operation: 'copy' as const };
+    await create('copy', { ref: { tag: '1.0.0' }, layerSelector });
+    const o = await waitReady('copy');
+    const a = o.status!.artifact!;
+    assert.equal(a.path, `ocirepository/${ns()}/copy/${pushed.v100!.digest}.tar.gz`);
+    const bytes = await download(a.url);
+    assert.ok(bytes.equals(pushed.v100!.layer), 'the served file is the pushed layer');
+    assert.equal(a.digest, sha256(pushed.v100!.layer));
+    assert.deepEqual(o.status?.observedLayerSelector, layerSelector);
+  });
+
+  it('applies spec.ignore, and rebuilds the same revision when it changes', async () => {
+    await create('ignore', { ref: { tag: '1.0.0' }, ignore: '*.md\n' });
+    let o = await waitReady('ignore');
+    // spec.ignore replaces the default exclusions: the image stays.
+    assert.deepEqual(await contents(o.status!.artifact!.url), without(pushed.v100!.files, 'README.md'));
+    assert.equal(o.status?.observedIgnore, '*.md\n');
+    const first = o.status!.artifact!;
+
+    await patchSpec('ignore', { ignore: 'deploy/\n' });
+    o = await waitReady('ignore', (x) => x.status?.observedIgnore === 'deploy/\n');
+    assert.equal(o.status!.artifact!.revision, first.revision);
+    assert.notEqual(o.status!.artifact!.digest, first.digest);
+    assert.deepEqual(await contents(o.status!.artifact!.url), without(pushed.v100!.files, 'deploy/app.yaml'));
+  });
+
+  it('pulls nothing while the revision is unchanged, and picks up a new tag on requestedAt', async () => {
+    const updates = `${repo}-updates`;
+    await push(updates, '1.0.0', ['1.0.0']);
+    await create('update', { url: urlOf(updates), ref: { semver: '1.x' } });
+    const before = (await waitReady('update')).status!.artifact!;
+    const file = join(storagePath, before.path);
+    const mtime = (await stat(file)).mtimeMs;
+
+    // lastUpdateTime has second precision: a rebuild after this pause would show in it.
+    await sleep(1_100);
+    await requestReconcile('update', 'same-1');
+    let o = await waitReady('update', (x) => x.status?.lastHandledReconcileAt === 'same-1');
+    assert.deepEqual(o.status!.artifact, before);
+    assert.equal((await stat(file)).mtimeMs, mtime, 'the artifact file was not rewritten');
+
+    const v120 = await push(updates, '1.2.0', ['1.2.0']);
+    await requestReconcile('update', 'new-1');
+    o = await waitReady('update', (x) => x.status?.lastHandledReconcileAt === 'new-1');
+    const a = o.status!.artifact!;
+    assert.equal(a.revision, `1.2.0@${v120.digest}`);
+    assert.notEqual(a.digest, before.digest);
+    assert.equal(cond(o, 'ArtifactOutdated'), undefined);
+    assert.deepEqual(await contents(a.url), without(v120.files, 'logo.png'));
+
+    const origin = annotationsFor('1.2.0');
+    const event = await poll('NewArtifact event', 30_000, async () => {
+      const events = await client.list(
+        { group: '', version: 'v1', kind: 'Event' },
+        { namespace: ns(), fieldSelector: 'involvedObject.name=update,reason=NewArtifact' },
+      );
+      return events.items
+        .map((e) => (e as { message?: string }).message ?? '')
+        .find((m) => m.includes(a.revision));
+    });
+    assert.equal(
+      event,
+      `stored artifact with revision '${a.revision}' from '${urlOf(updates)}', ` +
+        `origin source '${origin[Annotation.source]}', origin revision '${origin[Annotation.revision]}'`,
+    );
+  });
+
+  it('keeps serving the last artifact when the tag, the layer or the registry go bad', async () => {
+    await create('bad', { ref: { tag: '1.0.0' } });
+    const good = (await waitReady('bad')).status!.artifact!;
+
+    await patchSpec('bad', { ref: { tag: 'does-not-exist' } });
+    let o = await waitNotReady('bad', /does-not-exist/);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    assert.equal(cond(o, 'Stalled'), undefined);
+    assert.deepEqual(o.status!.artifact, good);
+    assert.equal(sha256(await download(good.url)), good.digest);
+
+    await patchSpec('bad', { ref: { tag: '1.0.0' }, layerSelector: { mediaType: 'application/x-unknown' } });
+    o = await waitNotReady('bad', /failed to find layer with media type 'application\/x-unknown'/);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactLayerOperationFailed');
+    assert.deepEqual(o.status!.artifact, good);
+
+    // A port nothing listens on.
+    const closed = `127.0.0.1:${await freePort()}`;
+    await patchSpec('bad', { url: `oci://${closed}/nothing`, layerSelector: null });
+    o = await waitNotReady('bad', new RegExp(`${closed.replaceAll('.', '\\.')}.*ECONNREFUSED`));
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    assert.deepEqual(o.status!.artifact, good);
+    assert.equal(sha256(await download(good.url)), good.digest);
+  });
+
+  it('stalls on a URL that carries a tag', async () => {
+    await create('url-tag', { url: `${urlOf(repo)}:1.0.0` });
+    const o = await waitNotReady('url-tag', /must not contain a tag/);
+    assert.equal(cond(o, 'Stalled')?.status, 'True');
+    assert.equal(cond(o, 'Stalled')?.reason, 'URLInvalid');
+  });
+
+  it('says what is not supported (cloud providers, signature verification) without stalling', async () => {
+    await create('aws', { provider: 'aws' });
+    let o = await waitNotReady('aws', /provider 'aws' is not supported/);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+    assert.equal(cond(o, 'Stalled'), undefined);
+    await create('verify', { verify: { provider: 'cosign' } });
+    o = await waitNotReady('verify', /signature verification is not supported/);
+    assert.equal(cond(o, 'SourceVerified')?.status, 'False');
+    assert.equal(o.status?.artifact, undefined, 'an unverified artifact is never stored');
+  });
+
+  it('refuses a layer over the size limit, and content that extracts beyond it', async () => {
+    const big = `${repo}-big`;
+    // Incompressible: the gzip layer itself is over --max-source-size=64Ki.
+    await pushArtifact(oci, big, {
+      layer: await makeTarGz({ 'blob.txt': randomBytes(128 * 1024).toString('base64') }),
+      tags: ['big'],
+    });
+    // A small layer of 1 MiB of zeros: a decompression bomb against the same limit.
+    await pushArtifact(oci, big, {
+      layer: await makeTarGz({ 'zeros.txt': '\0'.repeat(1024 * 1024) }),
+      tags: ['bomb'],
+    });
+    await create('big', { url: urlOf(big), ref: { tag: 'big' } });
+    await create('bomb', { url: urlOf(big), ref: { tag: 'bomb' } });
+    let o = await waitNotReady('big', /exceeds the size limit of 65536 bytes/);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    assert.equal(o.status?.artifact, undefined);
+    o = await waitNotReady('bomb', /failed to extract layer contents.*exceeds the limit of 65536 bytes/);
+    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactLayerOperationFailed');
+    assert.equal(o.status?.artifact, undefined);
+  });
+
+  it('empties the storage of a deleted OCIRepository', async () => {
+    const dir = join(storagePath, 'ocirepository', ns(), 'tag');
+    assert.ok((await readdir(dir)).length > 0);
+    await client.delete(ref('tag'));
+    await poll('storage emptied', 30_000, async () => {
+      const left = await readdir(dir).catch(() => undefined);
+      return left === undefined ? true : undefined;
+    });
+  });
+
+  describe('with a registry that requires credentials', () => {
+    const user = { username: 'tide-bot', password: 'S3cr3t:pa55-word' };
+    const wrongPassword = 'Wr0ng-guess-pa55';
+    const privateRepo = 'tide/private';
+    let reg: AuthRegistry;
+    let digest: string;
+    const privateUrl = () => `oci://${reg.host}/${privateRepo}`;
+    const secret = (name: string, type: string, data: Record<string, string>) =>
+      client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns() }, type, data });
+
+    before(async function () {
+      this.timeout(90_000);
+      reg = await startAuthRegistry(await mkdtemp(join(testbed().dir, 'ocirepo-auth-')), user);
+      const admin = createRegistryClient({ registry: reg.host, credentials: user, caCert: reg.caCert });
+      try {
+        ({ digest } = await pushArtifact(admin, privateRepo, {
+          layer: await makeTarGz({ 'app.yaml': 'kind: Namespace\n' }),
+          tags: ['1.0.0'],
+        }));
+      } finally {
+        await admin.close();
+      }
+      await secret('registry-ca', 'Opaque', { 'ca.crt': reg.caCert.toString('base64') });
+      const config = (password: string) => ({
+        '.dockerconfigjson': b64(dockerConfigJson(reg.host, { username: user.username, password })),
+      });
+      await secret('registry-creds', 'kubernetes.io/dockerconfigjson', config(user.password));
+      await secret('wrong-creds', 'kubernetes.io/dockerconfigjson', config(wrongPassword));
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'puller', namespace: ns() },
+        imagePullSecrets: [{ name: 'registry-creds' }],
+      });
+    });
+
+    after(async () => {
+      await reg?.close();
+    });
+
+    const createPrivate = (name: string, spec: Partial<OCIRepository['spec']>) =>
+      create(name, {
+        url: privateUrl(),
+        insecure: false,
+        ref: { tag: '1.0.0' },
+        certSecretRef: { name: 'registry-ca' },
+        ...spec,
+      });
+
+    it('refuses anonymous access, then pulls with a dockerconfigjson Secret', async () => {
+      await createPrivate('anon', {});
+      let o = await waitNotReady('anon', /anonymous access refused.*credentials are needed/);
+      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(o.status?.artifact, undefined);
+
+      await patchSpec('anon', { secretRef: { name: 'registry-creds' } });
+      o = await waitReady('anon');
+      assert.equal(o.status!.artifact!.revision, `1.0.0@${digest}`);
+      assert.deepEqual(await contents(o.status!.artifact!.url), { 'app.yaml': 'kind: Namespace\n' });
+    });
+
+    it('pulls with the image pull secrets of spec.serviceAccountName', async () => {
+      await createPrivate('via-sa', { serviceAccountName: 'puller' });
+      const o = await waitReady('via-sa');
+      assert.equal(o.status!.artifact!.revision, `1.0.0@${digest}`);
+    });
+
+    it('reports a wrong password without showing it anywhere', async () => {
+      await createPrivate('wrong', { secretRef: { name: 'wrong-creds' } });
+      const o = await waitNotReady('wrong', /the registry refused the credentials/);
+      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      const forms = [wrongPassword, b64(wrongPassword), b64(`${user.username}:${wrongPassword}`)];
+      const status = JSON.stringify(o.status);
+      const logs = controller.logs();
+      for (const form of forms) {
+        assert.ok(!status.includes(form), 'the password is not in status');
+        assert.ok(!logs.includes(form), 'the password is not in the logs');
+      }
+    });
+
+    it('needs the CA of a registry with a private certificate', async () => {
+      await createPrivate('no-ca', { secretRef: { name: 'registry-creds' }, certSecretRef: undefined });
+      const o = await waitNotReady('no-ca', /certificate/i);
+      assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    });
+  });
+});
