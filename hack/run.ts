@@ -3,15 +3,13 @@
 // first. Stops the controllers on Ctrl-C; the local control plane keeps running (make testbed-down).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
-import { type Client, createClient } from '../controllers/runtime/client.ts';
-import type { KubeObject } from '../controllers/runtime/object.ts';
+import { createClient } from '../controllers/runtime/client.ts';
+import { installCrds } from './crds.ts';
 import { startExample } from './example.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
-import { hackDir } from './testbed/tools.ts';
+import { hackDir, toolPaths } from './testbed/tools.ts';
 import { defaultTestbedDir } from './testbed.ts';
 
 const root = join(hackDir, '..');
@@ -23,21 +21,6 @@ async function kubeconfigPath(): Promise<string> {
   const st = await startControlPlane({ dir: defaultTestbedDir, log });
   log(`local control plane: export KUBECONFIG=${st.kubeconfig}`);
   return st.kubeconfig;
-}
-
-/**
- * Server-side applies every CRD in crds/ with the field manager tide. Through the runtime client, not
- * client-node's object API: that one serializes through typed models and drops keys such as `default`.
- */
-async function installCrds(client: Client): Promise<number> {
-  const dir = join(root, 'crds');
-  if (!existsSync(dir)) return 0;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-  const docs = (await Promise.all(files.map(async (f) => loadAll(await readFile(join(dir, f), 'utf8')))))
-    .flat()
-    .filter(Boolean) as KubeObject[];
-  await Promise.all(docs.map((doc) => client.apply(doc, { force: true })));
-  return docs.length;
 }
 
 /** Controllers are the folders of controllers/ with a main.ts, other than api, runtime and cli. */
@@ -55,10 +38,9 @@ async function main() {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const client = createClient(kc, { fieldManager: 'tide' });
-  log(`installed ${await installCrds(client)} CRDs on ${kc.getCurrentCluster()?.server}`);
+  log(`installed ${(await installCrds(client)).length} CRDs on ${kc.getCurrentCluster()?.server}`);
   if (local) {
     const git = await startExample(client, defaultTestbedDir);
-    process.once('exit', () => void git.close());
     log(
       `example: ${git.url}/gitops-repo.git (credentials in Secret flux-system/gitops-repo-auth) syncs to the`,
     );
@@ -77,10 +59,17 @@ async function main() {
     '--health-addr=127.0.0.1:0',
     '--enable-leader-election=false',
   ];
+  // Artifacts live beside the control plane's state, served on a free loopback port.
+  const ownFlags: Record<string, string[]> = {
+    source: [`--storage-path=${join(defaultTestbedDir, 'source-storage')}`, '--storage-addr=127.0.0.1:0'],
+  };
+  // The kustomize-controller runs the pinned kustomize and sops builds.
+  const tools = await toolPaths(['kustomize', 'sops']);
+  const toolEnv = { TIDE_KUSTOMIZE_BIN: tools.kustomize, TIDE_SOPS_BIN: tools.sops };
   const children = mains.map((m) =>
-    spawn(process.execPath, [m, ...localFlags], {
+    spawn(process.execPath, [m, ...localFlags, ...(ownFlags[m.split('/').at(-2) ?? ''] ?? [])], {
       stdio: 'inherit',
-      env: { ...process.env, KUBECONFIG: kubeconfig },
+      env: { ...process.env, KUBECONFIG: kubeconfig, ...toolEnv },
     }),
   );
   log(`running ${mains.map((m) => m.split('/').at(-2)).join(', ')}-controller; Ctrl-C to stop`);
@@ -92,7 +81,11 @@ async function main() {
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
 }
 
-main().catch((err: Error) => {
-  log(err.message);
-  process.exit(1);
-});
+// Exit once the controllers have stopped: the example's Git server would keep the process alive.
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    log(err.message);
+    process.exit(1);
+  },
+);

@@ -109,6 +109,11 @@ export interface ClientOptions {
   userAgent?: string;
   /** Per-request timeout of non-watch calls. */
   timeoutMs?: number;
+  /**
+   * Act as another user (Impersonate-User/-Group headers), e.g. a Kustomization's serviceAccountName as
+   * `system:serviceaccount:<namespace>:<name>`; the kubeconfig's user needs the `impersonate` verb.
+   */
+  impersonate?: { user: string; groups?: string[] };
 }
 
 export interface Client {
@@ -221,11 +226,15 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
         : typeof call.body === 'string'
           ? call.body
           : JSON.stringify(call.body);
-    const headers: Record<string, string | number> = {
+    const headers: Record<string, string | number | string[]> = {
       ...t.headers,
       accept: 'application/json',
       'user-agent': userAgent,
     };
+    if (options.impersonate) {
+      headers['impersonate-user'] = options.impersonate.user;
+      if (options.impersonate.groups?.length) headers['impersonate-group'] = options.impersonate.groups;
+    }
     if (payload !== undefined) {
       headers['content-type'] = call.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);

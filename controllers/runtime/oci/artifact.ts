@@ -5,8 +5,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import semver from 'semver';
 import { x as untar } from 'tar';
+import { type Constraint, highestMatch, parseConstraint } from '../semver.ts';
 import type { RegistryClient, RequestOptions } from './client.ts';
 import { OciNotFoundError, OciReferenceError } from './errors.ts';
 import {
@@ -58,7 +58,7 @@ export function selectRef(ref: OciRepositoryRef = {}): RefSelection {
     return { kind: 'digest', digest: ref.digest };
   }
   if (ref.semver) {
-    parseSemverRange(ref.semver);
+    parseRange(ref.semver);
     if (ref.semverFilter) filterRegExp(ref.semverFilter);
     return { kind: 'semver', range: ref.semver, ...(ref.semverFilter ? { filter: ref.semverFilter } : {}) };
   }
@@ -77,36 +77,13 @@ export function digestOfRevision(revision: string): string {
   return revision.slice(revision.lastIndexOf('@') + 1);
 }
 
-interface SemverSet {
-  range: semver.Range;
-  /** Masterminds (Flux's semver library) lets a prerelease match only comparators that name one. */
-  prerelease: boolean;
-}
-
-/**
- * Translates a Masterminds constraint (Flux's semver syntax: `,` means AND, `>= 1.2`) into node-semver
- * ranges, one per `||` alternative, noting which alternatives admit prereleases (every written
- * comparator carries one, as `>= 6.1.x-0`).
- */
-export function parseSemverRange(expr: string): SemverSet[] {
-  const bad = () => new OciReferenceError(`semver '${expr}' parse error: not a valid version range`);
-  if (expr.trim() === '') throw bad();
-  return expr.split('||').map((alt) => {
-    const written = alt
-      .replace(/,/g, ' ')
-      .replace(/(>=|<=|!=|>|<|=|~|\^)\s+/g, '$1')
-      .trim();
-    const comparators = written.split(/\s+/).filter((c) => c !== '' && c !== '-');
-    const prerelease =
-      comparators.length > 0 && comparators.every((c) => c.replace(/^[<>=!~^]*v?/, '').includes('-'));
-    let range: semver.Range;
-    try {
-      range = new semver.Range(written || '*', { includePrerelease: prerelease });
-    } catch {
-      throw bad();
-    }
-    return { range, prerelease };
-  });
+// Flux's ranges are Masterminds constraints (`,` for AND, pre-releases only for a group naming one).
+function parseRange(expr: string): Constraint {
+  try {
+    return parseConstraint(expr);
+  } catch (err) {
+    throw new OciReferenceError(`semver '${expr}' parse error: ${(err as Error).message}`);
+  }
 }
 
 function filterRegExp(filter: string): RegExp {
@@ -117,30 +94,18 @@ function filterRegExp(filter: string): RegExp {
   }
 }
 
-/** A tag as a version the way Flux reads tags: strict SemVer 2.0, a leading `v` allowed. */
-export function tagVersion(tag: string): semver.SemVer | undefined {
-  return semver.parse(tag.startsWith('v') ? tag.slice(1) : tag) ?? undefined;
-}
-
 /**
  * The tag with the highest version within `range` among the tags matching `filter` (an unanchored
- * regular expression), as Flux's getTagBySemver; undefined when none matches.
+ * regular expression), as Flux's getTagBySemver: tags are strict SemVer with an optional `v`.
+ * Undefined when none matches.
  */
 export function selectSemverTag(tags: readonly string[], range: string, filter?: string): string | undefined {
-  const re = filter ? filterRegExp(filter) : undefined;
-  const sets = parseSemverRange(range);
-  let best: { tag: string; version: semver.SemVer } | undefined;
-  for (const tag of tags) {
-    if (re && !re.test(tag)) continue;
-    const version = tagVersion(tag);
-    if (!version) continue;
-    const pre = version.prerelease.length > 0;
-    if (!sets.some((s) => (!pre || s.prerelease) && s.range.test(version))) continue;
+  const constraint = parseRange(range);
+  return highestMatch(tags, constraint, {
+    ...(filter ? { filter: filterRegExp(filter) } : {}),
     // Equal versions (`v1.0.0`, `1.0.0`): the lexically smaller tag, so the choice is stable.
-    const cmp = best ? version.compare(best.version) : 1;
-    if (!best || cmp > 0 || (cmp === 0 && tag < best.tag)) best = { tag, version };
-  }
-  return best?.tag;
+    tieBreak: (a, b) => (a < b ? 1 : a > b ? -1 : 0),
+  })?.tag;
 }
 
 export interface ResolvedArtifactRef {

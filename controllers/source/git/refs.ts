@@ -1,10 +1,10 @@
 // Remote refs (git ls-remote) and Flux's reference resolution: which of spec.ref's fields wins, what
 // remote ref to fetch, and the revision string recorded in the artifact (fluxcd/pkg git.Commit String
 // and AbsoluteReference, source-controller commitReference).
+import { highestMatch, parseConstraint } from '../../runtime/semver.ts';
 import { type GitAuth, type GitSession, withSession } from './auth.ts';
 import { GitError } from './errors.ts';
 import { runGit } from './exec.ts';
-import { highestMatchingTag, parseRange } from './semver.ts';
 
 /** spec.ref of a GitRepository. */
 export interface GitRef {
@@ -61,7 +61,7 @@ export function planRef(ref: GitRef = {}): RefPlan {
   }
   if (ref.semver) {
     try {
-      parseRange(ref.semver);
+      parseConstraint(ref.semver);
     } catch (err) {
       throw new GitError('Invalid', `semver parse error: ${(err as Error).message}`);
     }
@@ -125,7 +125,9 @@ export function resolveRef(ref: GitRef | undefined, refs: ReadonlyMap<string, st
       return { commit: plan.commit, revision: revisionString(plan.label, plan.commit) };
     case 'semver': {
       const tags = [...refs.keys()].filter((r) => r.startsWith('refs/tags/')).map((r) => r.slice(10));
-      const best = highestMatchingTag(tags, parseRange(plan.range));
+      // Equal versions (`v1.0.0` and `1.0.0`, or differing build metadata) go to the greater tag name;
+      // Flux takes the newest tag, a time that ls-remote does not show.
+      const best = highestMatch(tags, plan.range, { tieBreak: (a, b) => (a < b ? -1 : a > b ? 1 : 0) });
       if (!best) throw new GitError('NotFound', `no match found for semver: ${plan.range}`);
       const remoteRef = `refs/tags/${best.tag}`;
       const commit = refs.get(remoteRef) ?? '';

@@ -1,9 +1,15 @@
 // A Helm repository index (index.yaml): parsing and validation as Flux does it, version selection,
 // chart URL resolution and the chart download.
 import { createHash } from 'node:crypto';
+import {
+  compareVersions,
+  parseConstraint,
+  parseStrictVersion,
+  parseVersion,
+  type SemVer,
+} from '../../runtime/semver.ts';
 import { HelmError, HelmErrorCode } from './errors.ts';
 import { type HelmHttpOptions, httpGet, parseHttpUrl, redactUrl } from './http.ts';
-import { compareVersions, parseConstraint, parseStrictVersion, parseVersion, type SemVer } from './semver.ts';
 import { isMap, parseYaml, yamlErrorMessage } from './yaml.ts';
 
 /** One chart version of an index entry: the chart's metadata plus where to download it. */

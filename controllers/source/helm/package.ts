@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { posix, relative, resolve, sep } from 'node:path';
+import { parseConstraint, parseVersion, type SemVer } from '../../runtime/semver.ts';
 import {
   type Chart,
   type ChartDependency,
@@ -17,7 +18,6 @@ import {
   writeChartArchive,
 } from './chart.ts';
 import { HelmError, HelmErrorCode } from './errors.ts';
-import { parseConstraint, parseVersion, type SemVer } from './semver.ts';
 
 export interface PackageOptions {
   /** The chart version in the package (e.g. from chartVersionForStrategy); Chart.yaml's by default. */

@@ -5,8 +5,8 @@
 //   so every new commit or bucket content gives a new artifact.
 // - with valuesFiles, the HelmChart generation is appended too (`+<gen>` or `+<rev>.<gen>`), so a
 //   spec change reaches consumers.
+import { formatVersion, parseVersion, withMetadata } from '../../runtime/semver.ts';
 import { HelmError, HelmErrorCode } from './errors.ts';
-import { formatVersion, parseVersion, withMetadata } from './semver.ts';
 
 export type ReconcileStrategy = 'ChartVersion' | 'Revision';
 export type ChartSourceKind = 'HelmRepository' | 'GitRepository' | 'Bucket';

@@ -86,6 +86,14 @@ describe('oci/artifact: semver tag selection', () => {
     // The example of Flux's docs: only tags matching the filter enter the range resolution.
     assert.equal(selectSemverTag([...rc, '6.2.0-beta.1'], '>= 6.1.x-0', '.*-rc.*'), '6.1.6-rc.1');
     assert.equal(selectSemverTag(rc, '>= 6.1.x-0', '^6\\.1\\.5'), '6.1.5-rc.1');
+    // One pre-release comparator opens its whole AND group to pre-releases (Masterminds 3.4).
+    assert.equal(selectSemverTag(rc, '>= 6.1.5-0, < 6.2.0'), '6.1.6-rc.1');
+  });
+
+  it('reads tags as Flux: one optional v; of equal versions, the lexically smaller tag', () => {
+    assert.equal(selectSemverTag(['vv2.0.0', '1.0.0'], '*'), '1.0.0');
+    assert.equal(selectSemverTag(['v1.0.0', '1.0.0', '0.9.0'], '*'), '1.0.0');
+    assert.equal(selectSemverTag(['1.0.0+b', '1.0.0+a'], '*'), '1.0.0+a');
   });
 
   it('reports an invalid range or filter as a spec problem', () => {

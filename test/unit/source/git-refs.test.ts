@@ -8,7 +8,6 @@ import {
   resolveRef,
   revisionString,
 } from '../../../controllers/source/git/refs.ts';
-import { highestMatchingTag, parseRange, parseTagVersion } from '../../../controllers/source/git/semver.ts';
 
 // Distinct fake hashes, one per ref, so a wrong pick shows as a wrong hash.
 const sha = (c: string) => c.repeat(40);
@@ -138,51 +137,8 @@ describe('source/git refs', () => {
     });
   });
 
-  describe('semver selection (Masterminds/semver v3 rules)', () => {
-    const pick = (range: string, tags: string[]) => highestMatchingTag(tags, parseRange(range))?.tag;
-    const tags = [
-      'v1.0.0',
-      'v1.2.0',
-      '1.3.0',
-      'v1.4.0-rc.1',
-      'v2.0.0-rc.1',
-      'v2.0.0',
-      'v2.1.0-beta',
-      'latest',
-    ];
-
-    it('picks the highest matching tag, with or without a v prefix', () => {
-      assert.equal(pick('*', tags), 'v2.0.0');
-      assert.equal(pick('1.x', tags), '1.3.0');
-      assert.equal(pick('>=1.0.0 <1.3.0', tags), 'v1.2.0');
-      assert.equal(pick('>=1.0.0, <1.3.0', tags), 'v1.2.0');
-      assert.equal(pick('~1.2', tags), 'v1.2.0');
-      assert.equal(pick('~>1.2', tags), 'v1.2.0');
-      assert.equal(pick('^1.0.0', tags), '1.3.0');
-      assert.equal(pick('v1.2.0', tags), 'v1.2.0');
-      assert.equal(pick('1.0.0 - 1.2', tags), 'v1.2.0');
-      assert.equal(pick('<1.1 || >=2', tags), 'v2.0.0');
-      assert.equal(pick('>=1, !=1.3.0, <2', tags), 'v1.2.0');
-    });
-
-    it('excludes pre-releases unless the AND group has a pre-release comparator', () => {
-      assert.equal(pick('>=1.3.0 <2.0.0', tags), '1.3.0');
-      // As in Masterminds (unlike npm): any pre-release below 2.0.0, so 2.0.0-rc.1 too.
-      assert.equal(pick('>=1.3.0-0 <2.0.0', tags), 'v2.0.0-rc.1');
-      assert.equal(pick('>=1.3.0-0 <1.5.0', tags), 'v1.4.0-rc.1');
-      assert.equal(pick('>=2.0.0-0', tags), 'v2.1.0-beta');
-      // The pre-release comparator lets pre-releases into its own group only.
-      assert.equal(pick('>=1.4.0-0 <1.5.0 || >=2.0.1', tags), 'v1.4.0-rc.1');
-      assert.equal(pick('^0.1', ['v0.1.1', 'v0.2.0', 'v1.0.0']), 'v0.1.1');
-    });
-
-    it('ignores tags that are not strict SemVer', () => {
-      for (const t of ['latest', 'v1.2', '1', '1.2.3.4', 'vv1.0.0', '01.2.3', 'release-1.0.0'])
-        assert.equal(parseTagVersion(t), undefined, t);
-      assert.equal(parseTagVersion('v1.2.0-x.Y.0+metadata')?.version.version, '1.2.0-x.Y.0');
-      assert.equal(pick('*', ['latest', 'v1', 'v0.1.0']), 'v0.1.0');
-    });
-
+  describe('semver refs', () => {
+    // The range rules themselves are tested in test/unit/runtime/semver.test.ts.
     it('reports ranges that do not parse as Invalid and ranges without a match as NotFound', () => {
       rejectsKind(() => resolveRef({ semver: '>= foo' }, refs), 'Invalid', /semver parse error/);
       rejectsKind(() => resolveRef({ semver: '1.2.3 ||| 2' }, refs), 'Invalid');
@@ -191,6 +147,16 @@ describe('source/git refs', () => {
         'NotFound',
         /no match found for semver: >=9.0.0/,
       );
+    });
+
+    it('picks the highest tag; of equal versions, the greater tag name', () => {
+      assert.equal(resolveRef({ semver: '>=1.0.0 <2.0.0' }, refs).remoteRef, 'refs/tags/1.3.0');
+      const twins = new Map([
+        ['refs/tags/1.0.0', sha('1')],
+        ['refs/tags/v1.0.0', sha('2')],
+        ['refs/tags/1.0.0+a', sha('3')],
+      ]);
+      assert.equal(resolveRef({ semver: '1.x' }, twins).revision, `v1.0.0@sha1:${sha('2')}`);
     });
   });
 });

@@ -1,0 +1,80 @@
+// tide reconcile source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name> [--with-source]
+// Asks the controller to reconcile now and waits for the result (F2 cmd/flux/reconcile.go,
+// reconcile_with_source.go).
+import type { KubeObject } from '../../runtime/object.ts';
+import type { Command, Context } from '../command.ts';
+import { CliError } from '../errors.ts';
+import { type CliKind, resolveKind } from '../kinds.ts';
+import { getObject } from '../kube.ts';
+import { newToken, refOf, requestReconcile, waitForReconcile } from '../wait.ts';
+
+/**
+ * Reconciles one object: refuses a suspended one; with `withSource` first reconciles its source the
+ * same way (and the source's own source, for a HelmRelease's HelmChart); then annotates it and waits
+ * until its controller has handled the request and reports Ready. Returns the reconciled object.
+ */
+export async function reconcileObject(
+  ctx: Context,
+  kind: CliKind,
+  name: string,
+  namespace: string,
+  withSource: boolean,
+): Promise<KubeObject> {
+  const obj = await getObject(await ctx.client(), kind, name, namespace);
+  if (obj.spec?.suspend === true) throw new CliError('resource is suspended');
+  if (withSource && kind.source) {
+    const src = kind.source(obj);
+    await reconcileObject(ctx, src.kind, src.name, src.namespace, withSource);
+  }
+  const ref = refOf(kind, name, namespace);
+  const token = newToken(ctx);
+  ctx.log.action(`annotating ${kind.kind} ${name} in ${namespace} namespace`);
+  await requestReconcile(ctx, kind, ref, token);
+  ctx.log.success(`${kind.kind} annotated`);
+  ctx.log.waiting(`waiting for ${kind.kind} reconciliation`);
+  const done = await waitForReconcile(ctx, kind, ref, token);
+  ctx.log.success(`${kind.kind} reconciliation completed`);
+  const message = kind.success(done);
+  if (message) ctx.log.success(message);
+  return done;
+}
+
+async function run(ctx: Context, args: string[]): Promise<number> {
+  const { kinds, rest } = resolveKind(args, 'reconcile');
+  const kind = kinds[0]!;
+  const withSource = ctx.flags['with-source'] === true;
+  if (withSource && !kind.source)
+    throw new CliError(`unknown flag: --with-source (tide reconcile ${kind.human})`);
+  if (rest.length === 0) throw new CliError(`${kind.kind} name is required`);
+  if (rest.length > 1)
+    throw new CliError(`tide reconcile takes one name, got ${rest.length}: ${rest.join(' ')}`);
+  await reconcileObject(ctx, kind, rest[0]!, ctx.namespace, withSource);
+  return 0;
+}
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  summary: 'Reconcile sources and resources',
+  flags: ['with-source'],
+  run,
+  help: `Trigger a reconciliation and wait for it: write the reconcile.fluxcd.io/requestedAt annotation,
+wait until the controller has handled it (status.lastHandledReconcileAt), then report the Ready
+condition. A suspended resource is refused. Exits 1 when Ready is False or --timeout runs out.
+
+Usage:
+  tide reconcile source <git|oci|helm|chart|bucket> <name> [flags]
+  tide reconcile kustomization <name> [--with-source] [flags]   (alias: ks)
+  tide reconcile helmrelease <name> [--with-source] [flags]     (alias: hr)
+
+Flags:
+      --with-source   reconcile the source first (spec.sourceRef of a Kustomization; the chart
+                      and its source of a HelmRelease; spec.sourceRef of a HelmChart)
+
+Examples:
+  # Fetch the latest commit of a GitRepository now
+  tide reconcile source git podinfo
+
+  # Fetch the source, then apply the Kustomization
+  tide reconcile ks apps --with-source
+`,
+};

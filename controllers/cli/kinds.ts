@@ -1,0 +1,162 @@
+// The kinds the CLI works on, named by the words flux users type (`source git`, `kustomization`, `ks`,
+// `helmrelease`, `hr`), with what flux prints for each: the REVISION column, the success line after a
+// reconcile, and where `--with-source` goes first.
+import {
+  BucketKind,
+  GitRepositoryKind,
+  HelmChartKind,
+  HelmReleaseKind,
+  HelmRepositoryKind,
+  type KindDescriptor,
+  KustomizationKind,
+  OCIRepositoryKind,
+} from '../api/index.ts';
+import type { KubeObject } from '../runtime/object.ts';
+import { CliError } from './errors.ts';
+
+export interface CliKind {
+  descriptor: KindDescriptor;
+  /** The Kubernetes kind, e.g. GitRepository; flux's reconcile messages use it. */
+  kind: string;
+  /** flux's name in suspend/resume messages and usage: `source git`, `kustomization`. */
+  human: string;
+  /** The controller that reconciles the kind, named in timeout hints. */
+  controller: string;
+  /** The REVISION column of `get`. */
+  revision(obj: KubeObject): string;
+  /** The last line of a successful reconcile, e.g. `fetched revision main@sha1:…`. */
+  success(obj: KubeObject): string | undefined;
+  /** The object `--with-source` reconciles first; absent for kinds without a source. */
+  source?(obj: KubeObject): SourceTarget;
+}
+
+export interface SourceTarget {
+  kind: CliKind;
+  name: string;
+  namespace: string;
+}
+
+const artifactRevision = (obj: KubeObject): string => obj.status?.artifact?.revision ?? '';
+const fetched = (obj: KubeObject): string | undefined =>
+  obj.status?.artifact ? `fetched revision ${artifactRevision(obj)}` : undefined;
+
+function sourceKind(descriptor: KindDescriptor, word: string): CliKind {
+  return {
+    descriptor,
+    kind: descriptor.kind,
+    human: `source ${word}`,
+    controller: 'source-controller',
+    revision: artifactRevision,
+    success: fetched,
+  };
+}
+
+export const gitKind = sourceKind(GitRepositoryKind, 'git');
+export const ociKind = sourceKind(OCIRepositoryKind, 'oci');
+export const helmRepositoryKind = sourceKind(HelmRepositoryKind, 'helm');
+export const bucketKind = sourceKind(BucketKind, 'bucket');
+
+export const helmChartKind: CliKind = {
+  ...sourceKind(HelmChartKind, 'chart'),
+  success: (obj) =>
+    obj.status?.artifact
+      ? `pulled '${obj.spec?.chart ?? ''}' chart with version '${artifactRevision(obj)}'`
+      : undefined,
+  // A chart's sourceRef is local: HelmRepository, GitRepository or Bucket in the chart's namespace.
+  source: (obj) => sourceByKind(obj.spec?.sourceRef?.kind, obj.spec?.sourceRef?.name, namespaceOf(obj)),
+};
+
+export const kustomizationKind: CliKind = {
+  descriptor: KustomizationKind,
+  kind: KustomizationKind.kind,
+  human: 'kustomization',
+  controller: 'kustomize-controller',
+  revision: (obj) => obj.status?.lastAppliedRevision ?? '',
+  success: (obj) => `applied revision ${obj.status?.lastAppliedRevision ?? ''}`,
+  source: (obj) => {
+    const ref = obj.spec?.sourceRef ?? {};
+    return sourceByKind(ref.kind, ref.name, ref.namespace || namespaceOf(obj));
+  },
+};
+
+export const helmReleaseKind: CliKind = {
+  descriptor: HelmReleaseKind,
+  kind: HelmReleaseKind.kind,
+  human: 'helmrelease',
+  controller: 'helm-controller',
+  // The chart version of the latest release, else what was last attempted (flux's getHelmReleaseRevision).
+  revision: (obj) => obj.status?.history?.[0]?.chartVersion ?? obj.status?.lastAttemptedRevision ?? '',
+  success: (obj) => `applied revision ${obj.status?.lastAttemptedRevision ?? ''}`,
+  source: (obj) => {
+    const ref = obj.spec?.chartRef;
+    if (ref) return sourceByKind(ref.kind, ref.name, ref.namespace || namespaceOf(obj));
+    // A chart template: helm-controller keeps its HelmChart `<ns>-<name>` in the source's namespace.
+    const [chartNs, chartName] = String(obj.status?.helmChart ?? '').split('/');
+    if (chartNs && chartName) return { kind: helmChartKind, name: chartName, namespace: chartNs };
+    return {
+      kind: helmChartKind,
+      name: `${namespaceOf(obj)}-${obj.metadata.name}`,
+      namespace: obj.spec?.chart?.spec?.sourceRef?.namespace || namespaceOf(obj),
+    };
+  },
+};
+
+const namespaceOf = (obj: KubeObject): string => obj.metadata.namespace ?? '';
+
+const byKind = new Map(
+  [gitKind, ociKind, helmRepositoryKind, helmChartKind, bucketKind].map((k) => [k.kind, k] as const),
+);
+
+function sourceByKind(kind: unknown, name: unknown, namespace: string): SourceTarget {
+  const found = byKind.get(String(kind));
+  if (!found)
+    throw new CliError(`cannot reconcile source of kind '${String(kind)}': not a source the CLI knows`);
+  if (!name) throw new CliError(`the source reference of kind ${found.kind} has no name`);
+  return { kind: found, name: String(name), namespace };
+}
+
+/** Source kinds by their word after `source`, in the order `get sources all` prints them (flux's). */
+export const sourceKinds: ReadonlyMap<string, CliKind> = new Map([
+  ['oci', ociKind],
+  ['bucket', bucketKind],
+  ['git', gitKind],
+  ['helm', helmRepositoryKind],
+  ['chart', helmChartKind],
+]);
+
+const topLevel: ReadonlyMap<string, CliKind> = new Map([
+  ['kustomization', kustomizationKind],
+  ['kustomizations', kustomizationKind],
+  ['ks', kustomizationKind],
+  ['helmrelease', helmReleaseKind],
+  ['helmreleases', helmReleaseKind],
+  ['hr', helmReleaseKind],
+]);
+
+export interface Resolved {
+  kinds: CliKind[];
+  /** `get sources all`: several kinds, names printed as `<kind>/<name>`. */
+  all: boolean;
+  /** The words after the kind (names). */
+  rest: string[];
+}
+
+/**
+ * Reads the kind words after a verb: `source <git|oci|helm|chart|bucket>` (`sources` too, and `all`
+ * when allowAll), `kustomization(s)`/`ks`, `helmrelease(s)`/`hr`.
+ */
+export function resolveKind(words: readonly string[], verb: string, allowAll = false): Resolved {
+  const [first, second, ...more] = words;
+  const sourceList = `${allowAll ? 'all, ' : ''}${[...sourceKinds.keys()].sort().join(', ')}`;
+  const kindList = `source(s) <${sourceList.replaceAll(', ', '|')}>, kustomization(s) (ks), helmrelease(s) (hr)`;
+  if (first === undefined) throw new CliError(`tide ${verb} needs a kind: ${kindList}`);
+  const top = topLevel.get(first);
+  if (top) return { kinds: [top], all: false, rest: words.slice(1) };
+  if (first !== 'source' && first !== 'sources')
+    throw new CliError(`unknown kind "${first}" for "tide ${verb}"; want one of: ${kindList}`);
+  if (second === undefined) throw new CliError(`tide ${verb} ${first} needs a source kind: ${sourceList}`);
+  if (allowAll && second === 'all') return { kinds: [...sourceKinds.values()], all: true, rest: more };
+  const kind = sourceKinds.get(second);
+  if (!kind) throw new CliError(`unknown source kind "${second}"; want one of: ${sourceList}`);
+  return { kinds: [kind], all: false, rest: more };
+}

@@ -1,0 +1,35 @@
+// Installs the CRDs in crds/ by server-side apply and waits until they are Established. Through the
+// runtime client, not client-node's object API: that one serializes through typed models and drops
+// schema keys such as `default` and `x-kubernetes-validations`.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import type { Client } from '../controllers/runtime/client.ts';
+import type { KubeObject } from '../controllers/runtime/object.ts';
+import { CRD_DIR } from './gen-crds.ts';
+import { poll } from './testbed/proc.ts';
+
+/** Applies every CRD (force, as their owner) and returns their names once all are Established. */
+export async function installCrds(client: Client, timeoutMs = 60_000): Promise<string[]> {
+  const files = (await readdir(CRD_DIR)).filter((f) => f.endsWith('.yaml')).sort();
+  const crds = await Promise.all(
+    files.map(async (f) => load(await readFile(join(CRD_DIR, f), 'utf8')) as KubeObject),
+  );
+  await Promise.all(crds.map((crd) => client.apply(crd, { force: true })));
+  const names = crds.map((c) => c.metadata.name ?? '');
+  await poll('CRDs Established', timeoutMs, async () => {
+    for (const name of names) {
+      const crd = await client.get({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name,
+      });
+      const established = (crd.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True',
+      );
+      if (!established) return undefined;
+    }
+    return true;
+  });
+  return names;
+}
