@@ -1,6 +1,5 @@
 // SOPS decryption with age keys through the pinned sops binary, on kustomize-built objects.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kustomizeBuild } from '../../../controllers/kustomize/build/build.ts';
@@ -15,47 +14,8 @@ import { generateKustomization } from '../../../controllers/kustomize/build/gene
 import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
 import { isReconcileError } from '../../../controllers/runtime/errors.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
+import { ageKeyPair } from '../../support/age.ts';
 import { manifest, useTempDir, writeTree } from '../../unit/kustomize/support.ts';
-
-// age keys are bech32 (BIP 173) over X25519 keys: `AGE-SECRET-KEY-1...` and `age1...`.
-const bech32Charset = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-
-function bech32(hrp: string, bytes: Uint8Array): string {
-  const words: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      words.push((acc >> bits) & 31);
-    }
-  }
-  if (bits > 0) words.push((acc << (5 - bits)) & 31);
-  const polymod = (values: number[]) => {
-    const gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-    let chk = 1;
-    for (const v of values) {
-      const top = chk >>> 25;
-      chk = ((chk & 0x1ffffff) << 5) ^ v;
-      for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= gen[i] as number;
-    }
-    return chk >>> 0;
-  };
-  const codes = [...hrp].map((c) => c.charCodeAt(0));
-  const expanded = [...codes.map((c) => c >> 5), 0, ...codes.map((c) => c & 31)];
-  const mod = polymod([...expanded, ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-  const checksum = [0, 1, 2, 3, 4, 5].map((i) => (mod >> (5 * (5 - i))) & 31);
-  return `${hrp}1${[...words, ...checksum].map((w) => bech32Charset[w]).join('')}`;
-}
-
-function ageKeyPair(): { identity: string; recipient: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  const d = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
-  const x = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  return { identity: bech32('age-secret-key-', d).toUpperCase(), recipient: bech32('age', x) };
-}
 
 const plainSecret = `apiVersion: v1
 kind: Secret

@@ -2,7 +2,6 @@
 // processes against the test bed, repositories on its Git server with a GitRepository each, and the
 // checks a user makes with kubectl (Ready, revisions, applied objects).
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
@@ -12,6 +11,7 @@ import { type Client, createClient } from '../../../controllers/runtime/client.t
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
+import { ageKeyPair } from '../../support/age.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { createWorkRepo } from '../../support/gitwork.ts';
@@ -286,47 +286,6 @@ export function useKustomizeEnv(prefix: string): KsEnv {
   };
 }
 
-// age keys are bech32 (BIP 173) over X25519 keys: `AGE-SECRET-KEY-1...` and `age1...`. Same as the
-// helper of build-sops.test.ts; both could move to test/support.
-const bech32Charset = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-
-function bech32(hrp: string, bytes: Uint8Array): string {
-  const words: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      words.push((acc >> bits) & 31);
-    }
-  }
-  if (bits > 0) words.push((acc << (5 - bits)) & 31);
-  const polymod = (values: number[]) => {
-    const gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-    let chk = 1;
-    for (const v of values) {
-      const top = chk >>> 25;
-      chk = ((chk & 0x1ffffff) << 5) ^ v;
-      for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= gen[i] as number;
-    }
-    return chk >>> 0;
-  };
-  const codes = [...hrp].map((ch) => ch.charCodeAt(0));
-  const expanded = [...codes.map((ch) => ch >> 5), 0, ...codes.map((ch) => ch & 31)];
-  const mod = polymod([...expanded, ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
-  const checksum = [0, 1, 2, 3, 4, 5].map((i) => (mod >> (5 * (5 - i))) & 31);
-  return `${hrp}1${[...words, ...checksum].map((w) => bech32Charset[w]).join('')}`;
-}
-
-export function ageKeyPair(): { identity: string; recipient: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  const d = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
-  const x = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  return { identity: bech32('age-secret-key-', d).toUpperCase(), recipient: bech32('age', x) };
-}
-
 /** Encrypts YAML with the pinned sops binary for an age recipient, as a user prepares a repository. */
 export async function sopsEncrypt(text: string, recipient: string): Promise<string> {
   const { sops } = await toolPaths(['sops']);
@@ -338,3 +297,5 @@ export async function sopsEncrypt(text: string, recipient: string): Promise<stri
     return res.stdout.toString('utf8');
   });
 }
+
+export { ageKeyPair };
