@@ -20,6 +20,7 @@ import {
   formatChangeSet,
   hasChanged,
   type InventoryEntry,
+  parseId,
   toInventory,
   waitForHealth,
 } from '../runtime/apply/index.ts';
@@ -274,6 +275,22 @@ async function applyAndPrune(
   return { changes, applied: toInventory(applied) };
 }
 
+/** A health check without apiVersion means the applied object of that kind and name. */
+function appliedApiVersion(
+  inventory: InventoryEntry[],
+  kind: string,
+  name: string,
+  namespace: string,
+): string {
+  for (const e of inventory) {
+    const m = parseId(e.id);
+    if (m.kind === kind && m.name === name && (m.namespace === namespace || m.namespace === '')) {
+      return m.group ? `${m.group}/${e.v}` : e.v;
+    }
+  }
+  return 'v1';
+}
+
 /** Health: every applied object with spec.wait, else spec.healthChecks. Sets Healthy. */
 async function checkHealth(
   obj: Kustomization,
@@ -284,11 +301,14 @@ async function checkHealth(
   const checks: InventoryEntry[] = obj.spec.wait
     ? inventory
     : toInventory(
-        (obj.spec.healthChecks ?? []).map((h) => ({
-          apiVersion: h.apiVersion ?? '',
-          kind: h.kind,
-          metadata: { name: h.name, namespace: h.namespace ?? nsOf(obj) },
-        })),
+        (obj.spec.healthChecks ?? []).map((h) => {
+          const namespace = h.namespace ?? nsOf(obj);
+          return {
+            apiVersion: h.apiVersion || appliedApiVersion(inventory, h.kind, h.name, namespace),
+            kind: h.kind,
+            metadata: { name: h.name, namespace },
+          };
+        }),
       );
   if (checks.length === 0) {
     deleteCondition(obj, Healthy);

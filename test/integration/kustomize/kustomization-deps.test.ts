@@ -120,6 +120,21 @@ describe('kustomize-controller: Kustomization dependsOn, health and impersonatio
     }
   });
 
+  it('checks only the listed healthChecks, taking a missing apiVersion from the applied object', async () => {
+    const nowhere = { 'tide.test/no-such-node': 'true' };
+    const repo = await env.repo('checks', {
+      'app/deploy.yaml': yaml(deployment('listed'), deployment('unlisted-stuck', { nodeSelector: nowhere })),
+    });
+    await env.createKs('checks', repo, {
+      path: './app',
+      ...target(),
+      timeout: '1m',
+      healthChecks: [{ kind: 'Deployment', name: 'listed', namespace: ns() }],
+    });
+    const ks = await env.waitReady('checks');
+    assert.equal(condition(ks, 'Healthy')?.status, 'True');
+  });
+
   it('fails the health check within the timeout, naming a Deployment that can never be ready', async () => {
     const nowhere = { 'tide.test/no-such-node': 'true' };
     const repo = await env.repo('unhealthy', {
