@@ -5,6 +5,7 @@ import type { Client } from '../runtime/client.ts';
 import { isNotFound } from '../runtime/client.ts';
 import { type Conditioned, deleteCondition, getCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError } from '../runtime/errors.ts';
+import type { ReconcileContext } from '../runtime/reconciler.ts';
 
 export const SourceConditions = {
   ArtifactInStorage: 'ArtifactInStorage',
@@ -117,6 +118,36 @@ export function markArtifactStored(
   markTrue(obj, SourceConditions.ArtifactInStorage, reason, message);
   deleteCondition(obj, SourceConditions.ArtifactOutdated);
   deleteCondition(obj, SourceConditions.StorageOperationFailed);
+}
+
+/**
+ * Records a newly written artifact (markArtifactStored with `stored`'s message and reason), emits
+ * `event` (reason NewArtifact unless given) when its digest differs from the one recorded before, then
+ * garbage-collects the object's older files; GC failures are left to the next reconcile. Returns
+ * whether the digest changed.
+ */
+export async function recordNewArtifact(
+  obj: WithArtifact,
+  ctx: Pick<ReconcileContext, 'event'>,
+  deps: SourceDeps,
+  opts: {
+    kind: string;
+    artifact: Artifact;
+    stored?: { message?: string; reason?: string };
+    event: { message: string; metadata: Record<string, string>; reason?: string };
+  },
+): Promise<boolean> {
+  const { kind, artifact, stored = {}, event } = opts;
+  const changed = obj.status?.artifact?.digest !== artifact.digest;
+  markArtifactStored(obj, artifact, stored.message, stored.reason);
+  if (changed) {
+    ctx.event('Normal', event.reason ?? SourceReasons.NewArtifact, event.message, {
+      metadata: event.metadata,
+    });
+  }
+  const { namespace = '', name = '' } = obj.metadata;
+  await deps.storage.garbageCollect(kind, namespace, name, artifact, deps.gc).catch(() => {});
+  return changed;
 }
 
 /** Records a new upstream revision while the stored artifact is older: ArtifactOutdated=True NewRevision. */

@@ -20,6 +20,7 @@ import {
   markOutdated,
   readSecret,
   reconcileStorage,
+  recordNewArtifact,
   SourceConditions,
   type SourceDeps,
   SourceReasons,
@@ -212,8 +213,6 @@ async function buildArtifact(
       const message = `unable to archive artifact: ${(err as Error).message}`;
       throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
     }
-    const previous = obj.status?.artifact?.digest;
-    markArtifactStored(obj, artifact);
     const shape = observedShape(obj);
     const included = opts.includes.map((i) => i.artifact);
     obj.status = {
@@ -224,17 +223,14 @@ async function buildArtifact(
       observedInclude: shape.include,
       observedSparseCheckout: shape.sparseCheckout,
     };
-    if (previous !== artifact.digest) {
-      ctx.event(
-        'Normal',
-        SourceReasons.NewArtifact,
-        `stored artifact for commit '${result.message ?? result.commit}'`,
-        {
-          metadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
-        },
-      );
-    }
-    await storage.garbageCollect(kindName, ns, name, artifact, deps.gc).catch(() => {});
+    await recordNewArtifact(obj, ctx, deps, {
+      kind: kindName,
+      artifact,
+      event: {
+        message: `stored artifact for commit '${result.message ?? result.commit}'`,
+        metadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
+      },
+    });
     return artifact;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -23,6 +23,7 @@ import { defineController, type ReconcileContext } from '../runtime/reconciler.t
 import {
   markArtifactStored,
   reconcileStorage,
+  recordNewArtifact,
   SourceConditions,
   type SourceDeps,
   SourceReasons,
@@ -401,7 +402,6 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
       `unable to copy Helm chart to storage: ${errorText(err)}`,
     );
   }
-  markArtifactStored(obj, artifact, message, reason);
   obj.status = {
     ...obj.status,
     observedChartName: build.name,
@@ -411,8 +411,12 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
     'source.toolkit.fluxcd.io/revision': artifact.revision,
     'source.toolkit.fluxcd.io/digest': artifact.digest,
   };
-  if (current?.digest !== artifact.digest) ctx.event('Normal', reason, message, { metadata });
-  await storage.garbageCollect(kindName, namespace, name, artifact, deps.gc).catch(() => {});
+  await recordNewArtifact(obj, ctx, deps, {
+    kind: kindName,
+    artifact,
+    stored: { message, reason },
+    event: { message, metadata, reason },
+  });
   return { readyMessage: message, eventMetadata: metadata };
 }
 

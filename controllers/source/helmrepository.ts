@@ -14,6 +14,7 @@ import {
   markArtifactStored,
   readSecret,
   reconcileStorage,
+  recordNewArtifact,
   SourceConditions,
   type SourceDeps,
   SourceReasons,
@@ -195,18 +196,20 @@ async function reconcileIndex(obj: HelmRepository, ctx: ReconcileContext, deps: 
     const message = `unable to save artifact to storage: ${(err as Error).message}`;
     throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
   }
-  markArtifactStored(obj, artifact, stored(artifact.revision));
   const metadata = {
     'source.toolkit.fluxcd.io/revision': artifact.revision,
     'source.toolkit.fluxcd.io/digest': artifact.digest,
   };
-  if (current?.digest !== artifact.digest) {
-    const charts = Object.keys(fetched.index.entries).length;
-    const message = `stored fetched index of size ${humanSize(artifact.size ?? next.data.length)} from '${obj.spec.url}'`;
-    ctx.event('Normal', SourceReasons.NewArtifact, message, { metadata });
-    ctx.log.info(message, { revision: artifact.revision, charts });
+  const message = `stored fetched index of size ${humanSize(artifact.size ?? next.data.length)} from '${obj.spec.url}'`;
+  const changed = await recordNewArtifact(obj, ctx, deps, {
+    kind: kindName,
+    artifact,
+    stored: { message: stored(artifact.revision) },
+    event: { message, metadata },
+  });
+  if (changed) {
+    ctx.log.info(message, { revision: artifact.revision, charts: Object.keys(fetched.index.entries).length });
   }
-  await storage.garbageCollect(kindName, namespace, name, artifact, deps.gc).catch(() => {});
   return { readyMessage: stored(artifact.revision), eventMetadata: metadata };
 }
 

@@ -35,6 +35,7 @@ import {
   markArtifactStored,
   readSecret,
   reconcileStorage,
+  recordNewArtifact,
   SourceConditions,
   type SourceDeps,
   SourceReasons,
@@ -352,19 +353,17 @@ async function buildArtifact(
     );
     const metadata = Object.keys(pulled.metadata).length > 0 ? { metadata: pulled.metadata } : {};
     const artifact: Artifact = { ...stored, ...metadata };
-    const previous = obj.status?.artifact?.digest;
-    markArtifactStored(obj, artifact, storedMessage(revision));
     obj.status = {
       ...obj.status,
       observedIgnore: obj.spec.ignore,
       observedLayerSelector: obj.spec.layerSelector,
     };
-    if (previous !== artifact.digest) {
-      ctx.event('Normal', SourceReasons.NewArtifact, newArtifactMessage(obj, artifact), {
-        metadata: eventMetadata(artifact),
-      });
-    }
-    await storage.garbageCollect(kindName, ns, name, artifact, deps.gc).catch(() => {});
+    await recordNewArtifact(obj, ctx, deps, {
+      kind: kindName,
+      artifact,
+      stored: { message: storedMessage(revision) },
+      event: { message: newArtifactMessage(obj, artifact), metadata: eventMetadata(artifact) },
+    });
     return artifact;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -1,42 +1,38 @@
 // source-controller's GitRepository, run as its own process against the real Git servers.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitRepository } from '../../../controllers/api/source.ts';
-import { extractTarGz } from '../../../controllers/runtime/artifact/extract.ts';
-import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
-import { type ControllerProcess, startController } from '../../support/controllers.ts';
-import { ensureCrds } from '../../support/crds.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
+import {
+  sourceApiVersion as apiVersion,
+  artifactContents,
+  cond,
+  download,
+  sha256,
+  useSourceController,
+} from '../../support/sources.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
-
-const apiVersion = 'source.toolkit.fluxcd.io/v1';
-type Cond = { type: string; status: string; reason: string; message: string };
 
 describe('source-controller: GitRepository', function () {
   this.timeout(180_000);
   const ns = useNamespace('gitrepo');
-  let client: Client;
-  let controller: ControllerProcess;
-  let storagePath: string;
+  const source = useSourceController([
+    '--artifact-retention-records=2',
+    '--artifact-retention-ttl=1h',
+    '--max-source-size=1Mi',
+    '--concurrent=4',
+  ]);
+  const { patchSpec, requestReconcile, waitReady, waitNotReady } = source.kind<GitRepository>(
+    'GitRepository',
+    ns,
+  );
   let repo: WorkRepo;
   let first: string;
 
   before(async () => {
-    await ensureCrds();
     const tb = testbed();
-    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
-    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
-    controller = await startController('source', [
-      `--storage-path=${storagePath}`,
-      '--storage-addr=127.0.0.1:0',
-      '--artifact-retention-records=2',
-      '--artifact-retention-ttl=1h',
-      '--max-source-size=1Mi',
-      '--concurrent=4',
-    ]);
     repo = await createWorkRepo(`gitrepo-${process.pid}`);
     first = await repo.commit(
       { 'deploy/app.yaml': 'kind: ConfigMap\n', 'README.md': 'docs\n', 'logo.png': 'x' },
@@ -45,7 +41,7 @@ describe('source-controller: GitRepository', function () {
     await repo.tag('v1.0.0');
     await repo.tag('v1.1.0', { annotated: true });
     await repo.tag('not-semver');
-    await client.create({
+    await source.client.create({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'http-auth', namespace: ns() },
@@ -53,67 +49,14 @@ describe('source-controller: GitRepository', function () {
     });
   });
 
-  after(async () => {
-    await controller?.stop();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed')
-      console.error(controller.logs().split('\n').slice(-30).join('\n'));
-  });
-
   const create = (name: string, spec: Partial<GitRepository['spec']>) =>
-    client.create({
+    source.client.create({
       apiVersion,
       kind: 'GitRepository',
       metadata: { name, namespace: ns() },
       spec: { url: repo.url, interval: '10m', secretRef: { name: 'http-auth' }, ...spec },
     });
-  const get = (name: string) =>
-    client.get<GitRepository>({ apiVersion, kind: 'GitRepository', namespace: ns(), name });
-  const patchSpec = (name: string, spec: unknown) =>
-    client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name }, 'merge', { spec });
-  const ready = (o: GitRepository) =>
-    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === 'Ready');
-  const cond = (o: GitRepository, t: string) =>
-    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
-
-  /** Waits until the object is Ready=True at its current generation (and matches `also`). */
-  const waitReady = (name: string, also: (o: GitRepository) => boolean = () => true) =>
-    poll(`GitRepository ${name} Ready`, 60_000, async () => {
-      const o = await get(name);
-      const r = ready(o);
-      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const waitNotReady = (name: string, pattern: RegExp) =>
-    poll(`GitRepository ${name} Ready=False`, 60_000, async () => {
-      const o = await get(name);
-      const r = ready(o);
-      if (r?.status === 'False' && pattern.test(r.message)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const download = async (url: string) => {
-    const res = await fetch(url);
-    assert.equal(res.status, 200, `GET ${url}`);
-    return Buffer.from(await res.arrayBuffer());
-  };
-  const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-  const files = async (url: string) => {
-    const dir = await mkdtemp(join(testbed().dir, 'art-'));
-    const file = join(dir, 'a.tar.gz');
-    await writeFile(file, await download(url));
-    await extractTarGz(file, join(dir, 'x'));
-    const out: string[] = [];
-    const walk = async (d: string, pre: string) => {
-      for (const e of await readdir(d, { withFileTypes: true })) {
-        if (e.isDirectory()) await walk(join(d, e.name), `${pre}${e.name}/`);
-        else out.push(`${pre}${e.name}`);
-      }
-    };
-    await walk(join(dir, 'x'), '');
-    return out.sort();
-  };
+  const files = async (url: string) => Object.keys(await artifactContents(url)).sort();
 
   it('stores a branch as an artifact whose digest is the sha256 of the served bytes', async () => {
     await create('branch', { ref: { branch: 'main' } });
@@ -121,7 +64,7 @@ describe('source-controller: GitRepository', function () {
     const a = o.status!.artifact!;
     assert.equal(a.revision, `main@sha1:${first}`);
     assert.equal(a.path, `gitrepository/${ns()}/branch/${first}.tar.gz`);
-    assert.match(ready(o)!.message, new RegExp(`stored artifact for revision 'main@sha1:${first}'`));
+    assert.match(cond(o, 'Ready')!.message, new RegExp(`stored artifact for revision 'main@sha1:${first}'`));
     assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
     const bytes = await download(a.url);
     assert.equal(sha256(bytes), a.digest);
@@ -156,7 +99,7 @@ describe('source-controller: GitRepository', function () {
   it('clones over SSH with identity and known_hosts', async () => {
     const tb = testbed();
     const { readFile } = await import('node:fs/promises');
-    await client.create({
+    await source.client.create({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'ssh-auth', namespace: ns() },
@@ -176,9 +119,7 @@ describe('source-controller: GitRepository', function () {
     await waitReady('fast');
     const second = await repo.commit({ 'deploy/extra.yaml': 'kind: Secret\n' }, 'second');
     // The 10m interval of 'branch' would not come round in this test: requestedAt must trigger it.
-    await client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'branch' }, 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': 'now-1' } },
-    });
+    await requestReconcile('branch', 'now-1');
     const o = await waitReady('branch', (x) => x.status?.artifact?.revision === `main@sha1:${second}`);
     assert.equal(o.status?.lastHandledReconcileAt, 'now-1');
     await waitReady('fast', (x) => x.status?.artifact?.revision === `main@sha1:${second}`);
@@ -201,7 +142,7 @@ describe('source-controller: GitRepository', function () {
   it('includes another GitRepository artifact at toPath', async () => {
     const other = await createWorkRepo(`included-${process.pid}`);
     await other.commit({ 'base/one.yaml': 'one\n', 'base/two.yaml': 'two\n', 'other.txt': 'o\n' });
-    await client.create({
+    await source.client.create({
       apiVersion,
       kind: 'GitRepository',
       metadata: { name: 'lib', namespace: ns() },
@@ -228,7 +169,7 @@ describe('source-controller: GitRepository', function () {
     assert.equal(o.status!.artifact!.digest, good.digest);
     assert.equal(sha256(await download(o.status!.artifact!.url)), good.digest);
 
-    await client.create({
+    await source.client.create({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'wrong-auth', namespace: ns() },
@@ -253,7 +194,7 @@ describe('source-controller: GitRepository', function () {
       /ssh-ed25519 \S+/,
       'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEvTgH5yFb1fV6lC0rJ6I6qLqQ0cQm0m9w7c2G2Zx1aB',
     );
-    await client.create({
+    await source.client.create({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'ssh-wrong-host', namespace: ns() },
@@ -279,15 +220,13 @@ describe('source-controller: GitRepository', function () {
     await waitReady('gc');
     for (let i = 0; i < 3; i++) {
       const sha = await repo.commit({ [`gc/${i}.yaml`]: `n: ${i}\n` }, `gc ${i}`);
-      await client.patch({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'gc' }, 'merge', {
-        metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': `gc-${i}` } },
-      });
+      await requestReconcile('gc', `gc-${i}`);
       await waitReady('gc', (x) => x.status?.artifact?.revision === `main@sha1:${sha}`);
     }
-    const dir = join(storagePath, 'gitrepository', ns(), 'gc');
+    const dir = join(source.storagePath, 'gitrepository', ns(), 'gc');
     const kept = (await readdir(dir)).filter((f) => f.endsWith('.tar.gz'));
     assert.equal(kept.length, 2, `kept ${kept.join(', ')}`);
-    await client.delete({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'gc' });
+    await source.client.delete({ apiVersion, kind: 'GitRepository', namespace: ns(), name: 'gc' });
     await poll('storage emptied', 30_000, async () => {
       const left = await readdir(dir).catch(() => undefined);
       return left === undefined ? true : undefined;

@@ -2,11 +2,8 @@
 // indexes made by the real helm binary, and helm reading back what Tide produces.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { readArchiveFiles } from '../../../controllers/source/helm/chart.ts';
 import { isHelmError } from '../../../controllers/source/helm/errors.ts';
@@ -16,15 +13,9 @@ import { fetchIndex, indexArtifact } from '../../../controllers/source/helm/repo
 import { chartVersionForStrategy } from '../../../controllers/source/helm/strategy.ts';
 import { mergeValuesFiles } from '../../../controllers/source/helm/values.ts';
 import { run } from '../../../hack/testbed/proc.ts';
-import { toolPaths } from '../../../hack/testbed/tools.ts';
+import { helmCli, startBasicAuthServer, writeTree as tree } from '../../support/sources.ts';
+import type { StaticServer } from '../../support/staticserver.ts';
 import { testbed } from '../../support/testbed.ts';
-
-async function tree(root: string, files: Record<string, string>) {
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, name)), { recursive: true });
-    await writeFile(join(root, name), text);
-  }
-}
 
 const DEMO = {
   'Chart.yaml': 'apiVersion: v2\nname: demo\nversion: 0.0.0\n',
@@ -59,20 +50,12 @@ describe('source/helm with the test bed chart repository', function () {
   let work: string;
   let repoDir: string;
   let repoUrl: string;
-  let helmBin: string;
-  let helmEnv: NodeJS.ProcessEnv;
-  const helm = (args: string[]) => run(helmBin, args, { env: helmEnv });
+  let helm: (args: string[]) => Promise<string>;
 
   before(async () => {
     const tb = testbed();
-    helmBin = (await toolPaths(['helm'])).helm;
     work = await mkdtemp(join(tb.dir, 'helm-source-'));
-    helmEnv = {
-      ...process.env,
-      HELM_CACHE_HOME: join(work, 'cache'),
-      HELM_CONFIG_HOME: join(work, 'config'),
-      HELM_DATA_HOME: join(work, 'data'),
-    };
+    helm = await helmCli(work);
     // A directory of our own in the shared chart server, so other suites' index.yaml is left alone.
     repoDir = join(tb.chartsDir, 'tide-helm');
     repoUrl = `${tb.charts.url}/tide-helm`;
@@ -254,7 +237,7 @@ describe('source/helm with the test bed chart repository', function () {
   describe('a repository behind basic auth', () => {
     const user = 'tide';
     const password = 's3cret-pass';
-    let server: Server;
+    let server: StaticServer;
     let url: string;
 
     before(async () => {
@@ -262,23 +245,11 @@ describe('source/helm with the test bed chart repository', function () {
       await mkdir(root);
       await helm(['package', join(work, 'demo'), '--version', '2.0.0', '-d', root]);
       await helm(['repo', 'index', root]);
-      const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-      server = createServer(async (req, res) => {
-        if (req.headers.authorization !== expected) {
-          return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
-        }
-        const file = normalize(join(root, new URL(req.url ?? '/', 'http://x').pathname));
-        const st = file.startsWith(root + sep) ? await stat(file).catch(() => undefined) : undefined;
-        if (!st?.isFile()) return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-length': st.size });
-        createReadStream(file).pipe(res);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      server = await startBasicAuthServer(root, user, password);
+      url = `${server.url}/`;
     });
     after(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server?.close();
     });
 
     it('reports missing or wrong credentials clearly, without the password', async () => {

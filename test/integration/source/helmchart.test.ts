@@ -2,34 +2,26 @@
 // bed's chart server (published with the real helm binary) and from a GitRepository on the test bed's
 // Git server; the artifacts are read back with helm.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { load } from 'js-yaml';
 import type { HelmChart } from '../../../controllers/api/source-helm.ts';
-import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { readArchiveFiles } from '../../../controllers/source/helm/chart.ts';
-import { poll, run } from '../../../hack/testbed/proc.ts';
-import { toolPaths } from '../../../hack/testbed/tools.ts';
-import { type ControllerProcess, startController } from '../../support/controllers.ts';
-import { ensureCrds } from '../../support/crds.ts';
+import { poll } from '../../../hack/testbed/proc.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
+import {
+  sourceApiVersion as apiVersion,
+  cond,
+  download,
+  helmCli,
+  type SourceObject,
+  sha256,
+  writeTree as tree,
+  useSourceController,
+} from '../../support/sources.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
-
-const apiVersion = 'source.toolkit.fluxcd.io/v1';
-type Cond = { type: string; status: string; reason: string; message: string };
-type Status = { artifact?: { revision: string; url: string; digest: string } };
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-async function tree(root: string, files: Record<string, string>) {
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(dirname(join(root, name)), { recursive: true });
-    await writeFile(join(root, name), text);
-  }
-}
 
 const DEMO = {
   'Chart.yaml': 'apiVersion: v2\nname: demo\nversion: 0.0.0\n',
@@ -56,9 +48,8 @@ const GIT = {
 describe('source-controller: HelmChart', function () {
   this.timeout(180_000);
   const ns = useNamespace('helmchart');
-  let client: Client;
-  let controller: ControllerProcess;
-  let storagePath: string;
+  const source = useSourceController(['--artifact-retention-ttl=1h', '--concurrent=2']);
+  const { patchSpec, waitReady, waitNotReady } = source.kind<HelmChart>('HelmChart', ns);
   let work: string;
   let repoDir: string;
   let repoUrl: string;
@@ -70,32 +61,15 @@ describe('source-controller: HelmChart', function () {
   };
 
   before(async () => {
-    await ensureCrds();
     const tb = testbed();
-    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
     work = await mkdtemp(join(tb.dir, 'helmchart-'));
-    const bin = (await toolPaths(['helm'])).helm;
-    const env = {
-      ...process.env,
-      HELM_CACHE_HOME: join(work, 'cache'),
-      HELM_CONFIG_HOME: join(work, 'config'),
-      HELM_DATA_HOME: join(work, 'data'),
-    };
-    helm = (args) => run(bin, args, { env });
+    helm = await helmCli(work);
     await tree(join(work, 'demo'), DEMO);
     repoDir = join(tb.chartsDir, `helmchart-${process.pid}`);
     repoUrl = `${tb.charts.url}/helmchart-${process.pid}`;
     await mkdir(repoDir, { recursive: true });
     for (const v of ['0.9.0', '1.2.0', '1.10.0', '2.0.0']) await publish(v);
-
-    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
-    controller = await startController('source', [
-      `--storage-path=${storagePath}`,
-      '--storage-addr=127.0.0.1:0',
-      '--artifact-retention-ttl=1h',
-      '--concurrent=2',
-    ]);
-    await client.create({
+    await source.client.create({
       apiVersion,
       kind: 'HelmRepository',
       metadata: { name: 'charts', namespace: ns() },
@@ -103,18 +77,8 @@ describe('source-controller: HelmChart', function () {
     });
   });
 
-  after(async () => {
-    await controller?.stop();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed')
-      console.error(controller.logs().split('\n').slice(-30).join('\n'));
-  });
-
-  const ref = (kind: string, name: string) => ({ apiVersion, kind, namespace: ns(), name });
   const create = (name: string, spec: Partial<HelmChart['spec']>) =>
-    client.create({
+    source.client.create({
       apiVersion,
       kind: 'HelmChart',
       metadata: { name, namespace: ns() },
@@ -125,48 +89,7 @@ describe('source-controller: HelmChart', function () {
         ...spec,
       },
     });
-  const get = (name: string) => client.get<HelmChart>(ref('HelmChart', name));
-  const patchSpec = (name: string, spec: unknown) => client.patch(ref('HelmChart', name), 'merge', { spec });
-  const requestReconcile = (kind: string, name: string, token: string) =>
-    client.patch(ref(kind, name), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
-    });
-  const cond = (o: { status?: { conditions?: unknown } }, t: string) =>
-    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
-
-  const waitReady = (name: string, also: (o: HelmChart) => boolean = () => true) =>
-    poll(`HelmChart ${name} Ready`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
-      throw new Error(
-        `Ready=${r?.status} ${r?.reason}: ${r?.message}; revision ${o.status?.artifact?.revision}`,
-      );
-    });
-  const waitNotReady = (name: string, pattern: RegExp) =>
-    poll(`HelmChart ${name} Ready=False`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'False' && pattern.test(r.message)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const waitSourceReady = (
-    kind: string,
-    name: string,
-    also: (o: { status?: Status }) => boolean = () => true,
-  ) =>
-    poll(`${kind} ${name} Ready`, 60_000, async () => {
-      const o = await client.get<{ apiVersion: string; kind: string; metadata: object; status?: Status }>(
-        ref(kind, name),
-      );
-      if (cond(o as { status?: { conditions?: unknown } }, 'Ready')?.status === 'True' && also(o)) return o;
-      throw new Error(JSON.stringify(o.status));
-    });
-  const download = async (url: string) => {
-    const res = await fetch(url);
-    assert.equal(res.status, 200, `GET ${url}`);
-    return Buffer.from(await res.arrayBuffer());
-  };
+  const sourceKind = (kind: string) => source.kind<SourceObject>(kind, ns);
   /** Downloads the artifact to a file for helm; checks its digest on the way. */
   const artifactFile = async (o: HelmChart) => {
     const a = o.status!.artifact!;
@@ -188,7 +111,7 @@ describe('source-controller: HelmChart', function () {
       assert.equal(a.path, `helmchart/${ns()}/demo/demo-1.10.0.tgz`);
       assert.equal(cond(o, 'Ready')!.message, "pulled 'demo' chart with version '1.10.0'");
       assert.equal(o.status?.observedChartName, 'demo');
-      const repo = await waitSourceReady('HelmRepository', 'charts');
+      const repo = await sourceKind('HelmRepository').waitReady('charts');
       assert.equal(o.status?.observedSourceArtifactRevision, repo.status?.artifact?.revision);
       const file = await artifactFile(o);
       assert.equal((await showChart(file)).version, '1.10.0');
@@ -197,10 +120,10 @@ describe('source-controller: HelmChart', function () {
     });
 
     it('follows a new chart version in the repository index without touching the HelmChart', async () => {
-      const before = (await waitSourceReady('HelmRepository', 'charts')).status!.artifact!.revision;
+      const before = (await sourceKind('HelmRepository').waitReady('charts')).status!.artifact!.revision;
       await publish('1.11.0');
-      await requestReconcile('HelmRepository', 'charts', 'new-version');
-      await waitSourceReady('HelmRepository', 'charts', (r) => r.status?.artifact?.revision !== before);
+      await sourceKind('HelmRepository').requestReconcile('charts', 'new-version');
+      await sourceKind('HelmRepository').waitReady('charts', (r) => r.status?.artifact?.revision !== before);
       const o = await waitReady('demo', (x) => x.status?.artifact?.revision === '1.11.0');
       assert.equal((await showChart(await artifactFile(o))).version, '1.11.0');
     });
@@ -272,13 +195,13 @@ describe('source-controller: HelmChart', function () {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        await client.create({
+        await source.client.create({
           apiVersion: 'v1',
           kind: 'Secret',
           metadata: { name: 'chart-auth', namespace: ns() },
           stringData: { username: 'tide', password: 'chart-pass' },
         });
-        await client.create({
+        await source.client.create({
           apiVersion,
           kind: 'HelmRepository',
           metadata: { name: 'private', namespace: ns() },
@@ -304,7 +227,7 @@ describe('source-controller: HelmChart', function () {
       await create('later', { sourceRef: { kind: 'HelmRepository', name: 'later' } });
       const o = await waitNotReady('later', /HelmRepository '.*\/later' not found/);
       assert.equal(cond(o, 'FetchFailed')?.reason, 'SourceUnavailable');
-      await client.create({
+      await source.client.create({
         apiVersion,
         kind: 'HelmRepository',
         metadata: { name: 'later', namespace: ns() },
@@ -325,13 +248,13 @@ describe('source-controller: HelmChart', function () {
       const tb = testbed();
       repo = await createWorkRepo(`helmchart-${process.pid}`);
       first = await repo.commit(GIT, 'chart');
-      await client.create({
+      await source.client.create({
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: 'git-auth', namespace: ns() },
         stringData: { username: tb.git.username, password: tb.git.password },
       });
-      await client.create({
+      await source.client.create({
         apiVersion,
         kind: 'GitRepository',
         metadata: { name: 'git', namespace: ns() },
@@ -371,7 +294,7 @@ describe('source-controller: HelmChart', function () {
       const chartVersionDigest = (await waitReady('app')).status!.artifact!.digest;
 
       const second = await repo.commit({ 'charts/app/templates/extra.yaml': '# more\n' }, 'more');
-      await requestReconcile('GitRepository', 'git', 'second');
+      await sourceKind('GitRepository').requestReconcile('git', 'second');
       o = await waitReady('app-rev', (x) => x.status?.artifact?.revision === `0.5.0+${second.slice(0, 12)}`);
       const names = (await readArchiveFiles(await readFile(await artifactFile(o)))).map((f) => f.name);
       assert.ok(names.includes('app/templates/extra.yaml'));
@@ -401,9 +324,9 @@ describe('source-controller: HelmChart', function () {
     it('removes the chart storage on deletion', async () => {
       await gitChart('doomed');
       await waitReady('doomed');
-      const dir = join(storagePath, 'helmchart', ns(), 'doomed');
+      const dir = join(source.storagePath, 'helmchart', ns(), 'doomed');
       assert.equal((await readdir(dir)).length, 1);
-      await client.delete(ref('HelmChart', 'doomed'));
+      await source.client.delete({ apiVersion, kind: 'HelmChart', namespace: ns(), name: 'doomed' });
       await poll('storage emptied', 30_000, async () =>
         (await readdir(dir).catch(() => undefined)) === undefined ? true : undefined,
       );

@@ -1,55 +1,31 @@
 // source-controller's HelmRepository, run as its own process, against the test bed's chart server
 // with indexes written by the real helm binary.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
+import type { Condition } from '../../../controllers/api/meta.ts';
 import type { HelmRepository } from '../../../controllers/api/source-helm.ts';
-import { type Client, createClient } from '../../../controllers/runtime/client.ts';
-import { poll, run } from '../../../hack/testbed/proc.ts';
-import { toolPaths } from '../../../hack/testbed/tools.ts';
-import { type ControllerProcess, startController } from '../../support/controllers.ts';
-import { ensureCrds } from '../../support/crds.ts';
+import { poll } from '../../../hack/testbed/proc.ts';
+import {
+  sourceApiVersion as apiVersion,
+  cond,
+  download,
+  helmCli,
+  sha256,
+  startBasicAuthServer,
+  useSourceController,
+} from '../../support/sources.ts';
+import type { StaticServer } from '../../support/staticserver.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
-
-const apiVersion = 'source.toolkit.fluxcd.io/v1';
-type Cond = { type: string; status: string; reason: string; message: string };
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** A loopback chart repository behind basic auth, serving `root`. */
-async function basicAuthServer(root: string, user: string, password: string) {
-  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server: Server = createServer(async (req, res) => {
-    if (req.headers.authorization !== expected) {
-      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
-    }
-    const file = normalize(join(root, new URL(req.url ?? '/', 'http://x').pathname));
-    const st = file.startsWith(root + sep) ? await stat(file).catch(() => undefined) : undefined;
-    if (!st?.isFile()) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': st.size });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 describe('source-controller: HelmRepository', function () {
   this.timeout(180_000);
   const ns = useNamespace('helmrepo');
-  let client: Client;
-  let controller: ControllerProcess;
-  let storagePath: string;
+  const source = useSourceController(['--artifact-retention-ttl=1h', '--concurrent=2']);
+  const { get, patchSpec, requestReconcile, waitReady, waitNotReady } = source.kind<HelmRepository>(
+    'HelmRepository',
+    ns,
+  );
   let work: string;
   let repoDir: string;
   let repoUrl: string;
@@ -62,18 +38,9 @@ describe('source-controller: HelmRepository', function () {
   };
 
   before(async () => {
-    await ensureCrds();
     const tb = testbed();
-    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
     work = await mkdtemp(join(tb.dir, 'helmrepo-'));
-    const bin = (await toolPaths(['helm'])).helm;
-    const env = {
-      ...process.env,
-      HELM_CACHE_HOME: join(work, 'cache'),
-      HELM_CONFIG_HOME: join(work, 'config'),
-      HELM_DATA_HOME: join(work, 'data'),
-    };
-    helm = (args) => run(bin, args, { env });
+    helm = await helmCli(work);
     await mkdir(join(work, 'demo', 'templates'), { recursive: true });
     await writeFile(join(work, 'demo', 'Chart.yaml'), 'apiVersion: v2\nname: demo\nversion: 0.0.0\n');
     await writeFile(
@@ -85,61 +52,15 @@ describe('source-controller: HelmRepository', function () {
     repoUrl = `${tb.charts.url}/helmrepo-${process.pid}`;
     await mkdir(repoDir, { recursive: true });
     await publish(repoDir, '1.0.0', repoUrl);
-
-    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
-    controller = await startController('source', [
-      `--storage-path=${storagePath}`,
-      '--storage-addr=127.0.0.1:0',
-      '--artifact-retention-ttl=1h',
-      '--concurrent=2',
-    ]);
   });
 
-  after(async () => {
-    await controller?.stop();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed')
-      console.error(controller.logs().split('\n').slice(-30).join('\n'));
-  });
-
-  const ref = (name: string) => ({ apiVersion, kind: 'HelmRepository', namespace: ns(), name });
   const create = (name: string, spec: Partial<HelmRepository['spec']>) =>
-    client.create({
+    source.client.create({
       apiVersion,
       kind: 'HelmRepository',
       metadata: { name, namespace: ns() },
       spec: { url: repoUrl, interval: '10m', ...spec },
     });
-  const get = (name: string) => client.get<HelmRepository>(ref(name));
-  const patchSpec = (name: string, spec: unknown) => client.patch(ref(name), 'merge', { spec });
-  const requestReconcile = (name: string, token: string) =>
-    client.patch(ref(name), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
-    });
-  const cond = (o: HelmRepository, t: string) =>
-    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
-
-  const waitReady = (name: string, also: (o: HelmRepository) => boolean = () => true) =>
-    poll(`HelmRepository ${name} Ready`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const waitNotReady = (name: string, pattern: RegExp) =>
-    poll(`HelmRepository ${name} Ready=False`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'False' && pattern.test(r.message)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const download = async (url: string) => {
-    const res = await fetch(url);
-    assert.equal(res.status, 200, `GET ${url}`);
-    return Buffer.from(await res.arrayBuffer());
-  };
   const served = async () => readFile(join(repoDir, 'index.yaml'));
 
   it('stores the index: revision is the digest of the served index.yaml, digest that of the served artifact', async () => {
@@ -161,7 +82,7 @@ describe('source-controller: HelmRepository', function () {
       ['1.0.0'],
     );
     const newArtifact = await poll('NewArtifact event', 30_000, async () => {
-      const events = await client.list(
+      const events = await source.client.list(
         { group: '', version: 'v1', kind: 'Event' },
         { namespace: ns(), fieldSelector: 'involvedObject.name=main' },
       );
@@ -195,18 +116,18 @@ describe('source-controller: HelmRepository', function () {
   describe('behind basic auth', () => {
     const user = 'tide';
     const password = 'hr-s3cret-pass';
-    let server: Awaited<ReturnType<typeof basicAuthServer>>;
+    let server: StaticServer;
 
     before(async () => {
       const root = join(work, 'private');
       await mkdir(root);
       await publish(root, '2.0.0');
-      server = await basicAuthServer(root, user, password);
+      server = await startBasicAuthServer(root, user, password);
       for (const [name, pw] of [
         ['wrong-auth', 'not-the-password'],
         ['right-auth', password],
       ] as const) {
-        await client.create({
+        await source.client.create({
           apiVersion: 'v1',
           kind: 'Secret',
           metadata: { name, namespace: ns() },
@@ -265,7 +186,7 @@ describe('source-controller: HelmRepository', function () {
     const o = await waitReady('oci');
     assert.equal(cond(o, 'Ready')?.message, 'Helm repository is ready');
     assert.equal(o.status?.artifact, undefined);
-    assert.deepEqual(((o.status?.conditions ?? []) as Cond[]).map((c) => c.type).sort(), ['Ready']);
+    assert.deepEqual(((o.status?.conditions ?? []) as Condition[]).map((c) => c.type).sort(), ['Ready']);
 
     await create('oci-bad', { type: 'oci', url: repoUrl });
     const bad = await poll('oci-bad Stalled', 60_000, async () => {
@@ -280,7 +201,7 @@ describe('source-controller: HelmRepository', function () {
   it('switching to type oci drops the artifact; deletion empties the storage', async () => {
     await create('switch', {});
     await waitReady('switch');
-    const dir = join(storagePath, 'helmrepository', ns(), 'switch');
+    const dir = join(source.storagePath, 'helmrepository', ns(), 'switch');
     assert.equal((await readdir(dir)).length, 1);
     await patchSpec('switch', { type: 'oci', url: `oci://${testbed().registry.host}/charts` });
     const o = await waitReady('switch', (x) => x.status?.artifact === undefined);
@@ -289,9 +210,9 @@ describe('source-controller: HelmRepository', function () {
 
     await create('gone', {});
     await waitReady('gone');
-    const goneDir = join(storagePath, 'helmrepository', ns(), 'gone');
+    const goneDir = join(source.storagePath, 'helmrepository', ns(), 'gone');
     assert.ok(await stat(goneDir));
-    await client.delete(ref('gone'));
+    await source.client.delete({ apiVersion, kind: 'HelmRepository', namespace: ns(), name: 'gone' });
     await poll('storage emptied', 30_000, async () =>
       (await readdir(goneDir).catch(() => undefined)) === undefined ? true : undefined,
     );

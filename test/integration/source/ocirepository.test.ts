@@ -2,25 +2,26 @@
 // HTTP, anonymous) and a second registry with TLS and htpasswd basic auth.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OCIRepository } from '../../../controllers/api/source.ts';
-import { extractTarGz } from '../../../controllers/runtime/artifact/extract.ts';
-import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { Annotation, FluxMediaType, pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
 import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
 import { freePort, poll } from '../../../hack/testbed/proc.ts';
-import { type ControllerProcess, startController } from '../../support/controllers.ts';
-import { ensureCrds } from '../../support/crds.ts';
+import {
+  sourceApiVersion as apiVersion,
+  cond,
+  artifactContents as contents,
+  download,
+  sha256,
+  useSourceController,
+} from '../../support/sources.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
 import { type AuthRegistry, makeTarGz, startAuthRegistry } from '../oci/fixtures.ts';
 
-const apiVersion = 'source.toolkit.fluxcd.io/v1';
 const kind = 'OCIRepository';
-type Cond = { type: string; status: string; reason: string; message: string };
 
-const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,9 +42,14 @@ describe('source-controller: OCIRepository', function () {
   this.timeout(180_000);
   const ns = useNamespace('ocirepo');
   const repo = `tide/ocirepo-${process.pid}/app`;
-  let client: Client;
-  let controller: ControllerProcess;
-  let storagePath: string;
+  const source = useSourceController([
+    '--artifact-retention-records=2',
+    '--artifact-retention-ttl=1h',
+    // Small, so that a layer (or its extracted content) can go over it in a test.
+    '--max-source-size=64Ki',
+    '--concurrent=4',
+  ]);
+  const { patchSpec, requestReconcile, waitReady, waitNotReady } = source.kind<OCIRepository>(kind, ns);
   let oci: RegistryClient;
   const pushed: Record<string, Pushed> = {};
   const urlOf = (repository: string) => `oci://${testbed().registry.host}/${repository}`;
@@ -64,19 +70,7 @@ describe('source-controller: OCIRepository', function () {
   }
 
   before(async () => {
-    await ensureCrds();
     const tb = testbed();
-    client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
-    storagePath = await mkdtemp(join(tb.dir, 'source-storage-'));
-    controller = await startController('source', [
-      `--storage-path=${storagePath}`,
-      '--storage-addr=127.0.0.1:0',
-      '--artifact-retention-records=2',
-      '--artifact-retention-ttl=1h',
-      // Small, so that a layer (or its extracted content) can go over it in a test.
-      '--max-source-size=64Ki',
-      '--concurrent=4',
-    ]);
     oci = createRegistryClient({ registry: tb.registry.host, insecure: true });
     pushed.v100 = await push(repo, '1.0.0', ['1.0.0']);
     pushed.v110 = await push(repo, '1.1.0', ['1.1.0', 'latest']);
@@ -84,68 +78,17 @@ describe('source-controller: OCIRepository', function () {
   });
 
   after(async () => {
-    await controller?.stop();
     await oci?.close();
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed')
-      console.error(controller.logs().split('\n').slice(-30).join('\n'));
-  });
-
   const create = (name: string, spec: Partial<OCIRepository['spec']>) =>
-    client.create({
+    source.client.create({
       apiVersion,
       kind,
       metadata: { name, namespace: ns() },
       spec: { url: urlOf(repo), interval: '10m', insecure: true, ...spec },
     });
-  const get = (name: string) => client.get<OCIRepository>({ apiVersion, kind, namespace: ns(), name });
   const ref = (name: string) => ({ apiVersion, kind, namespace: ns(), name });
-  const patchSpec = (name: string, spec: unknown) => client.patch(ref(name), 'merge', { spec });
-  const requestReconcile = (name: string, token: string) =>
-    client.patch(ref(name), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
-    });
-  const cond = (o: OCIRepository, t: string) =>
-    (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === t);
-
-  /** Waits until the object is Ready=True at its current generation (and matches `also`). */
-  const waitReady = (name: string, also: (o: OCIRepository) => boolean = () => true) =>
-    poll(`OCIRepository ${name} Ready`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'True' && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const waitNotReady = (name: string, pattern: RegExp) =>
-    poll(`OCIRepository ${name} Ready=False`, 60_000, async () => {
-      const o = await get(name);
-      const r = cond(o, 'Ready');
-      if (r?.status === 'False' && pattern.test(r.message)) return o;
-      throw new Error(`Ready=${r?.status} ${r?.reason}: ${r?.message}`);
-    });
-  const download = async (url: string) => {
-    const res = await fetch(url);
-    assert.equal(res.status, 200, `GET ${url}`);
-    return Buffer.from(await res.arrayBuffer());
-  };
-  /** The files of a served tar.gz artifact, path → content. */
-  const contents = async (url: string) => {
-    const dir = await mkdtemp(join(testbed().dir, 'art-'));
-    const file = join(dir, 'a.tar.gz');
-    await writeFile(file, await download(url));
-    await extractTarGz(file, join(dir, 'x'));
-    const out: Record<string, string> = {};
-    const walk = async (d: string, pre: string) => {
-      for (const e of await readdir(d, { withFileTypes: true })) {
-        if (e.isDirectory()) await walk(join(d, e.name), `${pre}${e.name}/`);
-        else out[`${pre}${e.name}`] = await readFile(join(d, e.name), 'utf8');
-      }
-    };
-    await walk(join(dir, 'x'), '');
-    return out;
-  };
   const without = (files: Record<string, string>, ...drop: string[]) =>
     Object.fromEntries(Object.entries(files).filter(([k]) => !drop.includes(k)));
 
@@ -221,7 +164,7 @@ describe('source-controller: OCIRepository', function () {
     await push(updates, '1.0.0', ['1.0.0']);
     await create('update', { url: urlOf(updates), ref: { semver: '1.x' } });
     const before = (await waitReady('update')).status!.artifact!;
-    const file = join(storagePath, before.path);
+    const file = join(source.storagePath, before.path);
     const mtime = (await stat(file)).mtimeMs;
 
     // lastUpdateTime has second precision: a rebuild after this pause would show in it.
@@ -242,7 +185,7 @@ describe('source-controller: OCIRepository', function () {
 
     const origin = annotationsFor('1.2.0');
     const event = await poll('NewArtifact event', 30_000, async () => {
-      const events = await client.list(
+      const events = await source.client.list(
         { group: '', version: 'v1', kind: 'Event' },
         { namespace: ns(), fieldSelector: 'involvedObject.name=update,reason=NewArtifact' },
       );
@@ -323,9 +266,9 @@ describe('source-controller: OCIRepository', function () {
   });
 
   it('empties the storage of a deleted OCIRepository', async () => {
-    const dir = join(storagePath, 'ocirepository', ns(), 'tag');
+    const dir = join(source.storagePath, 'ocirepository', ns(), 'tag');
     assert.ok((await readdir(dir)).length > 0);
-    await client.delete(ref('tag'));
+    await source.client.delete(ref('tag'));
     await poll('storage emptied', 30_000, async () => {
       const left = await readdir(dir).catch(() => undefined);
       return left === undefined ? true : undefined;
@@ -340,7 +283,13 @@ describe('source-controller: OCIRepository', function () {
     let digest: string;
     const privateUrl = () => `oci://${reg.host}/${privateRepo}`;
     const secret = (name: string, type: string, data: Record<string, string>) =>
-      client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns() }, type, data });
+      source.client.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: ns() },
+        type,
+        data,
+      });
 
     before(async function () {
       this.timeout(90_000);
@@ -360,7 +309,7 @@ describe('source-controller: OCIRepository', function () {
       });
       await secret('registry-creds', 'kubernetes.io/dockerconfigjson', config(user.password));
       await secret('wrong-creds', 'kubernetes.io/dockerconfigjson', config(wrongPassword));
-      await client.create({
+      await source.client.create({
         apiVersion: 'v1',
         kind: 'ServiceAccount',
         metadata: { name: 'puller', namespace: ns() },
@@ -405,7 +354,7 @@ describe('source-controller: OCIRepository', function () {
       assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
       const forms = [wrongPassword, b64(wrongPassword), b64(`${user.username}:${wrongPassword}`)];
       const status = JSON.stringify(o.status);
-      const logs = controller.logs();
+      const logs = source.process.logs();
       for (const form of forms) {
         assert.ok(!status.includes(form), 'the password is not in status');
         assert.ok(!logs.includes(form), 'the password is not in the logs');
