@@ -2,6 +2,7 @@
 // reconciles, a graceful stop hands over at once (the lease is released), and a leader that cannot renew
 // stops itself.
 import assert from 'node:assert/strict';
+import { isConflict } from '../../../controllers/runtime/client.ts';
 import { createManager, type Manager, parseFlags } from '../../../controllers/runtime/manager.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
@@ -133,16 +134,30 @@ describe('runtime/leader election', function () {
     const b = managers.find((m) => m.isLeader());
     assert.ok(b, 'a leader from the previous test');
     // Another party takes the lease over: b's renewals fail until its renew deadline passes.
-    const lease = await c.get<Lease>(leaseRef());
-    await c.update<Lease>({
-      ...lease,
-      spec: {
-        ...lease.spec,
-        holderIdentity: 'intruder',
-        leaseDurationSeconds: 60,
-        renewTime: new Date().toISOString().replace('Z', '000Z'),
+    // Read-modify-write races b's renewals (every retry period): retry on a conflict as any client would.
+    await poll(
+      'intruder holds the lease',
+      20_000,
+      async () => {
+        const lease = await c.get<Lease>(leaseRef());
+        try {
+          await c.update<Lease>({
+            ...lease,
+            spec: {
+              ...lease.spec,
+              holderIdentity: 'intruder',
+              leaseDurationSeconds: 60,
+              renewTime: new Date().toISOString().replace('Z', '000Z'),
+            },
+          });
+          return true;
+        } catch (err) {
+          if (isConflict(err)) return undefined;
+          throw err;
+        }
       },
-    });
+      50,
+    );
     const reason = await Promise.race([
       b.done,
       new Promise((r) => setTimeout(() => r('still running'), 15_000)),
