@@ -106,13 +106,15 @@ describe('runtime/leader election', function () {
     assert.equal(runs.b, 0, 'the standby never reconciled');
     assert.ok((runs.a ?? 0) >= 2);
 
-    const stoppedAt = Date.now();
     await a.stop();
     assert.equal(await a.done, 'stopped');
+    // Measured from the release (stop may take a while on a loaded machine): b retries every 250 ms,
+    // while waiting out the 4 s lease would take over 3.5 s.
+    const stoppedAt = Date.now();
     await poll('b leads', 20_000, async () => (b.isLeader() ? true : undefined));
     const takeover = Date.now() - stoppedAt;
     // Released, not expired: b does not wait out the 4 s lease.
-    assert.ok(takeover < 3_000, `takeover took ${takeover} ms`);
+    assert.ok(takeover < 2_500, `takeover took ${takeover} ms`);
     const lease = await c.get<Lease>(leaseRef());
     assert.equal(lease.spec.holderIdentity, 'b');
     assert.ok((lease.spec.leaseTransitions ?? 0) >= 1);
