@@ -1,8 +1,6 @@
 // Liveness (/healthz) and readiness (/readyz) endpoints, as controller-runtime serves them on :9440.
 // Each endpoint runs its named checks; 200 "ok" when all pass, 500 listing every check otherwise.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parseListenAddress } from './metrics.ts';
+import { type Listener, listen } from './listen.ts';
 
 /** Passes with true; fails with false or a message. */
 export type HealthCheck = () => boolean | string | Promise<boolean | string>;
@@ -12,10 +10,7 @@ export interface HealthChecks {
   readyz: Record<string, HealthCheck>;
 }
 
-export interface HealthServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type HealthServer = Listener;
 
 async function runChecks(checks: Record<string, HealthCheck>): Promise<{ ok: boolean; text: string }> {
   const lines: string[] = [];
@@ -38,8 +33,7 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<{ ok: boo
 
 /** Serves the checks on addr (`:9440`, `127.0.0.1:0`); resolves once listening. */
 export async function serveHealth(addr: string, checks: HealthChecks): Promise<HealthServer> {
-  const { host, port } = parseListenAddress(addr);
-  const server = createServer((req, res) => {
+  return listen(addr, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '');
     const set = path === '/healthz' ? checks.healthz : path === '/readyz' ? checks.readyz : undefined;
@@ -54,19 +48,4 @@ export async function serveHealth(addr: string, checks: HealthChecks): Promise<H
         .end(ok && !verbose ? 'ok\n' : text);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

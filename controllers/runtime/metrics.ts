@@ -1,9 +1,8 @@
 // Prometheus metrics: Flux's shared vocabulary (gotk_reconcile_duration_seconds) plus Tide's own
 // runtime metrics, served on /metrics like Flux's :8080 endpoint.
 
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type Listener, listen } from './listen.ts';
 
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'stalled';
 
@@ -78,21 +77,9 @@ export function createMetrics(registry: Registry = new Registry()): RuntimeMetri
   };
 }
 
-/** Splits `host:port`, `:port` or `[v6]:port`; an empty host binds every interface, as Go's `:8080` does. */
-export function parseListenAddress(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  const port = Number(m?.[3]);
-  if (!m || port > 65535) throw new Error(`invalid listen address "${addr}", want host:port or :port`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}
-
 /** Serves GET /metrics on addr (`:0` picks a free port); resolves once listening. */
-export async function serveMetrics(
-  addr: string,
-  registry: Registry,
-): Promise<{ close(): Promise<void>; port: number }> {
-  const { host, port } = parseListenAddress(addr);
-  const server = createServer((req, res) => {
+export async function serveMetrics(addr: string, registry: Registry): Promise<Listener> {
+  return listen(addr, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -103,19 +90,4 @@ export async function serveMetrics(
       (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
 }

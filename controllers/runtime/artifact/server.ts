@@ -7,10 +7,10 @@
 
 import { type BigIntStats, constants } from 'node:fs';
 import { type FileHandle, mkdir, open, realpath } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { type Listener, listen } from '../listen.ts';
 
 export interface ServeOptions {
   /** Storage root; or pass a storage, whose basePath is used. */
@@ -20,51 +20,19 @@ export interface ServeOptions {
   addr: string;
 }
 
-export interface ArtifactServer {
-  readonly port: number;
-  readonly address: string;
-  close(): Promise<void>;
-}
+export type ArtifactServer = Listener;
 
 export async function serveArtifacts(opts: ServeOptions): Promise<ArtifactServer> {
   const basePath = opts.basePath ?? opts.storage?.basePath;
   if (basePath === undefined) throw new Error('serveArtifacts needs basePath or storage');
   await mkdir(basePath, { recursive: true });
   const root = await realpath(basePath);
-  const { host, port } = parseAddr(opts.addr);
-
-  const server = createServer((req, res) => {
+  return listen(opts.addr, (req, res) => {
     handle(root, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const info = server.address() as AddressInfo;
-  return {
-    port: info.port,
-    address: info.address,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
-}
-
-export function parseAddr(addr: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr);
-  if (!m) throw new Error(`invalid listen address ${JSON.stringify(addr)}, want host:port or :port`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new Error(`invalid port in ${JSON.stringify(addr)}`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
 }
 
 async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

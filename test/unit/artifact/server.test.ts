@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import {
-  type ArtifactServer,
-  parseAddr,
-  serveArtifacts,
-} from '../../../controllers/runtime/artifact/server.ts';
+import { type ArtifactServer, serveArtifacts } from '../../../controllers/runtime/artifact/server.ts';
 import { createStorage, type Storage } from '../../../controllers/runtime/artifact/storage.ts';
+import { parseListenAddress } from '../../../controllers/runtime/listen.ts';
 import { tempDirs } from './support.ts';
 
 interface Reply {
@@ -165,11 +162,11 @@ describe('artifact/server', () => {
   });
 
   it('parses listen addresses like Go', () => {
-    assert.deepEqual(parseAddr(':9090'), { host: undefined, port: 9090 });
-    assert.deepEqual(parseAddr('127.0.0.1:9090'), { host: '127.0.0.1', port: 9090 });
-    assert.deepEqual(parseAddr('[::1]:0'), { host: '::1', port: 0 });
-    assert.throws(() => parseAddr('9090'), /invalid listen address/);
-    assert.throws(() => parseAddr('host:99999'), /invalid port/);
+    assert.deepEqual(parseListenAddress(':9090'), { host: undefined, port: 9090 });
+    assert.deepEqual(parseListenAddress('127.0.0.1:9090'), { host: '127.0.0.1', port: 9090 });
+    assert.deepEqual(parseListenAddress('[::1]:0'), { host: '::1', port: 0 });
+    assert.throws(() => parseListenAddress('9090'), /invalid listen address/);
+    assert.throws(() => parseListenAddress('host:99999'), /invalid listen address/);
   });
 
   it('listens on all interfaces for :port and serves from basePath', async () => {

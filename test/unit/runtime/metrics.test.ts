@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
+import { parseListenAddress } from '../../../controllers/runtime/listen.ts';
 import {
   createMetrics,
-  parseListenAddress,
   reconcileDurationBuckets,
   serveMetrics,
 } from '../../../controllers/runtime/metrics.ts';
@@ -55,7 +55,7 @@ describe('runtime/metrics', () => {
 
   it('parses listen addresses like Go', () => {
     assert.deepEqual(parseListenAddress('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
-    assert.deepEqual(parseListenAddress(':8080'), { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(parseListenAddress(':8080'), { host: undefined, port: 8080 });
     assert.deepEqual(parseListenAddress('[::1]:0'), { host: '::1', port: 0 });
     for (const bad of ['8080', 'host', ':', ':99999', 'a:b'])
       assert.throws(() => parseListenAddress(bad), /invalid/);
