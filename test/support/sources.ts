@@ -2,11 +2,8 @@
 // until Ready, reading artifacts back, and the helm CLI and chart servers they publish with.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, normalize, sep } from 'node:path';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Artifact, Condition } from '../../controllers/api/meta.ts';
 import { extractTarGz } from '../../controllers/runtime/artifact/extract.ts';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
@@ -15,7 +12,7 @@ import { poll, run } from '../../hack/testbed/proc.ts';
 import { toolPaths } from '../../hack/testbed/tools.ts';
 import { type ControllerProcess, startController } from './controllers.ts';
 import { ensureCrds } from './crds.ts';
-import type { StaticServer } from './staticserver.ts';
+import { type StaticServer, startStaticServer } from './staticserver.ts';
 import { testbed } from './testbed.ts';
 
 export const sourceApiVersion = 'source.toolkit.fluxcd.io/v1';
@@ -75,33 +72,12 @@ export async function helmCli(work: string): Promise<(args: string[]) => Promise
   return (args) => run(bin, args, { env });
 }
 
-/** A loopback chart repository behind basic auth, serving `root`. */
-export async function startBasicAuthServer(
+/** A chart repository behind basic auth. */
+export const startBasicAuthServer = (
   root: string,
-  user: string,
+  username: string,
   password: string,
-): Promise<StaticServer> {
-  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server = createServer(async (req, res) => {
-    if (req.headers.authorization !== expected) {
-      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
-    }
-    const file = normalize(join(root, new URL(req.url ?? '/', 'http://x').pathname));
-    const st = file.startsWith(root + sep) ? await stat(file).catch(() => undefined) : undefined;
-    if (!st?.isFile()) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': st.size });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+): Promise<StaticServer> => startStaticServer(root, { username, password });
 
 /** Helpers for one source kind in one namespace (`ns` is read at call time, as useNamespace gives it). */
 export interface SourceKind<T extends SourceObject> {

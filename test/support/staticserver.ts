@@ -10,8 +10,16 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function startStaticServer(root: string): Promise<StaticServer> {
+/** Serves root on 127.0.0.1; with `auth`, only to requests with those basic-auth credentials. */
+export async function startStaticServer(
+  root: string,
+  auth?: { username: string; password: string },
+): Promise<StaticServer> {
+  const expected = auth && `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const server = createServer(async (req, res) => {
+    if (expected && req.headers.authorization !== expected) {
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
+    }
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(root, path));
     if (!file.startsWith(root + sep)) return void res.writeHead(404).end();
