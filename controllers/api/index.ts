@@ -78,16 +78,12 @@ export {
 } from './kustomize-types.ts';
 export {
   AccessFrom,
-  Annotations,
   Artifact,
   Columns,
   Condition,
-  type ConditionType,
-  ConditionTypes,
   DependencyReference,
   DIGEST_PATTERN,
   describeKind,
-  FINALIZER,
   INTERVAL_PATTERN,
   type KindDescriptor,
   KubeConfigReference,
@@ -96,13 +92,22 @@ export {
   NamespacedObjectKindReference,
   NamespacedObjectReference,
   type PrinterColumn,
-  Reasons,
   SecretKeyReference,
   STATUS_DEFAULT,
   statusMixin,
   TIMEOUT_PATTERN,
   ValuesReference,
 } from './meta.ts';
+export {
+  Annotations,
+  type ConditionType,
+  ConditionTypes,
+  EventMetadata,
+  FINALIZER,
+  Labels,
+  type Reason,
+  Reasons,
+} from './names.ts';
 export {
   type Alert,
   AlertKind,

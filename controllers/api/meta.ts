@@ -1,8 +1,8 @@
 // Shared API pieces (the counterpart of fluxcd/pkg apis/meta): references, the Artifact,
-// conditions, status mixins, well-known annotations, condition types and reasons, and the
-// descriptor every kind exports.
+// conditions, status mixins and the descriptor every kind exports. Names live in names.ts.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { type TObject, type TOptional, type TString, Type } from '@sinclair/typebox';
+import { Annotations } from './names.ts';
 import {
   arr,
   bool,
@@ -29,56 +29,6 @@ export const interval = (description: string, opts: { default?: string } = {}) =
   str(description, { pattern: INTERVAL_PATTERN, ...opts });
 export const timeout = (description: string, opts: { default?: string } = {}) =>
   str(description, { pattern: TIMEOUT_PATTERN, ...opts });
-
-// ---- Well-known names ------------------------------------------------------------------------
-
-export const Annotations = {
-  /** Any new value asks the controller to reconcile now; echoed in status.lastHandledReconcileAt. */
-  reconcileRequestedAt: 'reconcile.fluxcd.io/requestedAt',
-  /** Together with requestedAt, forces a one-off Helm release. */
-  reconcileForceAt: 'reconcile.fluxcd.io/forceAt',
-  /** Together with requestedAt, resets the HelmRelease failure counters. */
-  reconcileResetAt: 'reconcile.fluxcd.io/resetAt',
-} as const;
-
-export const FINALIZER = 'finalizers.fluxcd.io';
-
-export const ConditionTypes = {
-  Ready: 'Ready',
-  Reconciling: 'Reconciling',
-  Stalled: 'Stalled',
-  ArtifactInStorage: 'ArtifactInStorage',
-  ArtifactOutdated: 'ArtifactOutdated',
-  FetchFailed: 'FetchFailed',
-  StorageOperationFailed: 'StorageOperationFailed',
-  IncludeUnavailable: 'IncludeUnavailable',
-  SourceVerified: 'SourceVerified',
-  Healthy: 'Healthy',
-  Released: 'Released',
-  TestSuccess: 'TestSuccess',
-  Remediated: 'Remediated',
-  Drifted: 'Drifted',
-} as const;
-export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
-
-/** Reasons used by every toolkit kind; event reasons equal condition reasons. */
-export const Reasons = {
-  Succeeded: 'Succeeded',
-  Failed: 'Failed',
-  Progressing: 'Progressing',
-  ProgressingWithRetry: 'ProgressingWithRetry',
-  Suspended: 'Suspended',
-  DependencyNotReady: 'DependencyNotReady',
-  ArtifactFailed: 'ArtifactFailed',
-  BuildFailed: 'BuildFailed',
-  HealthCheckFailed: 'HealthCheckFailed',
-  PruneFailed: 'PruneFailed',
-  ReconciliationSucceeded: 'ReconciliationSucceeded',
-  ReconciliationFailed: 'ReconciliationFailed',
-  InvalidCELExpression: 'InvalidCELExpression',
-  FeatureGateDisabled: 'FeatureGateDisabled',
-  AccessDenied: 'AccessDenied',
-} as const;
 
 // ---- References ------------------------------------------------------------------------------
 

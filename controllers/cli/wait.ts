@@ -2,7 +2,7 @@
 // the CLI writes a fresh token to the reconcile.fluxcd.io/requestedAt annotation; the controller
 // reconciles and echoes the token into status.lastHandledReconcileAt with the outcome in the Ready
 // condition (F2 cmd/flux/reconcile.go).
-import { Annotations } from '../api/index.ts';
+import { Annotations, ConditionTypes } from '../api/index.ts';
 import { getCondition } from '../runtime/conditions.ts';
 import { formatDuration } from '../runtime/duration.ts';
 import type { KubeObject, ObjectRef } from '../runtime/object.ts';
@@ -36,7 +36,7 @@ export function reconcileOutcome(obj: KubeObject, token: string): Outcome {
     return { state: 'pending', reason: 'the controller has not handled the request yet' };
   const stalled = getCondition(obj, 'Stalled');
   if (stalled?.status === 'True') return { state: 'failed', message: stalled.message };
-  const ready = getCondition(obj, 'Ready');
+  const ready = getCondition(obj, ConditionTypes.Ready);
   if (!ready) return { state: 'pending', reason: 'no Ready condition yet' };
   const observed = ready.observedGeneration ?? obj.status?.observedGeneration;
   const generation = obj.metadata.generation;

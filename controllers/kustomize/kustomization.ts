@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Kustomization, KustomizationKind } from '../api/kustomize.ts';
-import type { Artifact } from '../api/meta.ts';
+import type { Artifact, KindDescriptor } from '../api/meta.ts';
+import { ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
 import { GitRepositoryKind, OCIRepositoryKind } from '../api/source.ts';
 import { BucketKind } from '../api/source-bucket.ts';
 import {
@@ -29,30 +30,12 @@ import { type Client, createClient, isNotFound } from '../runtime/client.ts';
 import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
-import { type KindDescriptor, type KubeObject, objectKey } from '../runtime/object.ts';
+import { type KubeObject, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext, type WatchSpec } from '../runtime/reconciler.ts';
 import { kustomizeBuild } from './build/build.ts';
 import { ageKeysFromSecret, decryptObjects, decryptSources, isEncryptedSecret } from './build/decrypt.ts';
 import { generateKustomization, setCommonMetadata } from './build/generate.ts';
 import { resolveVars, substituteObjects, type VarSource } from './build/substitute.ts';
-
-export const OwnerLabels = {
-  name: 'kustomize.toolkit.fluxcd.io/name',
-  namespace: 'kustomize.toolkit.fluxcd.io/namespace',
-} as const;
-
-const Healthy = 'Healthy';
-const Reasons = {
-  ArtifactFailed: 'ArtifactFailed',
-  BuildFailed: 'BuildFailed',
-  DependencyNotReady: 'DependencyNotReady',
-  HealthCheckFailed: 'HealthCheckFailed',
-  Progressing: 'Progressing',
-  PruneFailed: 'PruneFailed',
-  ReconciliationFailed: 'ReconciliationFailed',
-  Succeeded: 'Succeeded',
-  AccessDenied: 'AccessDenied',
-} as const;
 
 export interface KustomizeDeps {
   /** The controller's own credentials, for impersonated clients. */
@@ -124,7 +107,7 @@ function checkDependencies(
     const notReady = (why: string) =>
       new WaitingError(Reasons.DependencyNotReady, `dependency '${key}' ${why}`, deps.requeueDependencyMs);
     if (!d) throw notReady('not found');
-    const ready = d.status?.conditions?.find((c) => c.type === 'Ready');
+    const ready = d.status?.conditions?.find((c) => c.type === ConditionTypes.Ready);
     if (d.metadata.generation !== d.status?.observedGeneration || ready?.status !== 'True')
       throw notReady('is not ready');
     const sameSource = d.spec.sourceRef.kind === obj.spec.sourceRef.kind && sourceKey(d) === sourceKey(obj);
@@ -245,7 +228,7 @@ async function applyAndPrune(
   client: Client,
   objects: KubeObject[],
 ): Promise<{ changes: ChangeSet; applied: InventoryEntry[] }> {
-  const labels = { [OwnerLabels.name]: obj.metadata.name ?? '', [OwnerLabels.namespace]: nsOf(obj) };
+  const labels = { [Labels.kustomizeName]: obj.metadata.name ?? '', [Labels.kustomizeNamespace]: nsOf(obj) };
   const opts: ApplyOptions = { fieldManager: deps.fieldManager, force: obj.spec.force ?? false, labels };
   let changes: ChangeSet;
   try {
@@ -311,7 +294,7 @@ async function checkHealth(
         }),
       );
   if (checks.length === 0) {
-    deleteCondition(obj, Healthy);
+    deleteCondition(obj, ConditionTypes.Healthy);
     return;
   }
   const timeoutMs = parseDuration(obj.spec.timeout ?? obj.spec.interval);
@@ -320,10 +303,10 @@ async function checkHealth(
     intervalMs: deps.healthIntervalMs ?? 2000,
   });
   if (!result.ok) {
-    markFalse(obj, Healthy, Reasons.HealthCheckFailed, result.message);
+    markFalse(obj, ConditionTypes.Healthy, Reasons.HealthCheckFailed, result.message);
     throw new GenericError(Reasons.HealthCheckFailed, result.message);
   }
-  markTrue(obj, Healthy, Reasons.Succeeded, 'Health check passed');
+  markTrue(obj, ConditionTypes.Healthy, Reasons.Succeeded, 'Health check passed');
 }
 
 /** Kustomizations that point at a changed source. */
@@ -351,8 +334,8 @@ export function kustomizationController(deps: KustomizeDeps) {
   return defineController<Kustomization>({
     name: 'kustomization',
     kind: KustomizationKind,
-    readyReason: 'ReconciliationSucceeded',
-    conditionPolicy: { owned: ['Ready', 'Reconciling', 'Stalled', Healthy], negativePolarity: [] },
+    readyReason: Reasons.ReconciliationSucceeded,
+    conditionPolicy: { owned: [ConditionTypes.Healthy], negativePolarity: [] },
     watches: [
       sourceWatch(GitRepositoryKind),
       sourceWatch(OCIRepositoryKind),
@@ -395,7 +378,7 @@ export function kustomizationController(deps: KustomizeDeps) {
       obj.status = { ...obj.status, lastAppliedRevision: revision };
       return {
         readyMessage: `Applied revision: ${revision}`,
-        eventMetadata: { 'kustomize.toolkit.fluxcd.io/revision': revision },
+        eventMetadata: { [EventMetadata.kustomizeRevision]: revision },
       };
     },
 
@@ -408,7 +391,10 @@ export function kustomizationController(deps: KustomizeDeps) {
         await deleteStale(client, entries, {
           deletionPolicy: (obj.spec.deletionPolicy ?? 'MirrorPrune') as never,
           prune: obj.spec.prune,
-          ownerLabels: { [OwnerLabels.name]: obj.metadata.name ?? '', [OwnerLabels.namespace]: nsOf(obj) },
+          ownerLabels: {
+            [Labels.kustomizeName]: obj.metadata.name ?? '',
+            [Labels.kustomizeNamespace]: nsOf(obj),
+          },
         });
       } catch (err) {
         if (!isNotFound(err)) throw err;

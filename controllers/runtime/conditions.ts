@@ -2,7 +2,7 @@
 // derives Ready, Reconciling, Stalled and observedGeneration after a reconcile. Step code sets its own
 // conditions (e.g. FetchFailed) and throws typed errors; only `summarize` writes the kstatus trio.
 
-import { Reasons } from '../api/meta.ts';
+import { ConditionTypes, Reasons } from '../api/names.ts';
 import { isStalling, messageOf, reasonOf } from './errors.ts';
 import { redact } from './log.ts';
 
@@ -23,19 +23,16 @@ export interface Conditioned {
   status?: { conditions?: Condition[]; observedGeneration?: number } & Record<string, unknown>;
 }
 
-export const Types = { Ready: 'Ready', Reconciling: 'Reconciling', Stalled: 'Stalled' } as const;
-
-// One vocabulary of reasons for every kind, declared with the API.
-export { Reasons };
-
 /**
- * The conditions a kind owns, declared once per kind (the patcher gives these to the controller on
- * conflicts). `negativePolarity`, a subset of `owned`, lists the abnormal-true ones (FetchFailed,
- * ArtifactOutdated, …, Reconciling, Stalled) in priority order: the first True one explains Ready=False.
+ * The conditions a controller writes on its kind, besides Ready, Reconciling and Stalled, which the
+ * runner always owns. The status patch takes these (and the trio) from the reconcile and keeps every
+ * other condition as the API server has it, so another writer's conditions survive (Flux's patcher
+ * with owned conditions). `negativePolarity`, a subset of `owned`, lists the abnormal-true ones
+ * (FetchFailed, ArtifactOutdated, …) in priority order: the first True one explains Ready=False.
  */
 export interface ConditionPolicy {
-  owned: string[];
-  negativePolarity: string[];
+  owned: readonly string[];
+  negativePolarity: readonly string[];
 }
 
 export interface ConditionInput {
@@ -66,7 +63,11 @@ export function isUnknown(obj: Conditioned, type: string): boolean {
 }
 
 // Flux puts Stalled, Reconciling, Ready first (in that order), then the rest by type name.
-const weights: Record<string, number> = { [Types.Stalled]: 0, [Types.Reconciling]: 1, [Types.Ready]: 2 };
+const weights: Record<string, number> = {
+  [ConditionTypes.Stalled]: 0,
+  [ConditionTypes.Reconciling]: 1,
+  [ConditionTypes.Ready]: 2,
+};
 
 function compare(a: Condition, b: Condition): number {
   const wa = weights[a.type];
@@ -143,19 +144,19 @@ export function deleteCondition(obj: Conditioned, type: string): void {
 
 /** Reconciling=True and no Stalled (the two are abnormal-true: present only when True). */
 export function markReconciling(obj: Conditioned, reason: string, message: string, now?: Date): void {
-  deleteCondition(obj, Types.Stalled);
-  markTrue(obj, Types.Reconciling, reason, message, now);
+  deleteCondition(obj, ConditionTypes.Stalled);
+  markTrue(obj, ConditionTypes.Reconciling, reason, message, now);
 }
 
 /** Stalled=True and no Reconciling. */
 export function markStalled(obj: Conditioned, reason: string, message: string, now?: Date): void {
-  deleteCondition(obj, Types.Reconciling);
-  markTrue(obj, Types.Stalled, reason, message, now);
+  deleteCondition(obj, ConditionTypes.Reconciling);
+  markTrue(obj, ConditionTypes.Stalled, reason, message, now);
 }
 
 // The previous attempt failed when it left Reconciling (summarize keeps it only on failure) or Ready=False.
 function lastAttemptFailed(obj: Conditioned): boolean {
-  return isTrue(obj, Types.Reconciling) || isFalse(obj, Types.Ready);
+  return isTrue(obj, ConditionTypes.Reconciling) || isFalse(obj, ConditionTypes.Ready);
 }
 
 /**
@@ -172,8 +173,8 @@ export function markReconcilingProgress(
   const newGeneration =
     obj.metadata?.generation !== undefined && obj.metadata.generation !== obj.status?.observedGeneration;
   markReconciling(obj, reason, message, now);
-  if (newGeneration || !hasCondition(obj, Types.Ready)) {
-    markUnknown(obj, Types.Ready, reason, 'Reconciliation in progress', now);
+  if (newGeneration || !hasCondition(obj, ConditionTypes.Ready)) {
+    markUnknown(obj, ConditionTypes.Ready, reason, 'Reconciliation in progress', now);
   }
 }
 
@@ -204,14 +205,14 @@ function summarizeError(obj: Conditioned, error: unknown, now?: Date): Summary {
   if (isStalling(error)) {
     // Terminal for this generation: record that it was observed so kstatus says Failed, not InProgress.
     markStalled(obj, reason, message, now);
-    markFalse(obj, Types.Ready, reason, message, now);
+    markFalse(obj, ConditionTypes.Ready, reason, message, now);
     observe(obj);
     return { ready: false, stalled: true };
   }
   // Waiting, generic or foreign errors: retried, so the generation is not yet observed.
-  const reconciling = getCondition(obj, Types.Reconciling);
+  const reconciling = getCondition(obj, ConditionTypes.Reconciling);
   markReconciling(obj, Reasons.ProgressingWithRetry, reconciling?.message || message, now);
-  markFalse(obj, Types.Ready, reason, message, now);
+  markFalse(obj, ConditionTypes.Ready, reason, message, now);
   return { ready: false, stalled: false };
 }
 
@@ -236,20 +237,20 @@ export function summarize(
   now?: Date,
 ): Summary {
   if (outcome.error !== undefined && outcome.error !== null) return summarizeError(obj, outcome.error, now);
-  deleteCondition(obj, Types.Reconciling);
-  deleteCondition(obj, Types.Stalled);
+  deleteCondition(obj, ConditionTypes.Reconciling);
+  deleteCondition(obj, ConditionTypes.Stalled);
   observe(obj);
   for (const type of policy.negativePolarity) {
-    if (type === Types.Reconciling || type === Types.Stalled) continue;
+    if (type === ConditionTypes.Reconciling || type === ConditionTypes.Stalled) continue;
     const c = getCondition(obj, type);
     if (c?.status === ConditionStatus.True) {
-      markFalse(obj, Types.Ready, c.reason, c.message, now);
+      markFalse(obj, ConditionTypes.Ready, c.reason, c.message, now);
       return { ready: false, stalled: false };
     }
   }
-  if (outcome.readyMessage !== undefined || !isTrue(obj, Types.Ready)) {
+  if (outcome.readyMessage !== undefined || !isTrue(obj, ConditionTypes.Ready)) {
     const message = outcome.readyMessage ?? 'Reconciliation succeeded';
-    markTrue(obj, Types.Ready, outcome.readyReason ?? Reasons.Succeeded, message, now);
+    markTrue(obj, ConditionTypes.Ready, outcome.readyReason ?? Reasons.Succeeded, message, now);
   }
   return { ready: true, stalled: false };
 }

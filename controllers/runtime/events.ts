@@ -2,7 +2,9 @@
 // repeated reason+message bumps `count` instead of creating a new Event) and, when --events-addr is set,
 // the same event POSTed as Flux's JSON to notification-controller. Trace events stay Kubernetes-only.
 // Recording never throws and never blocks a reconcile: writes run in the background (see flush).
+
 import { hostname } from 'node:os';
+import { Annotations } from '../api/names.ts';
 import type { Client } from './client.ts';
 import { isNotFound } from './client.ts';
 import { type Logger, redact } from './log.ts';
@@ -10,9 +12,6 @@ import type { KubeObject } from './object.ts';
 
 export const EventTypes = { Normal: 'Normal', Warning: 'Warning', Trace: 'Trace' } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
-
-/** Object annotations with this prefix are copied into the event metadata (Flux's recorder does the same). */
-export const eventAnnotationPrefix = 'event.toolkit.fluxcd.io/';
 
 /** The JSON notification-controller accepts (fluxcd/pkg apis/event/v1beta1 Event). */
 export interface FluxEvent {
@@ -193,7 +192,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       const message = redact(rawMessage);
       const metadata: Record<string, string> = { ...eventOpts.metadata };
       for (const [k, v] of Object.entries(obj.metadata.annotations ?? {}))
-        if (k.startsWith(eventAnnotationPrefix)) metadata[k] = v;
+        if (k.startsWith(Annotations.eventPrefix)) metadata[k] = v;
       const k8sType = type === EventTypes.Trace ? EventTypes.Normal : type;
       const fields = { kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, reason };
       track(

@@ -1,5 +1,6 @@
 // Unstructured Kubernetes objects as the runtime sees them: plain JSON with apiVersion, kind and metadata.
 // Typed kinds (controllers/api) are structurally compatible with KubeObject.
+import { Annotations } from '../api/names.ts';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -52,14 +53,6 @@ export interface GVK {
   kind: string;
 }
 
-/** What a controller declares about the kind it reconciles (or watches). */
-export interface KindDescriptor extends GVK {
-  /** Lower-case plural resource name; found by discovery when omitted. */
-  plural?: string;
-  /** Defaults to true for the kinds Flux controllers reconcile. */
-  namespaced?: boolean;
-}
-
 /** Points at one object: enough to build its URL. */
 export interface ObjectRef {
   apiVersion: string;
@@ -67,12 +60,6 @@ export interface ObjectRef {
   name: string;
   namespace?: string;
 }
-
-/** Flux's finalizer on every kind it reconciles. */
-export const FluxFinalizer = 'finalizers.fluxcd.io';
-/** Annotation whose value (any token, the CLI writes RFC3339Nano) requests a reconcile now. */
-export const ReconcileRequestAnnotation = 'reconcile.fluxcd.io/requestedAt';
-const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export const apiVersionOf = (g: Pick<GVK, 'group' | 'version'>): string =>
   g.group ? `${g.group}/${g.version}` : g.version;
@@ -114,8 +101,8 @@ export function refOf(obj: KubeObject): ObjectRef {
  */
 export function stripForCache<T extends KubeObject>(obj: T): T {
   const { managedFields: _mf, ...metadata } = obj.metadata;
-  if (metadata.annotations && lastAppliedAnnotation in metadata.annotations) {
-    const { [lastAppliedAnnotation]: _la, ...rest } = metadata.annotations;
+  if (metadata.annotations && Annotations.lastAppliedConfiguration in metadata.annotations) {
+    const { [Annotations.lastAppliedConfiguration]: _la, ...rest } = metadata.annotations;
     metadata.annotations = rest;
   }
   return { ...obj, metadata };

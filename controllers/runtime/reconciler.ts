@@ -8,6 +8,7 @@
 // Definitions never write Ready/Reconciling/Stalled themselves; they set their own conditions and throw
 // typed errors (errors.ts).
 import { randomUUID } from 'node:crypto';
+import { Annotations, ConditionTypes, FINALIZER, Reasons } from '../api/names.ts';
 import type { Client } from './client.ts';
 import {
   type Condition,
@@ -15,9 +16,7 @@ import {
   type ConditionPolicy,
   getCondition,
   markReconcilingProgress,
-  Reasons,
   summarize,
-  Types,
 } from './conditions.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { GenericError, isReconcileError, isStalling, isWaiting, messageOf, reasonOf } from './errors.ts';
@@ -26,16 +25,13 @@ import { createInformer, type Informer, type InformerOptions } from './informer.
 import type { Logger } from './log.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import {
-  FluxFinalizer,
   type GVK,
   hasFinalizer,
   isDeleting,
   jsonEqual,
-  type KindDescriptor,
   type KubeObject,
   keyOf,
   mergePatchOf,
-  ReconcileRequestAnnotation,
   refOf,
   stripForCache,
 } from './object.ts';
@@ -67,7 +63,7 @@ export interface ReconcileContext {
 }
 
 export interface WatchSpec {
-  kind: KindDescriptor;
+  kind: GVK;
   labelSelector?: string;
   /**
    * Keys ("namespace/name") of the primary objects to reconcile when obj changes; `primary` lists the
@@ -81,7 +77,7 @@ export interface WatchSpec {
 export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   /** Controller name in logs and metrics, e.g. `gitrepository`. */
   name: string;
-  kind: KindDescriptor;
+  kind: GVK;
   conditionPolicy: ConditionPolicy;
   /** Manage finalizers.fluxcd.io (default true). */
   finalizer?: boolean;
@@ -140,7 +136,7 @@ export interface ControllerRunner {
   start(signal?: AbortSignal): Promise<void>;
 }
 
-const requestedAt = (o: KubeObject) => o.metadata.annotations?.[ReconcileRequestAnnotation];
+const requestedAt = (o: KubeObject) => o.metadata.annotations?.[Annotations.reconcileRequestedAt];
 
 // Flux's GenerationChangedPredicate || ReconcileRequestedPredicate, plus deletion progress, so our own
 // status writes do not trigger another reconcile.
@@ -232,7 +228,7 @@ export function runController<T extends KubeObject>(
   }
 
   async function finalizeObject(obj: T, log: Logger): Promise<WorkerResult | undefined> {
-    if (def.finalizer === false || !hasFinalizer(obj, FluxFinalizer)) return undefined;
+    if (def.finalizer === false || !hasFinalizer(obj, FINALIZER)) return undefined;
     const ctx = contextFor(obj, log, async () => {});
     try {
       await def.finalize?.(obj, ctx);
@@ -241,7 +237,7 @@ export function runController<T extends KubeObject>(
       log.error('finalization failed', err);
       throw err;
     }
-    await client.removeFinalizer(obj, FluxFinalizer);
+    await client.removeFinalizer(obj, FINALIZER);
     log.info('finalizer removed');
     return undefined;
   }
@@ -277,10 +273,14 @@ export function runController<T extends KubeObject>(
     await writeStatus();
     if (error === undefined && !summary.ready) {
       // A negative-polarity condition holds Ready=False: a failure that the next attempt may fix.
-      const ready = getCondition(c, Types.Ready);
+      const ready = getCondition(c, ConditionTypes.Ready);
       error = new GenericError(ready?.reason ?? Reasons.Failed, ready?.message ?? 'not ready');
     }
-    return { error, result, readyBefore: getCondition({ status: before } as Conditioned, Types.Ready) };
+    return {
+      error,
+      result,
+      readyBefore: getCondition({ status: before } as Conditioned, ConditionTypes.Ready),
+    };
   }
 
   // Event, log and metric of a failed attempt; requeue at spec.retryInterval, else let the queue decide
@@ -315,7 +315,7 @@ export function runController<T extends KubeObject>(
     const next = result.requeueAfterMs ?? interval;
     const took = formatDuration(clock.now() - started);
     const msg = `Reconciliation finished in ${took}${next ? `, next run in ${formatDuration(next)}` : ''}`;
-    const readyAfter = getCondition(obj as unknown as Conditioned, Types.Ready);
+    const readyAfter = getCondition(obj as unknown as Conditioned, ConditionTypes.Ready);
     if (readyBefore?.status !== readyAfter?.status || readyBefore?.message !== readyAfter?.message) {
       recorder.event(obj, 'Normal', Reasons.ReconciliationSucceeded, msg, { metadata: result.eventMetadata });
     }
@@ -342,8 +342,8 @@ export function runController<T extends KubeObject>(
     try {
       if (isDeleting(obj)) return await finalizeObject(obj, log);
       // Before anything else, so a delete racing the first reconcile still runs finalize.
-      if (def.finalizer !== false && !hasFinalizer(obj, FluxFinalizer)) {
-        obj = stripForCache(await client.addFinalizer(obj, FluxFinalizer));
+      if (def.finalizer !== false && !hasFinalizer(obj, FINALIZER)) {
+        obj = stripForCache(await client.addFinalizer(obj, FINALIZER));
       }
       if (obj.spec?.suspend === true) {
         log.info('Reconciliation is suspended for this object');

@@ -1,5 +1,7 @@
 // Steps and helpers every source kind shares: the storage step, Secret reading, artifact bookkeeping.
+
 import type { Artifact } from '../api/meta.ts';
+import { ConditionTypes, Reasons } from '../api/names.ts';
 import type { GcOptions, Storage } from '../runtime/artifact/storage.ts';
 import type { Client } from '../runtime/client.ts';
 import { isNotFound } from '../runtime/client.ts';
@@ -7,65 +9,21 @@ import { type Conditioned, deleteCondition, getCondition, markTrue } from '../ru
 import { GenericError, StallingError } from '../runtime/errors.ts';
 import type { ReconcileContext } from '../runtime/reconciler.ts';
 
-export const SourceConditions = {
-  ArtifactInStorage: 'ArtifactInStorage',
-  ArtifactOutdated: 'ArtifactOutdated',
-  FetchFailed: 'FetchFailed',
-  StorageOperationFailed: 'StorageOperationFailed',
-  IncludeUnavailable: 'IncludeUnavailable',
-  SourceVerified: 'SourceVerified',
-  /** HelmChart: the chart could not be packaged (values files, dependencies, metadata). */
-  BuildFailed: 'BuildFailed',
-} as const;
-
-/** source-controller's condition reasons (fluxcd/source-controller api/v1/condition_types.go). */
-export const SourceReasons = {
-  Succeeded: 'Succeeded',
-  NewRevision: 'NewRevision',
-  GitOperationFailed: 'GitOperationFailed',
-  AuthenticationFailed: 'AuthenticationFailed',
-  URLInvalid: 'URLInvalid',
-  StorageOperationFailed: 'StorageOperationFailed',
-  ArchiveOperationFailed: 'ArchiveOperationFailed',
-  StatOperationFailed: 'StatOperationFailed',
-  InvalidChartReference: 'InvalidChartReference',
-  ChartPullFailed: 'ChartPullFailed',
-  ChartPackageFailed: 'ChartPackageFailed',
-  IndexationFailed: 'IndexationFailed',
-  IndexationSucceeded: 'IndexationSucceeded',
-  /** Flux's OCIPullFailedReason; its value is `OCIArtifactPullFailed`. */
-  OCIPullFailed: 'OCIArtifactPullFailed',
-  OCIArtifactLayerOperationFailed: 'OCIArtifactLayerOperationFailed',
-  /** Listing what to pull failed (OCIRepository tags for a semver ref). */
-  ReadOperationFailed: 'ReadOperationFailed',
-  /** SourceVerified=False: the signature could not be verified. */
-  VerificationError: 'VerificationError',
-  InvalidSTSConfiguration: 'InvalidSTSConfiguration',
-  NotFound: 'NotFound',
-  NoArtifact: 'NoArtifact',
-  NewArtifact: 'NewArtifact',
-  ArtifactUpToDate: 'ArtifactUpToDate',
-  GarbageCollectionFailed: 'GarbageCollectionFailed',
-} as const;
-
 /** Conditions summarized into Ready, worst first, as Flux's source reconcilers declare them. */
 export const sourceConditionPolicy = {
   owned: [
-    'Ready',
-    'Reconciling',
-    'Stalled',
-    SourceConditions.StorageOperationFailed,
-    SourceConditions.FetchFailed,
-    SourceConditions.IncludeUnavailable,
-    SourceConditions.ArtifactOutdated,
-    SourceConditions.ArtifactInStorage,
-    SourceConditions.SourceVerified,
+    ConditionTypes.StorageOperationFailed,
+    ConditionTypes.FetchFailed,
+    ConditionTypes.IncludeUnavailable,
+    ConditionTypes.ArtifactOutdated,
+    ConditionTypes.ArtifactInStorage,
+    ConditionTypes.SourceVerified,
   ],
   negativePolarity: [
-    SourceConditions.StorageOperationFailed,
-    SourceConditions.FetchFailed,
-    SourceConditions.IncludeUnavailable,
-    SourceConditions.ArtifactOutdated,
+    ConditionTypes.StorageOperationFailed,
+    ConditionTypes.FetchFailed,
+    ConditionTypes.IncludeUnavailable,
+    ConditionTypes.ArtifactOutdated,
   ],
 };
 
@@ -90,11 +48,11 @@ export async function reconcileStorage(
   const { namespace = '', name = '' } = obj.metadata;
   if (artifact && !(await storage.exists(artifact))) {
     obj.status = { ...obj.status, artifact: undefined };
-    deleteCondition(obj, SourceConditions.ArtifactInStorage);
+    deleteCondition(obj, ConditionTypes.ArtifactInStorage);
     return;
   }
   if (!artifact) {
-    deleteCondition(obj, SourceConditions.ArtifactInStorage);
+    deleteCondition(obj, ConditionTypes.ArtifactInStorage);
     return;
   }
   obj.status = { ...obj.status, artifact: storage.setArtifactUrl(artifact) };
@@ -112,12 +70,12 @@ export function markArtifactStored(
   obj: WithArtifact,
   artifact: Artifact,
   message = `stored artifact for revision '${artifact.revision}'`,
-  reason: string = SourceReasons.Succeeded,
+  reason: string = Reasons.Succeeded,
 ): void {
   obj.status = { ...obj.status, artifact };
-  markTrue(obj, SourceConditions.ArtifactInStorage, reason, message);
-  deleteCondition(obj, SourceConditions.ArtifactOutdated);
-  deleteCondition(obj, SourceConditions.StorageOperationFailed);
+  markTrue(obj, ConditionTypes.ArtifactInStorage, reason, message);
+  deleteCondition(obj, ConditionTypes.ArtifactOutdated);
+  deleteCondition(obj, ConditionTypes.StorageOperationFailed);
 }
 
 /**
@@ -141,7 +99,7 @@ export async function recordNewArtifact(
   const changed = obj.status?.artifact?.digest !== artifact.digest;
   markArtifactStored(obj, artifact, stored.message, stored.reason);
   if (changed) {
-    ctx.event('Normal', event.reason ?? SourceReasons.NewArtifact, event.message, {
+    ctx.event('Normal', event.reason ?? Reasons.NewArtifact, event.message, {
       metadata: event.metadata,
     });
   }
@@ -156,8 +114,8 @@ export function markOutdated(obj: WithArtifact, revision: string): void {
   if (current && current !== revision) {
     markTrue(
       obj,
-      SourceConditions.ArtifactOutdated,
-      SourceReasons.NewRevision,
+      ConditionTypes.ArtifactOutdated,
+      Reasons.NewRevision,
       `new upstream revision '${revision}'`,
     );
   }
@@ -165,18 +123,18 @@ export function markOutdated(obj: WithArtifact, revision: string): void {
 
 /** FetchFailed=True with the reason and message; the error to throw so Ready=False says the same. */
 export function fetchFailed(obj: WithArtifact, reason: string, message: string, stalling = false): Error {
-  markTrue(obj, SourceConditions.FetchFailed, reason, message);
+  markTrue(obj, ConditionTypes.FetchFailed, reason, message);
   return stalling ? new StallingError(reason, message) : new GenericError(reason, message);
 }
 
 /** StorageOperationFailed=True; the error to throw. */
 export function storageFailed(obj: WithArtifact, reason: string, message: string): Error {
-  markTrue(obj, SourceConditions.StorageOperationFailed, reason, message);
+  markTrue(obj, ConditionTypes.StorageOperationFailed, reason, message);
   return new GenericError(reason, message);
 }
 
 export function clearFetchFailed(obj: WithArtifact): void {
-  deleteCondition(obj, SourceConditions.FetchFailed);
+  deleteCondition(obj, ConditionTypes.FetchFailed);
 }
 
 /** Whether a condition is currently True (helper for readability). */

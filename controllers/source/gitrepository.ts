@@ -1,10 +1,12 @@
 // GitRepository: turns a ref of a Git repository into a deterministic tar.gz artifact.
 // Steps, as Flux's reconciler: storage → source (skipped when the remote head equals the stored
 // revision and nothing that shapes the artifact changed) → include → artifact.
+
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import type { Artifact } from '../api/meta.ts';
+import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { type GitRepository, GitRepositoryKind } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import type { Storage } from '../runtime/artifact/storage.ts';
@@ -21,9 +23,7 @@ import {
   readSecret,
   reconcileStorage,
   recordNewArtifact,
-  SourceConditions,
   type SourceDeps,
-  SourceReasons,
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
@@ -62,9 +62,7 @@ function storedShape(obj: GitRepository) {
 }
 
 const fetchReason = (err: GitError) =>
-  err.kind === 'Auth' || err.kind === 'HostKey'
-    ? SourceReasons.AuthenticationFailed
-    : SourceReasons.GitOperationFailed;
+  err.kind === 'Auth' || err.kind === 'HostKey' ? Reasons.AuthenticationFailed : Reasons.GitOperationFailed;
 
 async function authFor(obj: GitRepository, ctx: ReconcileContext): Promise<GitAuth | undefined> {
   const ref = obj.spec.secretRef;
@@ -75,7 +73,7 @@ async function authFor(obj: GitRepository, ctx: ReconcileContext): Promise<GitAu
   } catch (err) {
     throw fetchFailed(
       obj,
-      SourceReasons.AuthenticationFailed,
+      Reasons.AuthenticationFailed,
       `failed to get secret '${obj.metadata.namespace}/${ref.name}': ${(err as Error).message}`,
     );
   }
@@ -100,17 +98,12 @@ function resolveIncludes(
       const msg = dep
         ? `no artifact available for include 'GitRepository/${name}'`
         : `could not get resource for include 'GitRepository/${name}': not found`;
-      markTrue(
-        obj,
-        SourceConditions.IncludeUnavailable,
-        dep ? SourceReasons.NoArtifact : SourceReasons.NotFound,
-        msg,
-      );
-      throw new WaitingError(SourceReasons.NotFound, msg, 30_000);
+      markTrue(obj, ConditionTypes.IncludeUnavailable, dep ? Reasons.NoArtifact : Reasons.NotFound, msg);
+      throw new WaitingError(Reasons.NotFound, msg, 30_000);
     }
     out.push({ include, artifact });
   }
-  deleteCondition(obj, SourceConditions.IncludeUnavailable);
+  deleteCondition(obj, ConditionTypes.IncludeUnavailable);
   return out;
 }
 
@@ -211,7 +204,7 @@ async function buildArtifact(
       artifact = await storage.archive(target, work, await buildIgnoreFilter(work, obj.spec.ignore));
     } catch (err) {
       const message = `unable to archive artifact: ${(err as Error).message}`;
-      throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+      throw storageFailed(obj, Reasons.ArchiveOperationFailed, message);
     }
     const shape = observedShape(obj);
     const included = opts.includes.map((i) => i.artifact);
@@ -228,7 +221,7 @@ async function buildArtifact(
       artifact,
       event: {
         message: `stored artifact for commit '${result.message ?? result.commit}'`,
-        metadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
+        metadata: { [EventMetadata.sourceRevision]: artifact.revision },
       },
     });
     return artifact;
@@ -280,7 +273,7 @@ export function gitRepositoryController(deps: SourceDeps) {
       const artifact = await buildArtifact(obj, ctx, deps, { auth, includes, timeoutMs });
       return {
         readyMessage: `stored artifact for revision '${artifact.revision}'`,
-        eventMetadata: { 'source.toolkit.fluxcd.io/revision': artifact.revision },
+        eventMetadata: { [EventMetadata.sourceRevision]: artifact.revision },
       };
     },
 

@@ -3,10 +3,12 @@
 // GitRepository or Bucket artifact (packaged with its dependencies). Steps, as Flux's reconciler:
 // storage → source (resolve the source, the chart name and version; skip the build when the stored
 // artifact already holds them) → build → artifact.
+
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import type { Artifact } from '../api/meta.ts';
+import type { Artifact, KindDescriptor } from '../api/meta.ts';
+import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { GitRepositoryKind } from '../api/source.ts';
 import { BucketKind } from '../api/source-bucket.ts';
 import {
@@ -18,15 +20,13 @@ import {
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
-import { type KindDescriptor, type KubeObject, objectKey } from '../runtime/object.ts';
+import { type KubeObject, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   markArtifactStored,
   reconcileStorage,
   recordNewArtifact,
-  SourceConditions,
   type SourceDeps,
-  SourceReasons,
   storageFailed,
 } from './common.ts';
 import { readChartMetadata } from './helm/chart.ts';
@@ -40,21 +40,7 @@ import { repositoryHttpOptions } from './helmrepository.ts';
 
 const kindName = 'helmchart';
 
-/** HelmChart reasons (Flux's chart BuildError reasons and HelmChart condition reasons). */
-export const ChartReasons = {
-  SourceUnavailable: 'SourceUnavailable',
-  NoSourceArtifact: 'NoSourceArtifact',
-  InvalidChartReference: 'InvalidChartReference',
-  ChartPullError: 'ChartPullError',
-  MetadataPatchError: 'MetadataPatchError',
-  ValuesFilesError: 'ValuesFilesError',
-  DependencyBuildError: 'DependencyBuildError',
-  ChartPackageError: 'ChartPackageError',
-  NewChart: 'NewChart',
-  ChartPullSucceeded: 'ChartPullSucceeded',
-  ChartPackageSucceeded: 'ChartPackageSucceeded',
-} as const;
-type BuildReason = (typeof ChartReasons)[
+type BuildReason = (typeof Reasons)[
   | 'InvalidChartReference'
   | 'ChartPullError'
   | 'MetadataPatchError'
@@ -98,7 +84,7 @@ async function step<T>(reason: BuildReason, fn: () => Promise<T> | T): Promise<T
     return await fn();
   } catch (err) {
     if (err instanceof BuildError) throw err;
-    const r = isHelmError(err, 'Dependency') ? ChartReasons.DependencyBuildError : reason;
+    const r = isHelmError(err, 'Dependency') ? Reasons.DependencyBuildError : reason;
     throw new BuildError(r, errorText(err));
   }
 }
@@ -106,21 +92,18 @@ async function step<T>(reason: BuildReason, fn: () => Promise<T> | T): Promise<T
 /** Conditions summarized into Ready, worst first (Flux's helmChartReadyCondition). */
 export const helmChartConditionPolicy = {
   owned: [
-    'Ready',
-    'Reconciling',
-    'Stalled',
-    SourceConditions.StorageOperationFailed,
-    SourceConditions.FetchFailed,
-    SourceConditions.BuildFailed,
-    SourceConditions.ArtifactOutdated,
-    SourceConditions.ArtifactInStorage,
-    SourceConditions.SourceVerified,
+    ConditionTypes.StorageOperationFailed,
+    ConditionTypes.FetchFailed,
+    ConditionTypes.BuildFailed,
+    ConditionTypes.ArtifactOutdated,
+    ConditionTypes.ArtifactInStorage,
+    ConditionTypes.SourceVerified,
   ],
   negativePolarity: [
-    SourceConditions.StorageOperationFailed,
-    SourceConditions.FetchFailed,
-    SourceConditions.BuildFailed,
-    SourceConditions.ArtifactOutdated,
+    ConditionTypes.StorageOperationFailed,
+    ConditionTypes.FetchFailed,
+    ConditionTypes.BuildFailed,
+    ConditionTypes.ArtifactOutdated,
   ],
 };
 
@@ -170,19 +153,19 @@ async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: Source
   const src = ctx.cached(kinds[kind], objectKey(obj.metadata.namespace, name)) as SourceObject | undefined;
   if (!src) {
     const msg = `failed to get source: ${kind} '${obj.metadata.namespace}/${name}' not found`;
-    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.SourceUnavailable, msg);
-    throw new WaitingError(ChartReasons.SourceUnavailable, msg, 30_000);
+    markTrue(obj, ConditionTypes.FetchFailed, Reasons.SourceUnavailable, msg);
+    throw new WaitingError(Reasons.SourceUnavailable, msg, 30_000);
   }
   if (kind === 'HelmRepository' && (src as HelmRepository).spec.type === 'oci') {
     const msg = `${buildSummaries.ChartPullError}: charts from HelmRepositories of type oci are not supported yet`;
-    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.ChartPullError, msg);
-    throw new StallingError(ChartReasons.ChartPullError, msg);
+    markTrue(obj, ConditionTypes.FetchFailed, Reasons.ChartPullError, msg);
+    throw new StallingError(Reasons.ChartPullError, msg);
   }
   const artifact = src.status?.artifact;
   if (!artifact || !(await deps.storage.exists(artifact))) {
     const msg = `no artifact available for ${kind} source '${name}'`;
-    markTrue(obj, SourceConditions.FetchFailed, ChartReasons.NoSourceArtifact, msg);
-    throw new WaitingError(ChartReasons.NoSourceArtifact, msg, 30_000);
+    markTrue(obj, ConditionTypes.FetchFailed, Reasons.NoSourceArtifact, msg);
+    throw new WaitingError(Reasons.NoSourceArtifact, msg, 30_000);
   }
   return { kind, obj: src, artifact };
 }
@@ -193,7 +176,7 @@ async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: Source
  */
 function artifactVersion(obj: HelmChart, source: ChartSource, chartVersion: string): Promise<string> {
   const valuesFiles = valuesFilesOf(obj.spec);
-  return step(ChartReasons.MetadataPatchError, () =>
+  return step(Reasons.MetadataPatchError, () =>
     chartVersionForStrategy(chartVersion, obj.spec.reconcileStrategy, source.artifact.revision, {
       sourceKind: source.kind,
       valuesFilesGeneration: valuesFiles.length ? obj.metadata.generation : undefined,
@@ -214,8 +197,8 @@ function upToDate(obj: HelmChart, name: string, version: string): boolean {
   if (!same) {
     markTrue(
       obj,
-      SourceConditions.ArtifactOutdated,
-      ChartReasons.NewChart,
+      ConditionTypes.ArtifactOutdated,
+      Reasons.NewChart,
       `new '${name}' chart with version '${version}'`,
     );
   }
@@ -255,10 +238,8 @@ async function buildFromRepository(
   deps: SourceDeps,
 ): Promise<Build> {
   const repo = source.obj as HelmRepository;
-  const index = await step(ChartReasons.ChartPullError, () =>
-    loadIndex(deps.storage.localPath(source.artifact)),
-  );
-  const cv = await step(ChartReasons.InvalidChartReference, () =>
+  const index = await step(Reasons.ChartPullError, () => loadIndex(deps.storage.localPath(source.artifact)));
+  const cv = await step(Reasons.InvalidChartReference, () =>
     selectChartVersion(index, obj.spec.chart, obj.spec.version ?? '*'),
   );
   const version = await artifactVersion(obj, source, cv.version);
@@ -270,22 +251,22 @@ async function buildFromRepository(
   try {
     opts = await repositoryHttpOptions(repo, ctx.client);
   } catch (err) {
-    markTrue(obj, SourceConditions.FetchFailed, SourceReasons.AuthenticationFailed, errorText(err));
-    throw new GenericError(SourceReasons.AuthenticationFailed, errorText(err));
+    markTrue(obj, ConditionTypes.FetchFailed, Reasons.AuthenticationFailed, errorText(err));
+    throw new GenericError(Reasons.AuthenticationFailed, errorText(err));
   }
-  const data = await step(ChartReasons.ChartPullError, async () => {
+  const data = await step(Reasons.ChartPullError, async () => {
     const downloaded = await downloadChart(repo.spec.url, cv, opts);
     await readChartMetadata(downloaded.data, `chart '${cv.name}' ${cv.version}`);
     return downloaded.data;
   });
   if (!packaged) return { name: cv.name, version, packaged, valuesFiles: [], data };
   const merged = valuesFiles.length
-    ? await step(ChartReasons.ValuesFilesError, () =>
+    ? await step(Reasons.ValuesFilesError, () =>
         mergeValuesFiles(data, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
       )
     : undefined;
   const values = merged?.files.length ? merged.yaml : undefined;
-  const pkg = await step(ChartReasons.ChartPackageError, () => repackageChart(data, { version, values }));
+  const pkg = await step(Reasons.ChartPackageError, () => repackageChart(data, { version, values }));
   return { name: pkg.name, version: pkg.version, packaged, valuesFiles: merged?.files ?? [], data: pkg.data };
 }
 
@@ -319,7 +300,7 @@ async function chartIdentity(abs: string, isDir: boolean, shown: string) {
 async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: SourceDeps): Promise<Build> {
   const work = await mkdtemp(join(tmpdir(), 'tide-helmchart-'));
   try {
-    await step(ChartReasons.ChartPullError, () =>
+    await step(Reasons.ChartPullError, () =>
       extractTarGz(deps.storage.localPath(source.artifact), work, { maxBytes: deps.maxSourceBytes }),
     );
     // Like Flux's securejoin: the chart path cannot climb out of the source.
@@ -328,25 +309,23 @@ async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: Sourc
     const where = `${source.kind} '${source.obj.metadata.name}'`;
     const st = await stat(abs).catch(() => undefined);
     if (!st) {
-      throw new BuildError(ChartReasons.InvalidChartReference, `no chart found at path '${rel}' in ${where}`);
+      throw new BuildError(Reasons.InvalidChartReference, `no chart found at path '${rel}' in ${where}`);
     }
-    const id = await step(ChartReasons.InvalidChartReference, () =>
-      chartIdentity(abs, st.isDirectory(), rel),
-    );
+    const id = await step(Reasons.InvalidChartReference, () => chartIdentity(abs, st.isDirectory(), rel));
     const version = await artifactVersion(obj, source, id.version);
     const valuesFiles = valuesFilesOf(obj.spec);
     const packaged = st.isDirectory() || valuesFiles.length > 0 || version !== id.version;
     if (upToDate(obj, id.name, version)) return cachedBuild(obj, id.name, version, packaged);
 
     const merged = valuesFiles.length
-      ? await step(ChartReasons.ValuesFilesError, () =>
+      ? await step(Reasons.ValuesFilesError, () =>
           mergeValuesFiles(work, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
         )
       : undefined;
     const values = merged?.files.length ? merged.yaml : undefined;
     const files = merged?.files ?? [];
     if (!packaged) return { ...id, version, packaged, valuesFiles: [], data: await readFile(abs) };
-    const pkg = await step(ChartReasons.ChartPackageError, async () =>
+    const pkg = await step(Reasons.ChartPackageError, async () =>
       st.isDirectory()
         ? packageChartDir(abs, { rootDir: work, version, values })
         : repackageChart(await readFile(abs), { version, values }),
@@ -360,8 +339,8 @@ async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: Sourc
 /** Records a failed build: BuildFailed or FetchFailed with its reason; the typed error to throw. */
 function buildFailed(obj: HelmChart, err: BuildError): Error {
   const [set, drop] = buildFailures.has(err.reason)
-    ? [SourceConditions.BuildFailed, SourceConditions.FetchFailed]
-    : [SourceConditions.FetchFailed, SourceConditions.BuildFailed];
+    ? [ConditionTypes.BuildFailed, ConditionTypes.FetchFailed]
+    : [ConditionTypes.FetchFailed, ConditionTypes.BuildFailed];
   deleteCondition(obj, drop);
   markTrue(obj, set, err.reason, err.message);
   return persistent.has(err.reason)
@@ -376,7 +355,7 @@ function buildFailed(obj: HelmChart, err: BuildError): Error {
  */
 async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDeps, build: Build) {
   const { storage } = deps;
-  const reason = build.packaged ? ChartReasons.ChartPackageSucceeded : ChartReasons.ChartPullSucceeded;
+  const reason = build.packaged ? Reasons.ChartPackageSucceeded : Reasons.ChartPullSucceeded;
   const message = summary(build);
   const current = obj.status?.artifact;
   if (!build.data) {
@@ -398,7 +377,7 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
   } catch (err) {
     throw storageFailed(
       obj,
-      SourceReasons.ArchiveOperationFailed,
+      Reasons.ArchiveOperationFailed,
       `unable to copy Helm chart to storage: ${errorText(err)}`,
     );
   }
@@ -408,8 +387,8 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
     observedValuesFiles: obj.spec.ignoreMissingValuesFiles ? build.valuesFiles : undefined,
   };
   const metadata = {
-    'source.toolkit.fluxcd.io/revision': artifact.revision,
-    'source.toolkit.fluxcd.io/digest': artifact.digest,
+    [EventMetadata.sourceRevision]: artifact.revision,
+    [EventMetadata.sourceDigest]: artifact.digest,
   };
   await recordNewArtifact(obj, ctx, deps, {
     kind: kindName,
@@ -471,8 +450,8 @@ export function helmChartController(deps: SourceDeps) {
         if (err instanceof BuildError) throw buildFailed(obj, err);
         throw err;
       }
-      deleteCondition(obj, SourceConditions.FetchFailed);
-      deleteCondition(obj, SourceConditions.BuildFailed);
+      deleteCondition(obj, ConditionTypes.FetchFailed);
+      deleteCondition(obj, ConditionTypes.BuildFailed);
       return storeBuild(obj, ctx, deps, build);
     },
 

@@ -1,10 +1,11 @@
 // HelmRepository: the index of a Helm chart repository as an artifact (type default), or a validated
 // OCI registry address with no artifact (type oci). Steps, as Flux's reconciler: storage → source
 // (fetch index.yaml; nothing more when its digest equals the stored revision) → artifact.
+import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import type { HelmRepository } from '../api/source-helm.ts';
 import { HelmRepositoryKind } from '../api/source-helm.ts';
 import type { Client } from '../runtime/client.ts';
-import { deleteCondition, markTrue, Reasons } from '../runtime/conditions.ts';
+import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError } from '../runtime/errors.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
@@ -15,9 +16,7 @@ import {
   readSecret,
   reconcileStorage,
   recordNewArtifact,
-  SourceConditions,
   type SourceDeps,
-  SourceReasons,
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
@@ -91,12 +90,12 @@ export function humanSize(bytes: number): string {
 function fetchReason(err: HelmError): string {
   switch (err.code) {
     case HelmErrorCode.AuthenticationFailed:
-      return SourceReasons.AuthenticationFailed;
+      return Reasons.AuthenticationFailed;
     case HelmErrorCode.InvalidIndex:
     case HelmErrorCode.TooLarge:
-      return SourceReasons.IndexationFailed;
+      return Reasons.IndexationFailed;
     case HelmErrorCode.InvalidUrl:
-      return SourceReasons.URLInvalid;
+      return Reasons.URLInvalid;
     default:
       return Reasons.Failed;
   }
@@ -111,17 +110,17 @@ async function reconcileOci(obj: HelmRepository, deps: SourceDeps) {
   const { namespace = '', name = '' } = obj.metadata;
   if (obj.status?.artifact) await deps.storage.removeAll(kindName, namespace, name);
   obj.status = { ...obj.status, artifact: undefined };
-  for (const c of Object.values(SourceConditions)) deleteCondition(obj, c);
+  for (const c of sourceConditionPolicy.owned) deleteCondition(obj, c);
   let url: URL | undefined;
   try {
     url = new URL(obj.spec.url);
   } catch {
-    throw new StallingError(SourceReasons.URLInvalid, `failed to parse URL '${obj.spec.url}'`);
+    throw new StallingError(Reasons.URLInvalid, `failed to parse URL '${obj.spec.url}'`);
   }
   if (url.protocol !== 'oci:' || url.host === '') {
     const scheme = url.protocol.replace(/:$/, '');
     throw new StallingError(
-      SourceReasons.URLInvalid,
+      Reasons.URLInvalid,
       url.protocol === 'oci:'
         ? `URL '${obj.spec.url}' has no registry host`
         : `URL scheme '${scheme}' in '${obj.spec.url}' is not supported`,
@@ -134,7 +133,7 @@ async function clientOptions(obj: HelmRepository, ctx: ReconcileContext): Promis
   try {
     return await repositoryHttpOptions(obj, ctx.client);
   } catch (err) {
-    throw fetchFailed(obj, SourceReasons.AuthenticationFailed, (err as Error).message);
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, (err as Error).message);
   }
 }
 
@@ -150,7 +149,7 @@ async function reconcileIndex(obj: HelmRepository, ctx: ReconcileContext, deps: 
   if (obj.spec.url.startsWith('oci://')) {
     throw fetchFailed(
       obj,
-      SourceReasons.URLInvalid,
+      Reasons.URLInvalid,
       "invalid Helm repository URL: 'oci' URL scheme cannot be used with 'default' HelmRepository type",
       true,
     );
@@ -163,10 +162,10 @@ async function reconcileIndex(obj: HelmRepository, ctx: ReconcileContext, deps: 
     if (!isHelmError(err)) throw err;
     const reason = fetchReason(err);
     const prefix =
-      reason === SourceReasons.IndexationFailed
+      reason === Reasons.IndexationFailed
         ? 'failed to load Helm repository from index YAML'
         : 'failed to fetch Helm repository index';
-    throw fetchFailed(obj, reason, `${prefix}: ${err.message}`, reason === SourceReasons.URLInvalid);
+    throw fetchFailed(obj, reason, `${prefix}: ${err.message}`, reason === Reasons.URLInvalid);
   }
   clearFetchFailed(obj);
 
@@ -180,8 +179,8 @@ async function reconcileIndex(obj: HelmRepository, ctx: ReconcileContext, deps: 
   if (current) {
     markTrue(
       obj,
-      SourceConditions.ArtifactOutdated,
-      SourceReasons.NewRevision,
+      ConditionTypes.ArtifactOutdated,
+      Reasons.NewRevision,
       `new index revision '${next.revision}'`,
     );
   }
@@ -194,11 +193,11 @@ async function reconcileIndex(obj: HelmRepository, ctx: ReconcileContext, deps: 
     );
   } catch (err) {
     const message = `unable to save artifact to storage: ${(err as Error).message}`;
-    throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+    throw storageFailed(obj, Reasons.ArchiveOperationFailed, message);
   }
   const metadata = {
-    'source.toolkit.fluxcd.io/revision': artifact.revision,
-    'source.toolkit.fluxcd.io/digest': artifact.digest,
+    [EventMetadata.sourceRevision]: artifact.revision,
+    [EventMetadata.sourceDigest]: artifact.digest,
   };
   const message = `stored fetched index of size ${humanSize(artifact.size ?? next.data.length)} from '${obj.spec.url}'`;
   const changed = await recordNewArtifact(obj, ctx, deps, {

@@ -3,10 +3,12 @@
 // a digest first; nothing is pulled when that revision is the stored one and neither the layer selector
 // nor the ignore rules changed) → artifact (the selected layer extracted and re-archived with the ignore
 // rules, or stored as is for `operation: copy`).
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Artifact } from '../api/meta.ts';
+import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { isNotFound } from '../runtime/client.ts';
@@ -36,9 +38,7 @@ import {
   readSecret,
   reconcileStorage,
   recordNewArtifact,
-  SourceConditions,
   type SourceDeps,
-  SourceReasons,
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
@@ -87,14 +87,14 @@ function parseTarget(obj: OCIRepository): Target {
   } catch (err) {
     if (!isOciError(err)) throw err;
     const message = `URL validation failed for '${obj.spec.url}': ${err.message}`;
-    throw fetchFailed(obj, SourceReasons.URLInvalid, message, true);
+    throw fetchFailed(obj, Reasons.URLInvalid, message, true);
   }
   try {
     return { ...name, ref: selectRef(obj.spec.ref) };
   } catch (err) {
     if (!isOciError(err)) throw err;
     const message = `failed to determine the artifact tag for '${obj.spec.url}': ${err.message}`;
-    throw fetchFailed(obj, SourceReasons.ReadOperationFailed, message, true);
+    throw fetchFailed(obj, Reasons.ReadOperationFailed, message, true);
   }
 }
 
@@ -105,14 +105,14 @@ function parseTarget(obj: OCIRepository): Target {
 function refuseVerify(obj: OCIRepository): void {
   const verify = obj.spec.verify;
   if (!verify) {
-    deleteCondition(obj, SourceConditions.SourceVerified);
+    deleteCondition(obj, ConditionTypes.SourceVerified);
     return;
   }
   const message =
     `failed to verify the signature using provider '${verify.provider}': signature verification ` +
     'is not supported by Tide; remove spec.verify to use the artifact without verification';
-  markFalse(obj, SourceConditions.SourceVerified, SourceReasons.VerificationError, message);
-  throw new GenericError(SourceReasons.VerificationError, message);
+  markFalse(obj, ConditionTypes.SourceVerified, Reasons.VerificationError, message);
+  throw new GenericError(Reasons.VerificationError, message);
 }
 
 async function getSecret(ctx: ReconcileContext, namespace: string, name: string): Promise<SecretLike> {
@@ -168,11 +168,11 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
     }
   } catch (err) {
     const message = `failed to get credential: ${(err as Error).message}`;
-    throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
   }
   if (obj.spec.proxySecretRef) {
     const message = 'failed to get proxy address: spec.proxySecretRef is not supported by Tide';
-    throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
   }
   const certRef = obj.spec.certSecretRef;
   if (certRef) {
@@ -186,7 +186,7 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
       access.caCert = data['ca.crt'];
     } catch (err) {
       const message = `failed to generate transport for '${obj.spec.url}': ${(err as Error).message}`;
-      throw fetchFailed(obj, SourceReasons.AuthenticationFailed, message);
+      throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
     }
   }
   return access;
@@ -199,7 +199,7 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
 function registryFailed(obj: OCIRepository, err: unknown, reason: string, prefix: string): unknown {
   if (!isOciError(err)) return err;
   const auth = err.code === 'Unauthorized' || err.code === 'InvalidCredentials';
-  return fetchFailed(obj, auth ? SourceReasons.AuthenticationFailed : reason, `${prefix}: ${err.message}`);
+  return fetchFailed(obj, auth ? Reasons.AuthenticationFailed : reason, `${prefix}: ${err.message}`);
 }
 
 /**
@@ -222,12 +222,12 @@ async function resolve(
     try {
       tag = selectSemverTag(await client.listTags(repository, { signal }), ref.range, ref.filter);
     } catch (err) {
-      throw registryFailed(obj, err, SourceReasons.ReadOperationFailed, prefix);
+      throw registryFailed(obj, err, Reasons.ReadOperationFailed, prefix);
     }
     if (!tag) {
       const filtered = ref.filter ? ` among the tags matching '${ref.filter}'` : '';
       const message = `${prefix}: no match found for semver: ${ref.range}${filtered}`;
-      throw fetchFailed(obj, SourceReasons.ReadOperationFailed, message);
+      throw fetchFailed(obj, Reasons.ReadOperationFailed, message);
     }
   }
   const found = tag ?? 'latest';
@@ -235,7 +235,7 @@ async function resolve(
     const { digest } = await client.headManifest(repository, found, { signal });
     return { digest, revision: formatRevision(found, digest), image: `${name}:${found}` };
   } catch (err) {
-    throw registryFailed(obj, err, SourceReasons.OCIPullFailed, 'failed to determine artifact digest');
+    throw registryFailed(obj, err, Reasons.OCIArtifactPullFailed, 'failed to determine artifact digest');
   }
 }
 
@@ -257,12 +257,12 @@ async function pullLayer(
     });
   } catch (err) {
     if (isOciError(err, 'NotFound') && (err as { subject?: string }).subject === 'layer') {
-      throw fetchFailed(obj, SourceReasons.OCIArtifactLayerOperationFailed, err.message);
+      throw fetchFailed(obj, Reasons.OCIArtifactLayerOperationFailed, err.message);
     }
     throw registryFailed(
       obj,
       err,
-      SourceReasons.OCIPullFailed,
+      Reasons.OCIArtifactPullFailed,
       `failed to pull artifact from '${obj.spec.url}'`,
     );
   }
@@ -287,7 +287,7 @@ async function storeLayer(
       return await storage.copyFromPath(target, layer);
     } catch (err) {
       const message = `unable to copy artifact to storage: ${(err as Error).message}`;
-      throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+      throw storageFailed(obj, Reasons.ArchiveOperationFailed, message);
     }
   }
   const content = join(work, 'content');
@@ -295,14 +295,14 @@ async function storeLayer(
     await extractTarGz(layer, content, { maxBytes: deps.maxSourceBytes });
   } catch (err) {
     const message = `failed to extract layer contents from artifact: ${(err as Error).message}`;
-    throw fetchFailed(obj, SourceReasons.OCIArtifactLayerOperationFailed, message);
+    throw fetchFailed(obj, Reasons.OCIArtifactLayerOperationFailed, message);
   }
   clearFetchFailed(obj);
   try {
     return await storage.archive(target, content, await buildIgnoreFilter(content, obj.spec.ignore));
   } catch (err) {
     const message = `unable to archive artifact to storage: ${(err as Error).message}`;
-    throw storageFailed(obj, SourceReasons.ArchiveOperationFailed, message);
+    throw storageFailed(obj, Reasons.ArchiveOperationFailed, message);
   }
 }
 
@@ -317,8 +317,8 @@ function newArtifactMessage(obj: OCIRepository, artifact: Artifact): string {
 }
 
 const eventMetadata = (artifact: Artifact) => ({
-  'source.toolkit.fluxcd.io/revision': artifact.revision,
-  'source.toolkit.fluxcd.io/digest': artifact.digest,
+  [EventMetadata.sourceRevision]: artifact.revision,
+  [EventMetadata.sourceDigest]: artifact.digest,
 });
 
 /**
@@ -407,8 +407,8 @@ export function ociRepositoryController(deps: SourceDeps) {
         if (current && current.revision !== resolved.revision) {
           markTrue(
             obj,
-            SourceConditions.ArtifactOutdated,
-            SourceReasons.NewRevision,
+            ConditionTypes.ArtifactOutdated,
+            Reasons.NewRevision,
             `new revision '${resolved.revision}' for '${resolved.image}'`,
           );
         }

@@ -1,6 +1,7 @@
 // tide get sources <all|git|oci|helm|chart|bucket> | kustomizations | helmreleases [name]
 // Prints flux's status table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE (F2 cmd/flux/get.go).
 
+import { ConditionTypes } from '../../api/names.ts';
 import { getCondition } from '../../runtime/conditions.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import type { Command, Context } from '../command.ts';
@@ -44,7 +45,7 @@ export function row(
   obj: KubeObject,
   opts: { allNamespaces: boolean; withKind: boolean },
 ): string[] {
-  const ready = getCondition(obj, 'Ready');
+  const ready = getCondition(obj, ConditionTypes.Ready);
   const name = opts.withKind ? `${kind.kind.toLowerCase()}/${obj.metadata.name}` : (obj.metadata.name ?? '');
   return [
     ...(opts.allNamespaces ? [obj.metadata.namespace ?? ''] : []),

@@ -8,16 +8,15 @@
 // Like Flux, the MAC is not checked (`--ignore-mac`): kustomize legitimately changes encrypted
 // objects (namespace, labels, name prefix). Keys go to sops only through SOPS_AGE_KEY in the child's
 // environment; no key or decrypted value is logged or put in an error message.
+
 import { lstat, readFile, realpath, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { Annotations } from '../../api/names.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { runTool, withSandbox } from './exec.ts';
 import { BuildError, isMap, objectRef } from './objects.ts';
 import { isHttpRef, isWithin, relToRoot, resolveRef } from './paths.ts';
 import { type KustomizationFile, scanKustomizationTree } from './scan.ts';
-
-/** Annotation that exempts an object from decryption (value `disabled`, any case). */
-export const decryptAnnotation = 'kustomize.toolkit.fluxcd.io/decrypt';
 
 export interface DecryptOptions {
   /** Path of the pinned sops binary. */
@@ -61,7 +60,7 @@ export function isEncryptedSecret(obj: KubeObject): boolean {
 }
 
 export function isDecryptDisabled(obj: KubeObject): boolean {
-  return obj.metadata?.annotations?.[decryptAnnotation]?.toLowerCase() === 'disabled';
+  return obj.metadata?.annotations?.[Annotations.decrypt]?.toLowerCase() === 'disabled';
 }
 
 type SopsFormat = 'binary' | 'dotenv' | 'ini' | 'json' | 'yaml';

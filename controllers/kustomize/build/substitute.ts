@@ -3,12 +3,10 @@
 // so a value substituted into an unquoted position takes the YAML type it reads as
 // (`replicas: ${REPLICAS}` with "3" gives the number 3). Quotes in the source do not survive
 // kustomize build, so Flux's advice applies: wrap numbers meant as strings in a `${quote}` variable.
+import { Annotations } from '../../api/names.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { EnvsubstError, envsubst } from './envsubst.ts';
 import { BuildError, describeYamlError, dumpYaml, isMap, objectRef, parseDocuments } from './objects.ts';
-
-/** Label or annotation that exempts an object from substitution (value `disabled`). */
-export const substituteAnnotation = 'kustomize.toolkit.fluxcd.io/substitute';
 
 /** Variable names Flux accepts: `^[_[:alpha:]][_[:alpha:][:digit:]]*$`. */
 export const varNamePattern = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
@@ -90,8 +88,8 @@ export function substituteObjects(
 function isExempt(obj: KubeObject): boolean {
   const meta = obj.metadata ?? {};
   return (
-    meta.labels?.[substituteAnnotation] === 'disabled' ||
-    meta.annotations?.[substituteAnnotation] === 'disabled'
+    meta.labels?.[Annotations.substitute] === 'disabled' ||
+    meta.annotations?.[Annotations.substitute] === 'disabled'
   );
 }
 

@@ -6,6 +6,7 @@
 // In each stage every object is first planned (GET + server-side dry-run apply, with bounded concurrency);
 // only when every plan succeeded are the objects that differ from the live state applied. An object whose
 // dry-run equals the live object is not written at all, so an unchanged revision costs no writes.
+import { Annotations, Labels } from '../../api/names.ts';
 import type { Client, RestMapping } from '../client.ts';
 import { isConflict, isForbidden, isInvalid, isNoMatch, isNotFound } from '../client.ts';
 import { gvkOf, jsonEqual, type KubeObject, type ObjectRef, parseApiVersion, refOf } from '../object.ts';
@@ -20,18 +21,6 @@ import {
 } from './changeset.ts';
 import { computeStatus, Statuses } from './health.ts';
 import { compareMetadata, formatId, formatSubject, metadataOf } from './inventory.ts';
-
-/** Annotations and labels read by apply and prune (Flux's kustomize.toolkit.fluxcd.io vocabulary). */
-export const ApplyAnnotations = {
-  /** Override (default) | Merge | IfNotPresent | Ignore. */
-  ssa: 'kustomize.toolkit.fluxcd.io/ssa',
-  /** Enabled: recreate the object on an immutable-field change, as spec.force does for all. */
-  force: 'kustomize.toolkit.fluxcd.io/force',
-  /** Disabled: neither apply nor prune the object. */
-  reconcile: 'kustomize.toolkit.fluxcd.io/reconcile',
-  /** Disabled: never prune the object. */
-  prune: 'kustomize.toolkit.fluxcd.io/prune',
-} as const;
 
 export interface FieldManagerRef {
   /** Prefix of the manager name, e.g. `kubectl` matches kubectl-client-side-apply and kubectl-edit. */
@@ -78,11 +67,11 @@ export function staleManagers(fieldManager: string, disallowed: readonly string[
 
 // Removed from live objects before applying (Flux's ApplyCleanupOptions): kubectl's and Flux v1's markers.
 const staleAnnotations = [
-  'kubectl.kubernetes.io/last-applied-configuration',
-  'kustomize.toolkit.fluxcd.io/checksum',
-  'fluxcd.io/sync-checksum',
+  Annotations.lastAppliedConfiguration,
+  Annotations.legacyChecksum,
+  Annotations.legacySyncChecksum,
 ];
-const staleLabels = ['fluxcd.io/sync-gc-mark'];
+const staleLabels = [Labels.legacyGcMark];
 
 /** Server-side applies the objects in Flux's stages; throws ApplyError naming every object that failed. */
 export async function applyAll(
@@ -240,15 +229,14 @@ async function planObject(
   const ref = refOf(obj);
   const live = await getLive(client, ref, subject);
   const excluded = (o: KubeObject | undefined) =>
-    metaMatches(o, ApplyAnnotations.ssa, 'Ignore') || metaMatches(o, ApplyAnnotations.reconcile, 'Disabled');
-  if (excluded(obj) || excluded(live) || (live && metaMatches(obj, ApplyAnnotations.ssa, 'IfNotPresent')))
+    metaMatches(o, Annotations.ssa, 'Ignore') || metaMatches(o, Annotations.reconcile, 'Disabled');
+  if (excluded(obj) || excluded(live) || (live && metaMatches(obj, Annotations.ssa, 'IfNotPresent')))
     return { entry: entryOf(obj, Actions.Skipped) };
 
   const dry = await dryRunOrRecreate(client, obj, live, opts, subject);
   if (!dry) return { entry: entryOf(obj, Actions.Configured) };
   const current = dry.recreated ? undefined : live;
-  const merge =
-    metaMatches(obj, ApplyAnnotations.ssa, 'Merge') || metaMatches(current, ApplyAnnotations.ssa, 'Merge');
+  const merge = metaMatches(obj, Annotations.ssa, 'Merge') || metaMatches(current, Annotations.ssa, 'Merge');
   const patched = current && !merge ? await cleanupMetadata(client, ref, obj, current, opts, subject) : false;
   if (!patched && current && !hasDrifted(current, dry.obj)) return { entry: entryOf(obj, Actions.Unchanged) };
   const action = dry.obj.metadata.resourceVersion ? Actions.Configured : Actions.Created;
@@ -300,8 +288,8 @@ async function dryRunOrRecreate(
     if (!live || !isImmutableError(err)) throw dryRunError(subject, err);
     const force =
       opts.force ||
-      metaMatches(obj, ApplyAnnotations.force, 'Enabled') ||
-      metaMatches(live, ApplyAnnotations.force, 'Enabled');
+      metaMatches(obj, Annotations.force, 'Enabled') ||
+      metaMatches(live, Annotations.force, 'Enabled');
     if (!force) throw immutableError(subject, err);
   }
   if (opts.dryRun) return undefined;
@@ -343,7 +331,7 @@ function immutableError(subject: string, err: unknown): Error {
   const why = /immutable/i.test(msg) ? '' : '; the field is immutable';
   return new Error(
     `${subject} dry-run failed${reasonOf(err)}: ${msg}${why}; spec.force: true ` +
-      `(or the annotation ${ApplyAnnotations.force}: Enabled) would recreate the object`,
+      `(or the annotation ${Annotations.force}: Enabled) would recreate the object`,
   );
 }
 

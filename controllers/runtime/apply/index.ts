@@ -1,7 +1,6 @@
 // The apply engine's public surface: staged server-side apply, inventory, prune and health, shared by the
 // kustomize-controller and (later) the helm-controller.
 export {
-  ApplyAnnotations,
   type ApplyOptions,
   applyAll,
   type FieldManagerRef,

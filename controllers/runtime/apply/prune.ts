@@ -1,8 +1,9 @@
 // Garbage collection of what left the inventory (fluxcd/pkg ssa manager_delete.go, as kustomize-controller
 // calls it): delete with Background propagation, in reverse apply order, only objects that still carry the
 // owner's labels and are not opted out; and the Kustomization deletionPolicy for finalization.
+
+import { Annotations } from '../../api/names.ts';
 import { type Client, isNoMatch } from '../client.ts';
-import { ApplyAnnotations } from './apply.ts';
 import { Actions, ApplyError, apiMessage, type ChangeSet, type ChangeSetEntry, sleep } from './changeset.ts';
 import { type InventoryEntry, refOfEntry, subjectOfId } from './inventory.ts';
 
@@ -35,9 +36,9 @@ export interface DeleteStaleOptions {
 
 // Opt-outs that protect an object from deletion, matched in labels or annotations, case-insensitively.
 const exclusions: [string, string][] = [
-  [ApplyAnnotations.prune, 'disabled'],
-  [ApplyAnnotations.reconcile, 'disabled'],
-  [ApplyAnnotations.ssa, 'ignore'],
+  [Annotations.prune, 'disabled'],
+  [Annotations.reconcile, 'disabled'],
+  [Annotations.ssa, 'ignore'],
 ];
 
 /** Whether a finalizer deletes the inventory under this policy (kustomize-controller's rule). */

@@ -3,14 +3,15 @@
 // kustomize-controller running as processes against the test bed's Git server. Every Kustomization of a
 // describe block is created in its before hook so that they reconcile in parallel; each test then checks
 // its own, as a user would with kubectl.
+
 import assert from 'node:assert/strict';
+import { Labels } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import {
   ageKeyPair,
   configMap,
   type DataObject,
   deployment,
-  OwnerLabels,
   type Repo,
   sopsEncrypt,
   useKustomizeEnv,
@@ -189,12 +190,12 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
 
   const owned = (o: KubeObject, name: string) => {
     assert.equal(
-      o.metadata.labels?.[OwnerLabels.name],
+      o.metadata.labels?.[Labels.kustomizeName],
       name,
       `${o.kind}/${o.metadata.name} owner name label`,
     );
     assert.equal(
-      o.metadata.labels?.[OwnerLabels.namespace],
+      o.metadata.labels?.[Labels.kustomizeNamespace],
       ns(),
       `${o.kind}/${o.metadata.name} owner ns label`,
     );

@@ -20,10 +20,6 @@ import { testbed, useNamespace } from '../../support/testbed.ts';
 export const ksApiVersion = 'kustomize.toolkit.fluxcd.io/v1';
 const gitApiVersion = 'source.toolkit.fluxcd.io/v1';
 export const requestedAt = 'reconcile.fluxcd.io/requestedAt';
-export const OwnerLabels = {
-  name: 'kustomize.toolkit.fluxcd.io/name',
-  namespace: 'kustomize.toolkit.fluxcd.io/namespace',
-} as const;
 
 /** A ConfigMap or Secret as read back from the cluster. */
 export type DataObject = KubeObject & { data?: Record<string, string> };

@@ -1,0 +1,161 @@
+// Every well-known name of the Flux APIs that Tide speaks, declared once: condition types, reasons,
+// annotations, labels, the finalizer and event metadata keys. Controllers, the CLI and the tests import
+// them from here; a string literal of one of these names elsewhere is a second copy.
+
+/** Flux's finalizer on every kind it reconciles. */
+export const FINALIZER = 'finalizers.fluxcd.io';
+
+export const ConditionTypes = {
+  // kstatus trio, on every kind; only the runtime's summarize writes them.
+  Ready: 'Ready',
+  Reconciling: 'Reconciling',
+  Stalled: 'Stalled',
+  // Sources.
+  ArtifactInStorage: 'ArtifactInStorage',
+  ArtifactOutdated: 'ArtifactOutdated',
+  FetchFailed: 'FetchFailed',
+  StorageOperationFailed: 'StorageOperationFailed',
+  IncludeUnavailable: 'IncludeUnavailable',
+  SourceVerified: 'SourceVerified',
+  /** HelmChart: the chart could not be packaged (values files, dependencies, metadata). */
+  BuildFailed: 'BuildFailed',
+  // Kustomization.
+  Healthy: 'Healthy',
+  // HelmRelease.
+  Released: 'Released',
+  TestSuccess: 'TestSuccess',
+  Remediated: 'Remediated',
+  Drifted: 'Drifted',
+} as const;
+export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
+
+/** Condition and event reasons of every kind (one namespace: Flux's controllers share many of them). */
+export const Reasons = {
+  // fluxcd/pkg apis/meta, every kind.
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Progressing: 'Progressing',
+  ProgressingWithRetry: 'ProgressingWithRetry',
+  Suspended: 'Suspended',
+  DependencyNotReady: 'DependencyNotReady',
+  ArtifactFailed: 'ArtifactFailed',
+  BuildFailed: 'BuildFailed',
+  HealthCheckFailed: 'HealthCheckFailed',
+  HealthCheckCanceled: 'HealthCheckCanceled',
+  PruneFailed: 'PruneFailed',
+  ReconciliationSucceeded: 'ReconciliationSucceeded',
+  ReconciliationFailed: 'ReconciliationFailed',
+  InvalidCELExpression: 'InvalidCELExpression',
+  FeatureGateDisabled: 'FeatureGateDisabled',
+  AccessDenied: 'AccessDenied',
+  /** Tide: a spec field the CRD accepts but this implementation does not (Stalled, naming the field). */
+  UnsupportedField: 'UnsupportedField',
+
+  // source-controller (api/v1/condition_types.go).
+  NewRevision: 'NewRevision',
+  GitOperationFailed: 'GitOperationFailed',
+  AuthenticationFailed: 'AuthenticationFailed',
+  URLInvalid: 'URLInvalid',
+  StorageOperationFailed: 'StorageOperationFailed',
+  ArchiveOperationFailed: 'ArchiveOperationFailed',
+  StatOperationFailed: 'StatOperationFailed',
+  InvalidChartReference: 'InvalidChartReference',
+  ChartPullFailed: 'ChartPullFailed',
+  ChartPackageFailed: 'ChartPackageFailed',
+  IndexationFailed: 'IndexationFailed',
+  IndexationSucceeded: 'IndexationSucceeded',
+  OCIArtifactPullFailed: 'OCIArtifactPullFailed',
+  OCIArtifactLayerOperationFailed: 'OCIArtifactLayerOperationFailed',
+  /** Listing what to pull failed (OCIRepository tags for a semver ref). */
+  ReadOperationFailed: 'ReadOperationFailed',
+  /** SourceVerified=False: the signature could not be verified. */
+  VerificationError: 'VerificationError',
+  InvalidSTSConfiguration: 'InvalidSTSConfiguration',
+  InvalidProviderConfiguration: 'InvalidProviderConfiguration',
+  NotFound: 'NotFound',
+  NoArtifact: 'NoArtifact',
+  NewArtifact: 'NewArtifact',
+  ArtifactUpToDate: 'ArtifactUpToDate',
+  GarbageCollectionFailed: 'GarbageCollectionFailed',
+  // HelmChart build reasons.
+  SourceUnavailable: 'SourceUnavailable',
+  NoSourceArtifact: 'NoSourceArtifact',
+  ChartPullError: 'ChartPullError',
+  MetadataPatchError: 'MetadataPatchError',
+  ValuesFilesError: 'ValuesFilesError',
+  DependencyBuildError: 'DependencyBuildError',
+  ChartPackageError: 'ChartPackageError',
+  NewChart: 'NewChart',
+  ChartPullSucceeded: 'ChartPullSucceeded',
+  ChartPackageSucceeded: 'ChartPackageSucceeded',
+
+  // helm-controller (api/v2/condition_types.go).
+  InstallSucceeded: 'InstallSucceeded',
+  InstallFailed: 'InstallFailed',
+  UpgradeSucceeded: 'UpgradeSucceeded',
+  UpgradeFailed: 'UpgradeFailed',
+  TestSucceeded: 'TestSucceeded',
+  TestFailed: 'TestFailed',
+  RollbackSucceeded: 'RollbackSucceeded',
+  RollbackFailed: 'RollbackFailed',
+  UninstallSucceeded: 'UninstallSucceeded',
+  UninstallFailed: 'UninstallFailed',
+  InitFailed: 'InitFailed',
+  GetLastReleaseFailed: 'GetLastReleaseFailed',
+  DriftDetected: 'DriftDetected',
+  NoDriftDetected: 'NoDriftDetected',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+export const Annotations = {
+  /** Any new value asks the controller to reconcile now; echoed in status.lastHandledReconcileAt. */
+  reconcileRequestedAt: 'reconcile.fluxcd.io/requestedAt',
+  /** Together with requestedAt, forces a one-off Helm release. */
+  reconcileForceAt: 'reconcile.fluxcd.io/forceAt',
+  /** Together with requestedAt, resets the HelmRelease failure counters. */
+  reconcileResetAt: 'reconcile.fluxcd.io/resetAt',
+  /** Per object: Override (default) | Merge | IfNotPresent | Ignore. */
+  ssa: 'kustomize.toolkit.fluxcd.io/ssa',
+  /** Per object, Enabled: recreate on an immutable-field change, as spec.force does for all. */
+  force: 'kustomize.toolkit.fluxcd.io/force',
+  /** Per object, Disabled: neither apply nor prune the object. */
+  reconcile: 'kustomize.toolkit.fluxcd.io/reconcile',
+  /** Per object, Disabled: never prune the object. */
+  prune: 'kustomize.toolkit.fluxcd.io/prune',
+  /** Per object, disabled: no postBuild substitution. */
+  substitute: 'kustomize.toolkit.fluxcd.io/substitute',
+  /** Per object, disabled: no SOPS decryption. */
+  decrypt: 'kustomize.toolkit.fluxcd.io/decrypt',
+  /** Per HelmRelease object, disabled: no drift detection for it. */
+  driftDetection: 'helm.toolkit.fluxcd.io/driftDetection',
+  /** Object annotations with this prefix are copied into the metadata of its events. */
+  eventPrefix: 'event.toolkit.fluxcd.io/',
+  /** kubectl's client-side apply record, removed before server-side apply. */
+  lastAppliedConfiguration: 'kubectl.kubernetes.io/last-applied-configuration',
+  /** Flux v1 and early v2 markers, removed before server-side apply. */
+  legacyChecksum: 'kustomize.toolkit.fluxcd.io/checksum',
+  legacySyncChecksum: 'fluxcd.io/sync-checksum',
+} as const;
+
+export const Labels = {
+  /** On every object a Kustomization applied: its name and namespace (prune only deletes those). */
+  kustomizeName: 'kustomize.toolkit.fluxcd.io/name',
+  kustomizeNamespace: 'kustomize.toolkit.fluxcd.io/namespace',
+  /** On every object a HelmRelease released. */
+  helmName: 'helm.toolkit.fluxcd.io/name',
+  helmNamespace: 'helm.toolkit.fluxcd.io/namespace',
+  /** On a Secret or ConfigMap, Enabled: referrers reconcile at once when it changes. */
+  watch: 'reconcile.fluxcd.io/watch',
+  /** Flux v1's garbage-collection mark, removed before server-side apply. */
+  legacyGcMark: 'fluxcd.io/sync-gc-mark',
+} as const;
+
+/** Keys of the metadata Flux's controllers attach to their events (`<group>/<key>`). */
+export const EventMetadata = {
+  sourceRevision: 'source.toolkit.fluxcd.io/revision',
+  sourceDigest: 'source.toolkit.fluxcd.io/digest',
+  kustomizeRevision: 'kustomize.toolkit.fluxcd.io/revision',
+  helmRevision: 'helm.toolkit.fluxcd.io/revision',
+  /** The upstream revision an artifact was built from (OCI `org.opencontainers.image.revision`). */
+  originRevision: 'originRevision',
+} as const;
