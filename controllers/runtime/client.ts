@@ -144,8 +144,15 @@ export interface Client {
   ): Promise<T>;
   /** Server-side apply of obj (apiVersion, kind, metadata.name[, namespace] and the fields you own). */
   apply<T extends KubeObject = KubeObject>(obj: KubeObject, opts?: PatchOptions): Promise<T>;
-  /** JSON merge patch of `{status: patch}` to the status subresource: only status can change. */
-  patchStatus<T extends KubeObject = KubeObject>(ref: ObjectRef, statusPatch: unknown): Promise<T>;
+  /**
+   * JSON merge patch of `{status: patch}` to the status subresource: only status can change. With
+   * `resourceVersion`, the write fails with 409 when the object changed since that version.
+   */
+  patchStatus<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    statusPatch: unknown,
+    opts?: { resourceVersion?: string },
+  ): Promise<T>;
   /** Server-side apply of `{status}` to the status subresource (e.g. to fake another controller in tests). */
   applyStatus<T extends KubeObject = KubeObject>(
     ref: ObjectRef,
@@ -471,8 +478,16 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
     patch,
     apply: <T extends KubeObject>(obj: KubeObject, opts: PatchOptions = {}) =>
       patch<T>(refFrom(obj), 'apply', obj, opts),
-    patchStatus: <T extends KubeObject>(ref: ObjectRef, statusPatch: unknown) =>
-      patch<T>(ref, 'merge', { status: statusPatch }, { subresource: 'status' }),
+    patchStatus: <T extends KubeObject>(
+      ref: ObjectRef,
+      statusPatch: unknown,
+      opts: { resourceVersion?: string } = {},
+    ) => {
+      const body = opts.resourceVersion
+        ? { metadata: { resourceVersion: opts.resourceVersion }, status: statusPatch }
+        : { status: statusPatch };
+      return patch<T>(ref, 'merge', body, { subresource: 'status' });
+    },
     applyStatus: <T extends KubeObject>(ref: ObjectRef, status: unknown, opts: PatchOptions = {}) => {
       const body = {
         apiVersion: ref.apiVersion,

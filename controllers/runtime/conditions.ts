@@ -135,6 +135,22 @@ export function markUnknown(
   setCondition(obj, { type, status: ConditionStatus.Unknown, reason, message }, now);
 }
 
+/**
+ * The condition list to write: `ours` for the types this controller owns (the kstatus trio and
+ * `owned`), `server`'s for every other type, in Flux's order.
+ */
+export function mergeOwnedConditions(
+  server: readonly Condition[] | undefined,
+  ours: readonly Condition[] | undefined,
+  owned: ReadonlySet<string>,
+): Condition[] {
+  const list = [
+    ...(server ?? []).filter((c) => !owned.has(c.type)),
+    ...(ours ?? []).filter((c) => owned.has(c.type)),
+  ];
+  return list.sort(compare);
+}
+
 export function deleteCondition(obj: Conditioned, type: string): void {
   const list = obj.status?.conditions;
   if (!list) return;

@@ -9,18 +9,20 @@
 // typed errors (errors.ts).
 import { randomUUID } from 'node:crypto';
 import { Annotations, ConditionTypes, FINALIZER, Reasons } from '../api/names.ts';
-import type { Client } from './client.ts';
+import { type Client, isConflict } from './client.ts';
 import {
   type Condition,
   type Conditioned,
   type ConditionPolicy,
   getCondition,
   markReconcilingProgress,
+  mergeOwnedConditions,
   summarize,
 } from './conditions.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { GenericError, isReconcileError, isStalling, isWaiting, messageOf, reasonOf } from './errors.ts';
 import type { EventOptions, EventType, Recorder } from './events.ts';
+import { refuseUnsupported, type UnsupportedField } from './fields.ts';
 import { createInformer, type Informer, type InformerOptions } from './informer.ts';
 import type { Logger } from './log.ts';
 import type { RuntimeMetrics } from './metrics.ts';
@@ -83,6 +85,12 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   finalizer?: boolean;
   /** Ready reason on success (default Succeeded; Kustomization uses ReconciliationSucceeded). */
   readyReason?: string;
+  /**
+   * Spec fields the CRD accepts that this controller does not implement (or not for every value): an
+   * object setting one is Stalled with reason UnsupportedField before reconcile runs.
+   */
+  unsupportedFields?: readonly UnsupportedField[];
+  /** Does the work; the doc comment of each definition's reconcile names the conditions it sets. */
   reconcile(obj: T, ctx: ReconcileContext): Promise<ReconcileResult | undefined>;
   /** Runs when the object is being deleted, before the finalizer is removed; throw to retry. */
   finalize?(obj: T, ctx: ReconcileContext): Promise<void>;
@@ -149,6 +157,47 @@ function primaryChanged(oldObj: KubeObject, newObj: KubeObject): boolean {
 
 const sameKind = (a: GVK, b: GVK) => a.group === b.group && a.version === b.version && a.kind === b.kind;
 
+/**
+ * Writes the object's status as a JSON merge patch of what changed since the last write. A merge patch
+ * replaces the whole condition list, so it carries ours for the owned types and the server's for the
+ * rest, guarded by resourceVersion so a concurrent change to another writer's condition is never lost
+ * (a conflict rereads and retries).
+ */
+function statusWriter(
+  client: Client,
+  obj: KubeObject,
+  before: Record<string, unknown>,
+  owned: ReadonlySet<string>,
+): () => Promise<void> {
+  let written: unknown = before;
+  let server = { conditions: before.conditions as Condition[] | undefined, rv: obj.metadata.resourceVersion };
+  const send = async (patch: Record<string, unknown>, ours: Condition[] | undefined) => {
+    const ref = refOf(obj);
+    for (let attempt = 0; ; attempt++) {
+      const guard = 'conditions' in patch;
+      if (guard) patch.conditions = mergeOwnedConditions(server.conditions, ours, owned);
+      try {
+        const res = await client.patchStatus(ref, patch, guard ? { resourceVersion: server.rv } : {});
+        server = { conditions: res.status?.conditions, rv: res.metadata.resourceVersion };
+        return;
+      } catch (err) {
+        if (!guard || !isConflict(err) || attempt >= 4) throw err;
+        const fresh = await client.get(ref);
+        server = { conditions: fresh.status?.conditions, rv: fresh.metadata.resourceVersion };
+      }
+    }
+  };
+  return async () => {
+    const next = (obj.status ?? {}) as { conditions?: Condition[] };
+    const patch = mergePatchOf(written, next) as Record<string, unknown> | undefined;
+    if (patch === undefined) return;
+    await send(patch, next.conditions);
+    // Others' conditions now in our copy too, so the next diff does not try to drop them.
+    if (next.conditions) next.conditions = mergeOwnedConditions(server.conditions, next.conditions, owned);
+    written = structuredClone(obj.status);
+  };
+}
+
 export function runController<T extends KubeObject>(
   def: ControllerDefinition<T>,
   deps: ControllerDeps,
@@ -200,6 +249,13 @@ export function runController<T extends KubeObject>(
     informers.push(inf);
   }
 
+  const owned = new Set<string>([
+    ConditionTypes.Ready,
+    ConditionTypes.Reconciling,
+    ConditionTypes.Stalled,
+    ...def.conditionPolicy.owned,
+  ]);
+
   // Errors already counted in reconcile totals, so the outer catch does not count them twice.
   const counted = new WeakSet<object>();
   const findInformer = (kind: GVK) => {
@@ -247,13 +303,7 @@ export function runController<T extends KubeObject>(
   async function attempt(obj: T, log: Logger) {
     const now = () => new Date(clock.now());
     const before = structuredClone(obj.status ?? {});
-    let written: unknown = before;
-    const writeStatus = async () => {
-      const patch = mergePatchOf(written, obj.status ?? {});
-      if (patch === undefined) return;
-      await client.patchStatus(refOf(obj), patch);
-      written = structuredClone(obj.status);
-    };
+    const writeStatus = statusWriter(client, obj, before, owned);
     const c = obj as unknown as Conditioned;
     markReconcilingProgress(c, undefined, now());
     // Show "in progress" before the work only for a new generation: steady-state runs skip the round trip.
@@ -262,6 +312,7 @@ export function runController<T extends KubeObject>(
     let error: unknown;
     let result: ReconcileResult = {};
     try {
+      refuseUnsupported(obj, def.unsupportedFields ?? []);
       result = (await def.reconcile(obj, contextFor(obj, log, writeStatus))) ?? {};
     } catch (err) {
       error = err;
