@@ -150,6 +150,47 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
     assert.ok((runs.get('req') ?? 0) > before, 'the reconcile ran again');
   });
 
+  it('keeps a condition another writer owns, even one written while the reconcile was in flight', async () => {
+    await c.create(widget(ns(), 'owned', { value: 'one', interval: '1h' }));
+    await waitWidget(c, ns(), 'owned', 'Ready', isReady);
+    let release = () => {};
+    gates.set('owned', new Promise<void>((r) => (release = r)));
+    const started = runs.get('owned') ?? 0;
+    await c.patch(widgetRef(ns(), 'owned'), 'merge', { spec: { value: 'two' } });
+    await poll('reconcile in flight', 30_000, async () =>
+      (runs.get('owned') ?? 0) > started ? true : undefined,
+    );
+    // Another writer adds its own condition between the runner's read and its status write.
+    const cur = await c.get<Widget>(widgetRef(ns(), 'owned'));
+    const external = {
+      type: 'ExternalApproval',
+      status: 'True',
+      reason: 'Approved',
+      message: 'approved by a person',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    await c.patchStatus(
+      widgetRef(ns(), 'owned'),
+      { conditions: [...(cur.status?.conditions ?? []), external] },
+      { resourceVersion: cur.metadata.resourceVersion },
+    );
+    gates.delete('owned');
+    release();
+    const w = await waitWidget(
+      c,
+      ns(),
+      'owned',
+      'observed two',
+      (x) => x.status?.observed === 'two' && isReady(x),
+    );
+    assert.deepEqual(
+      w.status?.conditions?.find((x) => x.type === 'ExternalApproval'),
+      external,
+      "the other writer's condition survived the runner's status write",
+    );
+    assert.equal(w.status?.conditions?.find((x) => x.type === 'Ready')?.message, 'observed two');
+  });
+
   it('skips a suspended object, and catches up when resumed', async () => {
     await c.create(widget(ns(), 'sus', { value: 'a', interval: '1h' }));
     await waitWidget(c, ns(), 'sus', 'observed=a', (x) => x.status?.observed === 'a');

@@ -98,10 +98,7 @@ export function widgetController(opts: WidgetControllerOptions = {}) {
   return defineController<Widget>({
     name: 'widget',
     kind: widgetKind,
-    conditionPolicy: {
-      owned: ['Ready', 'Reconciling', 'Stalled'],
-      negativePolarity: ['Reconciling', 'Stalled'],
-    },
+    conditionPolicy: { owned: [], negativePolarity: [] },
     async reconcile(obj, ctx) {
       await opts.onReconcile?.(obj, ctx);
       let value = obj.spec.value ?? '';
