@@ -13,6 +13,10 @@ import type { Storage } from '../runtime/artifact/storage.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError, WaitingError } from '../runtime/errors.ts';
+import { authFromSecret, type GitAuth } from '../runtime/git/auth.ts';
+import { checkout } from '../runtime/git/checkout.ts';
+import { type GitError, isGitError } from '../runtime/git/errors.ts';
+import { remoteHead } from '../runtime/git/refs.ts';
 import { jsonEqual, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
@@ -27,10 +31,6 @@ import {
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
-import { authFromSecret, type GitAuth } from './git/auth.ts';
-import { checkout } from './git/checkout.ts';
-import { type GitError, isGitError } from './git/errors.ts';
-import { remoteHead } from './git/refs.ts';
 import { buildIgnoreFilter } from './sourceignore.ts';
 
 const kindName = 'gitrepository';

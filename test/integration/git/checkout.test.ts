@@ -7,10 +7,10 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { authFromSecret, type GitAuth } from '../../../controllers/source/git/auth.ts';
-import { type CheckoutOptions, checkout } from '../../../controllers/source/git/checkout.ts';
-import { isGitError } from '../../../controllers/source/git/errors.ts';
-import { type GitRef, lsRemote, remoteHead } from '../../../controllers/source/git/refs.ts';
+import { authFromSecret, type GitAuth } from '../../../controllers/runtime/git/auth.ts';
+import { type CheckoutOptions, checkout } from '../../../controllers/runtime/git/checkout.ts';
+import { isGitError } from '../../../controllers/runtime/git/errors.ts';
+import { type GitRef, lsRemote, remoteHead } from '../../../controllers/runtime/git/refs.ts';
 import { freePort, run } from '../../../hack/testbed/proc.ts';
 import { testbed } from '../../support/testbed.ts';
 
@@ -44,7 +44,7 @@ async function processesWith(text: string): Promise<{ pid: number; argv: string;
 /** Names of the session temp directories (mkdtemp's `tide-git-XXXXXX`) currently present. */
 const sessionDirs = async () => (await readdir(tmpdir())).filter((n) => /^tide-git-[A-Za-z0-9]{6}$/.test(n));
 
-describe('source/git against the test bed servers', function () {
+describe('runtime/git against the test bed servers', function () {
   this.timeout(180_000);
   let work: string;
   let url: string;

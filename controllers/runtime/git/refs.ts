@@ -1,7 +1,7 @@
 // Remote refs (git ls-remote) and Flux's reference resolution: which of spec.ref's fields wins, what
 // remote ref to fetch, and the revision string recorded in the artifact (fluxcd/pkg git.Commit String
 // and AbsoluteReference, source-controller commitReference).
-import { highestMatch, parseConstraint } from '../../runtime/semver.ts';
+import { highestMatch, parseConstraint } from '../semver.ts';
 import { type GitAuth, type GitSession, withSession } from './auth.ts';
 import { GitError } from './errors.ts';
 import { runGit } from './exec.ts';

@@ -5,7 +5,7 @@ import {
   gitFailure,
   isGitError,
   scrub,
-} from '../../../controllers/source/git/errors.ts';
+} from '../../../controllers/runtime/git/errors.ts';
 
 // stderr of git 2.39 / OpenSSH 9.2 (LC_ALL=C), captured from real failures.
 const samples: Record<string, string> = {
@@ -75,7 +75,7 @@ fatal: Could not read from remote repository.
 `,
 };
 
-describe('source/git errors', () => {
+describe('runtime/git errors', () => {
   it('classifies real git and ssh stderr', () => {
     const want: Record<string, string> = {
       sshHostKeyChanged: 'HostKey',
