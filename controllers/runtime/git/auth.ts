@@ -167,11 +167,7 @@ export async function openSession(
       u.password = '';
       config.push(...(await httpConfig(dir, u, a, secrets)));
     }
-    env.GIT_CONFIG_COUNT = String(config.length);
-    config.forEach(([k, v], i) => {
-      env[`GIT_CONFIG_KEY_${i}`] = k;
-      env[`GIT_CONFIG_VALUE_${i}`] = v;
-    });
+    setConfig(env, config);
     const credentialsGiven = a.transport === 'ssh' || Boolean(a.bearerToken || a.username);
     return { url: u.toString(), env, secrets, credentialsGiven, close };
   } catch (err) {
@@ -212,6 +208,34 @@ function baseEnv(home: string): Record<string, string> {
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   return env;
+}
+
+/**
+ * The environment of git commands that touch only a local repository: no credentials, no proxy, no
+ * user or system configuration, and the session defaults (no background gc).
+ */
+export function localEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    // No HOME to read: every configuration file git could look for there is absent.
+    HOME: '/nonexistent',
+    LC_ALL: 'C',
+    LANG: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  setConfig(env, baseConfig());
+  return env;
+}
+
+/** Configuration through GIT_CONFIG_* variables: it never appears on a command line. */
+function setConfig(env: Record<string, string>, config: [string, string][]): void {
+  env.GIT_CONFIG_COUNT = String(config.length);
+  config.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
 }
 
 function baseConfig(): [string, string][] {
