@@ -288,7 +288,8 @@ function sparseDir(path: string): string {
   return `/${p}/`;
 }
 
-async function prepareDir(dir: string): Promise<void> {
+/** Creates `dir` when missing; it must be empty. */
+export async function prepareDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0)
     throw new GitError('Invalid', `checkout directory ${dir} is not empty`);

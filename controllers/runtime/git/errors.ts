@@ -16,6 +16,13 @@ export const GitErrorKind = {
   Invalid: 'Invalid',
   /** The checkout or the fetched objects exceed the size limit. */
   TooLarge: 'TooLarge',
+  /**
+   * A push was refused because the remote branch moved (non-fast-forward, fetch first, stale info):
+   * fetch, reapply and push again.
+   */
+  Rejected: 'Rejected',
+  /** Changes could not be applied on top of others (rebase, revert): the work tree is left as before. */
+  Conflict: 'Conflict',
   Other: 'Other',
 } as const;
 export type GitErrorKind = (typeof GitErrorKind)[keyof typeof GitErrorKind];
