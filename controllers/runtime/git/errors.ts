@@ -93,6 +93,11 @@ const rules: Rule[] = [
   },
   {
     kind: 'Auth',
+    test: /returned error: 407|Received HTTP code 407|CONNECT tunnel failed, response 407|Proxy Authentication Required/i,
+    hint: 'the proxy refused the credentials: check the proxy Secret',
+  },
+  {
+    kind: 'Auth',
     test: /Permission denied \(|Permission denied, please try again|Too many authentication failures/i,
     hint: 'check that the server accepts the identity key',
   },

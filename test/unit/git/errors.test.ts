@@ -71,6 +71,10 @@ fatal: Could not read from remote repository.
 `,
   commitUnknownV2: `fatal: remote error: upload-pack: not our ref 0123456789abcdef0123456789abcdef01234567
 `,
+  httpProxyAuth: `fatal: unable to access 'http://127.0.0.1:45455/r.git/': The requested URL returned error: 407
+`,
+  httpsProxyAuth: `fatal: unable to access 'https://127.0.0.1:8443/r.git/': Received HTTP code 407 from proxy after CONNECT
+`,
   other: `fatal: the remote end hung up unexpectedly
 `,
 };
@@ -93,6 +97,8 @@ describe('runtime/git errors', () => {
       branchMissing: 'NotFound',
       commitRefused: 'NotFound',
       commitUnknownV2: 'NotFound',
+      httpProxyAuth: 'Auth',
+      httpsProxyAuth: 'Auth',
       other: 'Other',
     };
     for (const [name, stderr] of Object.entries(samples))
