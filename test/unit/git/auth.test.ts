@@ -159,6 +159,36 @@ describe('runtime/git auth', () => {
       await assert.rejects(stat(s.env.HOME ?? ''), { code: 'ENOENT' });
     });
 
+    it('routes HTTP(S) through a proxy that replaces the environment one, and refuses it for SSH', async () => {
+      const saved = { ...process.env };
+      Object.assign(process.env, { https_proxy: 'http://env-proxy:1', no_proxy: '127.0.0.1' });
+      try {
+        const proxy = { address: 'http://proxy.local:3128', username: 'pu', password: 'p@ss word' };
+        await withSession('https://h/r.git', undefined, { ...soon(), proxy }, async (s) => {
+          assert.equal(gitConfig(s).get('http.proxy'), 'http://pu:p%40ss%20word@proxy.local:3128');
+          assert.equal(s.env.https_proxy, undefined);
+          assert.equal(s.env.no_proxy, undefined, 'no_proxy would bypass the proxy');
+          assert.ok(s.secrets.includes('p@ss word') && s.secrets.includes('p%40ss%20word'));
+        });
+        await withSession('https://h/r.git', undefined, soon(), async (s) => {
+          assert.equal(
+            s.env.https_proxy,
+            'http://env-proxy:1',
+            'without a proxy, the environment one applies',
+          );
+          assert.equal(gitConfig(s).get('http.proxy'), undefined);
+        });
+      } finally {
+        process.env = saved;
+      }
+      const ssh = authFromSecret('ssh://git@h/r.git', { identity: 'x', known_hosts: 'h ssh-ed25519 AAAA' });
+      await rejectsKind(
+        openSession('ssh://git@h/r.git', ssh, { ...soon(), proxy: { address: 'http://p:1' } }),
+        'Invalid',
+        /only supported for http\(s\) URLs/,
+      );
+    });
+
     it('removes its directory when the work fails', async () => {
       let home = '';
       await assert.rejects(
