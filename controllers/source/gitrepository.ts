@@ -207,7 +207,6 @@ async function buildArtifact(
   const { storage } = deps;
   const work = await mkdtemp(join(tmpdir(), 'tide-gitrepo-'));
   try {
-    const deadline = Date.now() + opts.timeoutMs;
     let result: Awaited<ReturnType<typeof checkout>>;
     try {
       result = await checkout({
@@ -226,7 +225,7 @@ async function buildArtifact(
       throw fetchFailed(obj, fetchReason(err), `failed to checkout and determine revision: ${err.message}`);
     }
     clearFetchFailed(obj);
-    await verifyCheckout(obj, ctx, result, deadline);
+    await verifyCheckout(obj, ctx, result, Date.now() + opts.timeoutMs);
     await copyIncludes(work, opts.includes, storage, deps.maxSourceBytes);
 
     const ns = obj.metadata.namespace ?? '';
