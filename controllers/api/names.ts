@@ -70,6 +70,14 @@ export const Reasons = {
   ReadOperationFailed: 'ReadOperationFailed',
   /** SourceVerified=False: the signature could not be verified. */
   VerificationError: 'VerificationError',
+  /** SourceVerified=False (GitRepository): the commit's signature is missing or not by a trusted key. */
+  InvalidCommitSignature: 'InvalidCommitSignature',
+  /** SourceVerified=False (GitRepository): the tag's signature is not by a trusted key. */
+  InvalidTagSignature: 'InvalidTagSignature',
+  /** SourceVerified=False (GitRepository): the tag to verify is unsigned or lightweight. */
+  InvalidGitObject: 'InvalidGitObject',
+  /** SourceVerified=False, Stalled (GitRepository): tag verification of a ref that is no tag. */
+  InvalidVerificationMode: 'InvalidVerificationMode',
   InvalidSTSConfiguration: 'InvalidSTSConfiguration',
   InvalidProviderConfiguration: 'InvalidProviderConfiguration',
   NotFound: 'NotFound',

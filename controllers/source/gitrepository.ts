@@ -1,6 +1,7 @@
 // GitRepository: turns a ref of a Git repository into a deterministic tar.gz artifact.
 // Steps, as Flux's reconciler: storage → source (skipped when the remote head equals the stored
-// revision and nothing that shapes the artifact changed) → include → artifact.
+// revision and nothing that shapes or verifies the artifact changed; else checkout and signature
+// verification) → include → artifact.
 
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,12 @@ import type { Storage } from '../runtime/artifact/storage.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError, WaitingError } from '../runtime/errors.ts';
+import { authFromSecret, type GitAuth } from '../runtime/git/auth.ts';
+import { checkout } from '../runtime/git/checkout.ts';
+import { type GitError, isGitError } from '../runtime/git/errors.ts';
+import { remoteHead } from '../runtime/git/refs.ts';
 import { jsonEqual, objectKey } from '../runtime/object.ts';
+import { type ProxyOptions, proxyFromSecret } from '../runtime/proxy.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   clearFetchFailed,
@@ -27,10 +33,7 @@ import {
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
-import { authFromSecret, type GitAuth } from './git/auth.ts';
-import { checkout } from './git/checkout.ts';
-import { type GitError, isGitError } from './git/errors.ts';
-import { remoteHead } from './git/refs.ts';
+import { requiresVerification, resetVerification, verifyCheckout } from './gitverify.ts';
 import { buildIgnoreFilter } from './sourceignore.ts';
 
 const kindName = 'gitrepository';
@@ -77,6 +80,26 @@ async function authFor(obj: GitRepository, ctx: ReconcileContext): Promise<GitAu
       `failed to get secret '${obj.metadata.namespace}/${ref.name}': ${(err as Error).message}`,
     );
   }
+}
+
+/** The proxy of spec.proxySecretRef; a bad Secret is FetchFailed=True AuthenticationFailed, as Flux. */
+async function proxyFor(obj: GitRepository, ctx: ReconcileContext): Promise<ProxyOptions | undefined> {
+  const ref = obj.spec.proxySecretRef;
+  if (!ref) return undefined;
+  const ns = obj.metadata.namespace ?? '';
+  try {
+    return proxyFromSecret(await readSecret(ctx.client, ns, ref.name), `${ns}/${ref.name}`);
+  } catch (err) {
+    const message = `failed to configure proxy options: ${(err as Error).message}`;
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
+  }
+}
+
+/** How the remote is reached: credentials, proxy, time limit. */
+interface Access {
+  auth: GitAuth | undefined;
+  proxy: ProxyOptions | undefined;
+  timeoutMs: number;
 }
 
 /**
@@ -138,9 +161,11 @@ async function copyIncludes(
 }
 
 /** The source step's cheap half: what the ref points at now (ls-remote; nothing for commit refs). */
-async function resolveHead(obj: GitRepository, auth: GitAuth | undefined, timeoutMs: number) {
+async function resolveHead(obj: GitRepository, access: Access) {
   try {
-    return await remoteHead(obj.spec.url, obj.spec.ref, auth, timeoutMs);
+    return await remoteHead(obj.spec.url, obj.spec.ref, access.auth, access.timeoutMs, {
+      proxy: access.proxy,
+    });
   } catch (err) {
     if (!isGitError(err)) throw err;
     const message = `failed to checkout and determine revision: ${err.message}`;
@@ -148,7 +173,10 @@ async function resolveHead(obj: GitRepository, auth: GitAuth | undefined, timeou
   }
 }
 
-/** No clone is needed: same revision, same includes, and nothing else that shapes the artifact changed. */
+/**
+ * No clone is needed: same revision, same includes, nothing else that shapes the artifact changed,
+ * and no verification is due.
+ */
 function upToDate(
   obj: GitRepository,
   current: Artifact,
@@ -158,21 +186,23 @@ function upToDate(
   const digests = (as: readonly Artifact[]) => as.map((a) => a.digest);
   return (
     current.revision === revision &&
+    !requiresVerification(obj) &&
     jsonEqual(observedShape(obj), storedShape(obj)) &&
     jsonEqual(digests(includes.map((i) => i.artifact)), digests(obj.status?.includedArtifacts ?? []))
   );
 }
 
 /**
- * The checkout, include and artifact steps: clones the ref, copies the includes, archives the tree
- * with the ignore rules and records it. Sets FetchFailed or StorageOperationFailed on failure, and
- * ArtifactInStorage on success; emits NewArtifact when the digest changed.
+ * The checkout, verification, include and artifact steps: clones the ref, verifies its signatures
+ * (gitverify.ts), copies the includes, archives the tree with the ignore rules and records it. Sets
+ * FetchFailed, SourceVerified=False or StorageOperationFailed on failure, and ArtifactInStorage (and
+ * SourceVerified=True when verifying) on success; emits NewArtifact when the digest changed.
  */
 async function buildArtifact(
   obj: GitRepository,
   ctx: ReconcileContext,
   deps: SourceDeps,
-  opts: { auth: GitAuth | undefined; includes: ResolvedInclude[]; timeoutMs: number },
+  opts: Access & { includes: ResolvedInclude[] },
 ): Promise<Artifact> {
   const { storage } = deps;
   const work = await mkdtemp(join(tmpdir(), 'tide-gitrepo-'));
@@ -183,6 +213,7 @@ async function buildArtifact(
         url: obj.spec.url,
         ref: obj.spec.ref,
         auth: opts.auth,
+        proxy: opts.proxy,
         dir: work,
         timeoutMs: opts.timeoutMs,
         recurseSubmodules: obj.spec.recurseSubmodules,
@@ -194,6 +225,7 @@ async function buildArtifact(
       throw fetchFailed(obj, fetchReason(err), `failed to checkout and determine revision: ${err.message}`);
     }
     clearFetchFailed(obj);
+    await verifyCheckout(obj, ctx, result, Date.now() + opts.timeoutMs);
     await copyIncludes(work, opts.includes, storage, deps.maxSourceBytes);
 
     const ns = obj.metadata.namespace ?? '';
@@ -236,6 +268,17 @@ export function gitRepositoryController(deps: SourceDeps) {
     name: 'gitrepository',
     kind: GitRepositoryKind,
     conditionPolicy: sourceConditionPolicy,
+    unsupportedFields: [
+      {
+        path: 'spec.provider',
+        allowed: ['generic'],
+        why: 'only generic authentication (spec.secretRef) is implemented; aws, azure and github need cloud or GitHub App credentials',
+      },
+      {
+        path: 'spec.serviceAccountName',
+        why: 'workload identity (provider aws or azure) is not implemented',
+      },
+    ],
     watches: [
       {
         // A GitRepository that includes another is reconciled again when the included one's artifact changes.
@@ -254,15 +297,16 @@ export function gitRepositoryController(deps: SourceDeps) {
     ],
 
     /**
-     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed, IncludeUnavailable and
+     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed, IncludeUnavailable, SourceVerified and
      * StorageOperationFailed; the runner derives Ready from them and the thrown outcome.
      */
     async reconcile(obj, ctx) {
       await reconcileStorage(obj, storage, kindName, deps.gc);
+      resetVerification(obj);
       const timeoutMs = parseDuration(obj.spec.timeout ?? '60s');
-      const auth = await authFor(obj, ctx);
+      const access: Access = { auth: await authFor(obj, ctx), proxy: await proxyFor(obj, ctx), timeoutMs };
       const includes = resolveIncludes(obj, ctx);
-      const head = await resolveHead(obj, auth, timeoutMs);
+      const head = await resolveHead(obj, access);
       const current = obj.status?.artifact;
       if (current && upToDate(obj, current, head.revision, includes)) {
         clearFetchFailed(obj);
@@ -270,7 +314,7 @@ export function gitRepositoryController(deps: SourceDeps) {
         return { readyMessage: `stored artifact for revision '${current.revision}'` };
       }
       markOutdated(obj, head.revision);
-      const artifact = await buildArtifact(obj, ctx, deps, { auth, includes, timeoutMs });
+      const artifact = await buildArtifact(obj, ctx, deps, { ...access, includes });
       return {
         readyMessage: `stored artifact for revision '${artifact.revision}'`,
         eventMetadata: { [EventMetadata.sourceRevision]: artifact.revision },

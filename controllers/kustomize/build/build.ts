@@ -1,7 +1,8 @@
 // Runs `kustomize build` on the prepared directory and parses its output into objects.
 import { readFile, realpath } from 'node:fs/promises';
 import type { KubeObject } from '../../runtime/object.ts';
-import { cleanStderr, runTool, withSandbox } from './exec.ts';
+import { runProcess } from '../../runtime/process.ts';
+import { cleanStderr, withSandbox } from '../../runtime/sandbox.ts';
 import { BuildError, describeYamlError, isMap, objectRef, parseDocuments } from './objects.ts';
 import { relToRoot, resolveBuildDir } from './paths.ts';
 import { scanKustomizationTree } from './scan.ts';
@@ -39,7 +40,7 @@ export async function kustomizeBuild(
   const scan = await scanKustomizationTree(realRoot, dir);
   const args = ['build', dir, '--load-restrictor', 'LoadRestrictionsRootOnly'];
   const res = await withSandbox((env) =>
-    runTool(opts.kustomizeBin, args, {
+    runProcess(opts.kustomizeBin, args, {
       env,
       cwd: realRoot,
       timeoutMs: opts.timeoutMs ?? 300_000,

@@ -13,7 +13,8 @@ import { lstat, readFile, realpath, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Annotations } from '../../api/names.ts';
 import type { KubeObject } from '../../runtime/object.ts';
-import { runTool, withSandbox } from './exec.ts';
+import { runProcess } from '../../runtime/process.ts';
+import { withSandbox } from '../../runtime/sandbox.ts';
 import { BuildError, isMap, objectRef } from './objects.ts';
 import { isHttpRef, isWithin, relToRoot, resolveRef } from './paths.ts';
 import { type KustomizationFile, scanKustomizationTree } from './scan.ts';
@@ -122,7 +123,7 @@ async function withSops<T>(opts: DecryptOptions, fn: (sops: Sops) => Promise<T>)
       fn(async (input, from, to) => {
         // No file argument: sops reads stdin. cwd is the empty HOME, so no .sops.yaml is found.
         const args = ['decrypt', '--input-type', from, '--output-type', to, '--ignore-mac'];
-        const res = await runTool(opts.sopsBin, args, {
+        const res = await runProcess(opts.sopsBin, args, {
           env,
           cwd: home,
           input,

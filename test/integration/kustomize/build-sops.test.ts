@@ -9,10 +9,11 @@ import {
   decryptSources,
   isEncryptedSecret,
 } from '../../../controllers/kustomize/build/decrypt.ts';
-import { runTool, withSandbox } from '../../../controllers/kustomize/build/exec.ts';
 import { generateKustomization } from '../../../controllers/kustomize/build/generate.ts';
 import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
 import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+import { runProcess } from '../../../controllers/runtime/process.ts';
+import { withSandbox } from '../../../controllers/runtime/sandbox.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { ageKeyPair } from '../../support/age.ts';
 import { manifest, useTempDir, writeTree } from '../../unit/kustomize/support.ts';
@@ -45,7 +46,7 @@ describe('kustomize/build: SOPS decryption with age', function () {
       // No file argument: sops reads stdin (encrypt wants a file name for its config lookup).
       const io = ['--input-type', type, '--output-type', type, '--filename-override', `input.${type}`];
       const args = ['encrypt', '--age', key.recipient, ...io, ...extra];
-      const res = await runTool(sopsBin, args, { env, cwd: home, input: text, timeoutMs: 30_000 });
+      const res = await runProcess(sopsBin, args, { env, cwd: home, input: text, timeoutMs: 30_000 });
       assert.equal(res.code, 0, res.stderr);
       return res.stdout.toString('utf8');
     });

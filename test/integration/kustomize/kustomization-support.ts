@@ -6,9 +6,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import type { Kustomization } from '../../../controllers/api/kustomize.ts';
-import { runTool, withSandbox } from '../../../controllers/kustomize/build/exec.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
+import { runProcess } from '../../../controllers/runtime/process.ts';
+import { withSandbox } from '../../../controllers/runtime/sandbox.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { ageKeyPair } from '../../support/age.ts';
@@ -288,7 +289,7 @@ export async function sopsEncrypt(text: string, recipient: string): Promise<stri
   return withSandbox(async (env, home) => {
     const args = ['encrypt', '--age', recipient, '--input-type', 'yaml', '--output-type', 'yaml'];
     const io = ['--filename-override', 'input.yaml', '--encrypted-regex', '^(data|stringData)$'];
-    const res = await runTool(sops, [...args, ...io], { env, cwd: home, input: text, timeoutMs: 30_000 });
+    const res = await runProcess(sops, [...args, ...io], { env, cwd: home, input: text, timeoutMs: 30_000 });
     assert.equal(res.code, 0, res.stderr);
     return res.stdout.toString('utf8');
   });

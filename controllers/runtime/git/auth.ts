@@ -7,8 +7,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ProxyOptions, proxyUrlWithCredentials } from '../proxy.ts';
 import { GitError, scrub } from './errors.ts';
-import { runProcess } from './exec.ts';
+import { runCommand } from './exec.ts';
 
 /** A Secret's data, already base64-decoded. */
 export type SecretData = Readonly<Record<string, string | Uint8Array>>;
@@ -109,7 +110,14 @@ export interface GitSession {
 export interface SessionOptions {
   deadline: number;
   signal?: AbortSignal;
+  /**
+   * Proxy for HTTP(S) remotes (`http.proxy`): it replaces the controller's proxy environment, and
+   * its credentials are scrubbed like the others. SSH remotes refuse it (Invalid).
+   */
+  proxy?: ProxyOptions;
 }
+
+export type { ProxyOptions };
 
 // Kept from the controller's environment: the command search path, temp dir and proxy settings.
 const passThrough = ['PATH', 'TMPDIR', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy'];
@@ -144,6 +152,11 @@ export async function openSession(
     const env = baseEnv(dir);
     const config = baseConfig();
     const secrets: string[] = [];
+    if (opts.proxy) {
+      if (a.transport === 'ssh')
+        throw new GitError('Invalid', 'a proxy (proxySecretRef) is only supported for http(s) URLs');
+      config.push(...proxyConfig(env, opts.proxy, secrets));
+    }
     if (a.transport === 'ssh') {
       if (!u.username) u.username = encodeURIComponent(a.username ?? 'git');
       u.password = '';
@@ -154,17 +167,29 @@ export async function openSession(
       u.password = '';
       config.push(...(await httpConfig(dir, u, a, secrets)));
     }
-    env.GIT_CONFIG_COUNT = String(config.length);
-    config.forEach(([k, v], i) => {
-      env[`GIT_CONFIG_KEY_${i}`] = k;
-      env[`GIT_CONFIG_VALUE_${i}`] = v;
-    });
+    setConfig(env, config);
     const credentialsGiven = a.transport === 'ssh' || Boolean(a.bearerToken || a.username);
     return { url: u.toString(), env, secrets, credentialsGiven, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/**
+ * `http.proxy` for every request of the session. The controller's proxy variables are dropped so
+ * the Secret's proxy takes precedence over all of them (no_proxy included, as Flux documents).
+ */
+function proxyConfig(
+  env: Record<string, string>,
+  proxy: ProxyOptions,
+  secrets: string[],
+): [string, string][] {
+  for (const k of ['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']) delete env[k];
+  const url = proxyUrlWithCredentials(proxy);
+  if (proxy.password) secrets.push(proxy.password, encodeURIComponent(proxy.password));
+  if (proxy.username && proxy.password) secrets.push(url);
+  return [['http.proxy', url]];
 }
 
 function baseEnv(home: string): Record<string, string> {
@@ -183,6 +208,34 @@ function baseEnv(home: string): Record<string, string> {
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   return env;
+}
+
+/**
+ * The environment of git commands that touch only a local repository: no credentials, no proxy, no
+ * user or system configuration, and the session defaults (no background gc).
+ */
+export function localEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    // No HOME to read: every configuration file git could look for there is absent.
+    HOME: '/nonexistent',
+    LC_ALL: 'C',
+    LANG: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  setConfig(env, baseConfig());
+  return env;
+}
+
+/** Configuration through GIT_CONFIG_* variables: it never appears on a command line. */
+function setConfig(env: Record<string, string>, config: [string, string][]): void {
+  env.GIT_CONFIG_COUNT = String(config.length);
+  config.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
 }
 
 function baseConfig(): [string, string][] {
@@ -301,7 +354,7 @@ async function prepareIdentity(
 ): Promise<void> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LC_ALL: 'C' };
   const run = (args: string[], what: string) =>
-    runProcess('ssh-keygen', args, { env, deadline: opts.deadline, signal: opts.signal, secrets, what });
+    runCommand('ssh-keygen', args, { env, deadline: opts.deadline, signal: opts.signal, secrets, what });
   if (!passphrase) {
     // An empty -P is no secret: it only tells an encrypted key from an unencrypted one.
     const res = await run(['-y', '-P', '', '-f', identity], 'unable to read the SSH identity');

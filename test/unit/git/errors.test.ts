@@ -5,7 +5,7 @@ import {
   gitFailure,
   isGitError,
   scrub,
-} from '../../../controllers/source/git/errors.ts';
+} from '../../../controllers/runtime/git/errors.ts';
 
 // stderr of git 2.39 / OpenSSH 9.2 (LC_ALL=C), captured from real failures.
 const samples: Record<string, string> = {
@@ -71,11 +71,15 @@ fatal: Could not read from remote repository.
 `,
   commitUnknownV2: `fatal: remote error: upload-pack: not our ref 0123456789abcdef0123456789abcdef01234567
 `,
+  httpProxyAuth: `fatal: unable to access 'http://127.0.0.1:45455/r.git/': The requested URL returned error: 407
+`,
+  httpsProxyAuth: `fatal: unable to access 'https://127.0.0.1:8443/r.git/': Received HTTP code 407 from proxy after CONNECT
+`,
   other: `fatal: the remote end hung up unexpectedly
 `,
 };
 
-describe('source/git errors', () => {
+describe('runtime/git errors', () => {
   it('classifies real git and ssh stderr', () => {
     const want: Record<string, string> = {
       sshHostKeyChanged: 'HostKey',
@@ -93,6 +97,8 @@ describe('source/git errors', () => {
       branchMissing: 'NotFound',
       commitRefused: 'NotFound',
       commitUnknownV2: 'NotFound',
+      httpProxyAuth: 'Auth',
+      httpsProxyAuth: 'Auth',
       other: 'Other',
     };
     for (const [name, stderr] of Object.entries(samples))

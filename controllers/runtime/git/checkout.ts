@@ -1,13 +1,13 @@
 // Checks out one revision of a remote repository into a directory, fetching as little as the ref
 // allows: depth 1 of exactly the branch, tag, semver-selected tag or named ref; a commit by its hash
-// (protocol v2 servers allow that), else by a full fetch. Network commands run through exec.ts
-// (process-group kill on timeout); simple-git reads the checked-out commit.
+// (protocol v2 servers allow that), else by a full fetch. Commands run through exec.ts (process-group
+// kill on timeout). The result carries the raw commit (and tag) objects for signature verification.
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
-import { type GitAuth, type GitSession, withSession } from './auth.ts';
+import { type GitAuth, type GitSession, type ProxyOptions, withSession } from './auth.ts';
 import { GitError, isGitError } from './errors.ts';
 import { type GitRunOptions, runGit } from './exec.ts';
+import { type CommitObject, parseCommit, parseTag, subject, type TagObject } from './objects.ts';
 import { type GitRef, listRefs, planRef, type RefPlan, resolveRef, revisionString } from './refs.ts';
 
 export interface CheckoutOptions {
@@ -16,6 +16,8 @@ export interface CheckoutOptions {
   ref?: GitRef;
   /** From authFromSecret; undefined for anonymous HTTP(S). */
   auth?: GitAuth;
+  /** HTTP(S) proxy for every request (from proxyFromSecret). */
+  proxy?: ProxyOptions;
   /** Target directory: created when missing, must be empty. The caller removes it afterwards. */
   dir: string;
   /** Bound on the whole operation; git and its helpers are killed when it passes. */
@@ -37,6 +39,21 @@ export interface CheckoutResult {
   message?: string;
   /** Bytes of the checked-out files, .git excluded. */
   size: number;
+  /** The checked-out commit object (its signature and signed payload included). */
+  commitObject: CommitObject;
+  /**
+   * The tag the ref went through (tag, semver, or a name under refs/tags/); `object` and `hash` only
+   * for annotated tags.
+   */
+  tag?: CheckedOutTag;
+}
+
+export interface CheckedOutTag {
+  /** The tag's name: from the tag object when annotated, else the ref's short name. */
+  name: string;
+  /** Hash of the tag object. */
+  hash?: string;
+  object?: TagObject;
 }
 
 /**
@@ -49,7 +66,7 @@ export async function checkout(opts: CheckoutOptions): Promise<CheckoutResult> {
   const deadline = Date.now() + opts.timeoutMs;
   await prepareDir(opts.dir);
   try {
-    return await withSession(opts.url, opts.auth, { deadline, signal: opts.signal }, (s) =>
+    return await withSession(opts.url, opts.auth, { deadline, signal: opts.signal, proxy: opts.proxy }, (s) =>
       checkoutIn(s, plan, sparse, deadline, opts),
     );
   } catch (err) {
@@ -98,6 +115,7 @@ async function checkoutIn(
   if (sparse.length > 0)
     await git(['sparse-checkout', 'set', '--no-cone', '--', ...sparse], 'unable to set up sparse checkout');
 
+  /** Fetches one ref; returns the fetched object (a tag object for annotated tags). */
   const fetchRef = async (remoteRef: string, depth: boolean) => {
     try {
       await git(
@@ -118,11 +136,14 @@ async function checkoutIn(
         throw new GitError('NotFound', `${cloneWhat}: couldn't find remote ref "${remoteRef}"`);
       throw err;
     }
-    return (await git(['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], cloneWhat)).trim();
+    return (await git(['rev-parse', '--verify', 'FETCH_HEAD'], cloneWhat)).trim();
   };
+  const peel = async (object: string) =>
+    (await git(['rev-parse', '--verify', `${object}^{commit}`], cloneWhat)).trim();
 
   let commit: string;
   let label: string | undefined;
+  let tag: CheckedOutTag | undefined;
   switch (plan.kind) {
     case 'commit':
       commit = plan.commit;
@@ -132,13 +153,20 @@ async function checkoutIn(
     case 'semver': {
       const refs = await listRefs(s, deadline, { signal: opts.signal, patterns: ['refs/tags/*'] });
       const resolved = resolveRef({ semver: plan.range }, refs);
-      commit = await fetchRef(resolved.remoteRef ?? '', true);
-      label = resolved.remoteRef?.slice('refs/tags/'.length);
+      const remoteRef = resolved.remoteRef ?? '';
+      const fetched = await fetchRef(remoteRef, true);
+      commit = await peel(fetched);
+      label = remoteRef.slice('refs/tags/'.length);
+      tag = await describeTag(git, fetched, commit, label);
       break;
     }
-    default:
-      commit = await fetchRef(plan.remoteRef, true);
+    default: {
+      const fetched = await fetchRef(plan.remoteRef, true);
+      commit = await peel(fetched);
       label = plan.label;
+      if (plan.remoteRef.startsWith('refs/tags/'))
+        tag = await describeTag(git, fetched, commit, plan.remoteRef.slice('refs/tags/'.length));
+    }
   }
 
   await git(
@@ -162,23 +190,35 @@ async function checkoutIn(
   const size = await dirSize(dir, '.git');
   if (limit !== undefined && size > limit)
     throw tooLarge(`the checked-out files (${size} bytes) exceed the size limit of ${limit} bytes`);
-  const log = await simpleGit({ baseDir: dir, allowEnvironment: ['GIT_CONFIG_NOSYSTEM'] })
-    .env(localEnv(s))
-    .log({ maxCount: 1 });
-  return { commit, revision: revisionString(label, commit), message: log.latest?.message, size };
+  const commitObject = parseCommit(await readObject(git, 'commit', commit));
+  return {
+    commit,
+    revision: revisionString(label, commit),
+    message: subject(commitObject.message),
+    size,
+    commitObject,
+    tag,
+  };
 }
 
-// Enough for reading the local repository: no credentials, no transport settings. HOME is the
-// session's empty temp dir, so no user config applies (simple-git refuses GIT_CONFIG_GLOBAL).
-const localEnv = (s: GitSession) => ({
-  PATH: s.env.PATH ?? '',
-  HOME: s.env.HOME ?? '',
-  XDG_CONFIG_HOME: s.env.XDG_CONFIG_HOME ?? '',
-  LC_ALL: 'C',
-  GIT_CONFIG_NOSYSTEM: '1',
-});
-
 type Git = (args: string[], what: string, extra?: Partial<GitRunOptions>) => Promise<string>;
+
+/** The raw bytes of an object, as `git cat-file <type>` prints them (latin1: one char per byte). */
+async function readObject(git: Git, type: 'commit' | 'tag', object: string): Promise<string> {
+  return git(['cat-file', type, object], `unable to read ${type} ${object}`, { encoding: 'latin1' });
+}
+
+/** A fetched tag: annotated when the fetched object is not the commit itself. */
+async function describeTag(
+  git: Git,
+  fetched: string,
+  commit: string,
+  refName: string,
+): Promise<CheckedOutTag> {
+  if (fetched === commit) return { name: refName };
+  const object = parseTag(await readObject(git, 'tag', fetched));
+  return { name: object.name || refName, hash: fetched, object };
+}
 
 /**
  * Fetches a fixed commit. With a branch (as Flux): the branch's history, which must contain it.
@@ -248,7 +288,8 @@ function sparseDir(path: string): string {
   return `/${p}/`;
 }
 
-async function prepareDir(dir: string): Promise<void> {
+/** Creates `dir` when missing; it must be empty. */
+export async function prepareDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0)
     throw new GitError('Invalid', `checkout directory ${dir} is not empty`);

@@ -1,8 +1,8 @@
 // Remote refs (git ls-remote) and Flux's reference resolution: which of spec.ref's fields wins, what
 // remote ref to fetch, and the revision string recorded in the artifact (fluxcd/pkg git.Commit String
 // and AbsoluteReference, source-controller commitReference).
-import { highestMatch, parseConstraint } from '../../runtime/semver.ts';
-import { type GitAuth, type GitSession, withSession } from './auth.ts';
+import { highestMatch, parseConstraint } from '../semver.ts';
+import { type GitAuth, type GitSession, type ProxyOptions, withSession } from './auth.ts';
 import { GitError } from './errors.ts';
 import { runGit } from './exec.ts';
 
@@ -143,6 +143,8 @@ export function resolveRef(ref: GitRef | undefined, refs: ReadonlyMap<string, st
 
 export interface RemoteOptions {
   signal?: AbortSignal;
+  /** HTTP(S) proxy for the request. */
+  proxy?: ProxyOptions;
   /**
    * ls-remote patterns (matched against the end of ref names; protocol v2 servers filter by them).
    * A `refs/tags/…` pattern also gets its `^{}` twin so annotated tags are peeled.
@@ -158,7 +160,9 @@ export async function lsRemote(
   opts: RemoteOptions = {},
 ): Promise<Map<string, string>> {
   const deadline = Date.now() + timeoutMs;
-  return withSession(url, auth, { deadline, signal: opts.signal }, (s) => listRefs(s, deadline, opts));
+  return withSession(url, auth, { deadline, signal: opts.signal, proxy: opts.proxy }, (s) =>
+    listRefs(s, deadline, opts),
+  );
 }
 
 /** lsRemote within an open session (checkout reuses its session for semver refs). */
@@ -191,7 +195,7 @@ export async function remoteHead(
   ref: GitRef | undefined,
   auth: GitAuth | undefined,
   timeoutMs: number,
-  opts: { signal?: AbortSignal } = {},
+  opts: Pick<RemoteOptions, 'signal' | 'proxy'> = {},
 ): Promise<ResolvedRef> {
   const plan = planRef(ref);
   if (plan.kind === 'commit') return resolveRef(ref, new Map());

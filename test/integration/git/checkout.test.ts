@@ -7,26 +7,14 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { authFromSecret, type GitAuth } from '../../../controllers/source/git/auth.ts';
-import { type CheckoutOptions, checkout } from '../../../controllers/source/git/checkout.ts';
-import { isGitError } from '../../../controllers/source/git/errors.ts';
-import { type GitRef, lsRemote, remoteHead } from '../../../controllers/source/git/refs.ts';
+import { authFromSecret, type GitAuth } from '../../../controllers/runtime/git/auth.ts';
+import { type CheckoutOptions, checkout } from '../../../controllers/runtime/git/checkout.ts';
+import { type GitRef, lsRemote, remoteHead } from '../../../controllers/runtime/git/refs.ts';
 import { freePort, run } from '../../../hack/testbed/proc.ts';
+import { rejectsKind } from '../../support/giterrors.ts';
 import { testbed } from '../../support/testbed.ts';
 
 const timeoutMs = 60_000;
-
-async function rejectsKind(p: Promise<unknown>, kind: string, message?: RegExp): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isGitError(err), `not a GitError: ${String(err)}`);
-    assert.equal(err.kind, kind, err.message);
-    if (message) assert.match(err.message, message);
-    return `${err.message}\n${err.stack ?? ''}`;
-  }
-  return assert.fail(`expected a ${kind} GitError`);
-}
 
 /** Processes (not zombies) whose command line contains `text`, with their argv and environment. */
 async function processesWith(text: string): Promise<{ pid: number; argv: string; environ: string }[]> {
@@ -44,7 +32,7 @@ async function processesWith(text: string): Promise<{ pid: number; argv: string;
 /** Names of the session temp directories (mkdtemp's `tide-git-XXXXXX`) currently present. */
 const sessionDirs = async () => (await readdir(tmpdir())).filter((n) => /^tide-git-[A-Za-z0-9]{6}$/.test(n));
 
-describe('source/git against the test bed servers', function () {
+describe('runtime/git against the test bed servers', function () {
   this.timeout(180_000);
   let work: string;
   let url: string;
@@ -204,6 +192,38 @@ describe('source/git against the test bed servers', function () {
         assert.doesNotMatch(await readIn(got.dir, '.git/config'), /tide-secret|Authorization/);
       });
     }
+
+    it('returns the raw commit object, and the tag object for tag refs', async () => {
+      const branch = await co({ branch: 'main' });
+      assert.equal(branch.tag, undefined);
+      assert.equal(branch.commitObject.message, 'third\n');
+      assert.deepEqual(branch.commitObject.parents, [c.c2]);
+      assert.equal(branch.commitObject.signature, undefined);
+      const raw = await git(
+        work,
+        '--git-dir',
+        join(testbed().git.root, 'app.git'),
+        'cat-file',
+        'commit',
+        c.c3,
+      );
+      assert.equal(branch.commitObject.payload.toString('utf8').trim(), raw);
+
+      const annotated = await co({ tag: 'v1.1.0' });
+      assert.equal(annotated.tag?.name, 'v1.1.0');
+      assert.equal(annotated.tag?.hash, c.tagObject);
+      assert.equal(annotated.tag?.object?.object, c.c2);
+      assert.equal(annotated.tag?.object?.message, 'release 1.1.0\n');
+      const semver = await co({ semver: '~1.1' });
+      assert.equal(semver.tag?.hash, c.tagObject);
+      const byName = await co({ name: 'refs/tags/v1.1.0' });
+      assert.equal(byName.tag?.hash, c.tagObject);
+      assert.deepEqual(
+        (await co({ tag: 'v1.0.0' })).tag,
+        { name: 'v1.0.0' },
+        'a lightweight tag has no object',
+      );
+    });
 
     it('checks out a commit with a branch from that branch, labelled by it', async () => {
       const got = await co({ commit: c.c1, branch: 'main' });

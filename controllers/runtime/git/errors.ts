@@ -16,6 +16,13 @@ export const GitErrorKind = {
   Invalid: 'Invalid',
   /** The checkout or the fetched objects exceed the size limit. */
   TooLarge: 'TooLarge',
+  /**
+   * A push was refused because the remote branch moved (non-fast-forward, fetch first, stale info):
+   * fetch, reapply and push again.
+   */
+  Rejected: 'Rejected',
+  /** Changes could not be applied on top of others (rebase, revert): the work tree is left as before. */
+  Conflict: 'Conflict',
   Other: 'Other',
 } as const;
 export type GitErrorKind = (typeof GitErrorKind)[keyof typeof GitErrorKind];
@@ -83,6 +90,11 @@ const rules: Rule[] = [
     kind: 'HostKey',
     test: /SSL certificate problem|server certificate verification failed|certificate verify failed|unable to get local issuer certificate/i,
     hint: 'check ca.crt',
+  },
+  {
+    kind: 'Auth',
+    test: /returned error: 407|Received HTTP code 407|CONNECT tunnel failed, response 407|Proxy Authentication Required/i,
+    hint: 'the proxy refused the credentials: check the proxy Secret',
   },
   {
     kind: 'Auth',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isGitError } from '../../../controllers/source/git/errors.ts';
+import { isGitError } from '../../../controllers/runtime/git/errors.ts';
 import {
   type GitRef,
   parseLsRemote,
@@ -7,7 +7,7 @@ import {
   remoteHead,
   resolveRef,
   revisionString,
-} from '../../../controllers/source/git/refs.ts';
+} from '../../../controllers/runtime/git/refs.ts';
 
 // Distinct fake hashes, one per ref, so a wrong pick shows as a wrong hash.
 const sha = (c: string) => c.repeat(40);
@@ -37,7 +37,7 @@ function rejectsKind(fn: () => unknown, kind: string, message?: RegExp) {
   assert.fail('no error thrown');
 }
 
-describe('source/git refs', () => {
+describe('runtime/git refs', () => {
   describe('parseLsRemote', () => {
     it('maps refs to commits and replaces annotated tag objects by the peeled commit, in any order', () => {
       const out = [
