@@ -94,10 +94,6 @@ export const kustomizationUnsupportedFields: UnsupportedField[] = [
     path: 'spec.decryption.serviceAccountName',
     why: 'cloud KMS workload identity is not implemented; put age keys (*.agekey) in decryption.secretRef',
   },
-  {
-    path: 'spec.ignore',
-    why: 'drift ignore rules are not implemented; every applied field is corrected',
-  },
 ];
 
 // Index names of the Kustomization informer.
@@ -258,7 +254,12 @@ async function applyAndPrune(
   objects: KubeObject[],
 ): Promise<{ changes: ChangeSet; applied: InventoryEntry[] }> {
   const labels = { [Labels.kustomizeName]: obj.metadata.name ?? '', [Labels.kustomizeNamespace]: nsOf(obj) };
-  const opts: ApplyOptions = { fieldManager: deps.fieldManager, force: obj.spec.force ?? false, labels };
+  const opts: ApplyOptions = {
+    fieldManager: deps.fieldManager,
+    force: obj.spec.force ?? false,
+    labels,
+    driftIgnoreRules: obj.spec.ignore,
+  };
   let changes: ChangeSet;
   try {
     changes = await applyAll(client, objects, opts);
