@@ -17,12 +17,16 @@ import {
   type ApplyOptions,
   applyAll,
   type ChangeSet,
+  DeletionPolicies,
+  type DeletionPolicy,
   deleteStale,
   diffInventory,
   formatChangeSet,
   hasChanged,
   type InventoryEntry,
   parseId,
+  shouldDeleteOnFinalize,
+  subjectOfId,
   toInventory,
   waitForHealth,
 } from '../runtime/apply/index.ts';
@@ -462,24 +466,42 @@ export function kustomizationController(deps: KustomizeDeps) {
 
     /**
      * With prune on (and per deletionPolicy), deletes what the last apply created, with the client the
-     * apply used (remote cluster, impersonation).
+     * apply used (remote cluster, impersonation). As Flux, a ServiceAccount to impersonate that is gone
+     * skips the deletion (Warning event listing what is left) instead of blocking the object forever.
      */
     async finalize(obj, ctx) {
       const entries = obj.status?.inventory?.entries ?? [];
-      if (obj.spec.suspend || entries.length === 0) return;
+      const policy = (obj.spec.deletionPolicy ?? DeletionPolicies.MirrorPrune) as DeletionPolicy;
+      if (obj.spec.suspend || entries.length === 0 || !shouldDeleteOnFinalize(policy, obj.spec.prune)) return;
+      const sa = obj.spec.serviceAccountName || deps.defaultServiceAccount;
+      const saRef = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: nsOf(obj), name: sa ?? '' };
+      if (sa && !obj.spec.kubeConfig && !(await ctx.client.tryGet(saRef))) {
+        const left = entries.map((e) => subjectOfId(e.id)).join(', ');
+        ctx.event(
+          'Warning',
+          Reasons.PruneFailed,
+          `unable to prune objects, ServiceAccount '${sa}' not found: ${left}`,
+        );
+        return;
+      }
       const client = await clientFor(obj, ctx, clients);
+      let changes: ChangeSet;
       try {
-        await deleteStale(client, entries, {
-          deletionPolicy: (obj.spec.deletionPolicy ?? 'MirrorPrune') as never,
+        changes = await deleteStale(client, entries, {
+          deletionPolicy: policy,
           prune: obj.spec.prune,
           ownerLabels: {
             [Labels.kustomizeName]: obj.metadata.name ?? '',
             [Labels.kustomizeNamespace]: nsOf(obj),
           },
+          timeoutMs: parseDuration(obj.spec.timeout ?? obj.spec.interval),
         });
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (isNotFound(err)) return;
+        throw err;
       }
+      const deleted = changes.filter((c) => hasChanged(c.action));
+      if (deleted.length > 0) ctx.event('Normal', Reasons.Progressing, formatChangeSet(deleted));
     },
   });
 }
