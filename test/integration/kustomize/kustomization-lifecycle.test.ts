@@ -170,17 +170,15 @@ describe('kustomize-controller: Kustomization lifecycle', function () {
 
     // An autoscaler server-side applies replicas: a new revision (changing replicas in Git too) leaves
     // them to it, and the controller no longer claims the field.
-    await env
-      .client()
-      .apply(
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: 'scaled', namespace: ns() },
-          spec: { replicas: 5 },
-        },
-        { fieldManager: 'autoscaler', force: true },
-      );
+    await env.client().apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'scaled', namespace: ns() },
+        spec: { replicas: 5 },
+      },
+      { fieldManager: 'autoscaler', force: true },
+    );
     const rev = await repo.commit({
       'app/deploy.yaml': yaml(deployment('scaled', { replicas: 2, image: 'registry.example/app:2.0.0' })),
     });
