@@ -89,12 +89,6 @@ export const kustomizationUnsupportedFields: UnsupportedField[] = [
     why: 'ExternalArtifact sources are not implemented; use a GitRepository, OCIRepository or Bucket',
   },
   {
-    path: 'spec.kubeConfig.configMapRef',
-    why:
-      'workload identity for remote clusters (aws, azure, gcp, generic) is not implemented; ' +
-      'use kubeConfig.secretRef with a self-contained kubeconfig',
-  },
-  {
     path: 'spec.decryption.serviceAccountName',
     why: 'cloud KMS workload identity is not implemented; put age keys (*.agekey) in decryption.secretRef',
   },
@@ -117,6 +111,8 @@ function configRefs(o: KubeObject): string[] {
   const refs: string[] = [];
   if (ks.spec.decryption?.secretRef?.name) refs.push(refKey('Secret', ns, ks.spec.decryption.secretRef.name));
   if (ks.spec.kubeConfig?.secretRef?.name) refs.push(refKey('Secret', ns, ks.spec.kubeConfig.secretRef.name));
+  if (ks.spec.kubeConfig?.configMapRef?.name)
+    refs.push(refKey('ConfigMap', ns, ks.spec.kubeConfig.configMapRef.name));
   for (const from of ks.spec.postBuild?.substituteFrom ?? []) refs.push(refKey(from.kind, ns, from.name));
   return refs;
 }

@@ -1,5 +1,7 @@
 // The clients a reconcile acts with on behalf of an object (Flux's runtime/client Impersonator):
 //   - spec.kubeConfig.secretRef: the remote cluster of the kubeconfig in that Secret;
+//   - spec.kubeConfig.configMapRef: the remote cluster a ConfigMap names, reached with a token of a
+//     local ServiceAccount that it trusts (workload identity, provider generic);
 //   - spec.serviceAccountName (else the controller's default one): impersonated, on the remote cluster
 //     when there is one (the ServiceAccount lives there, in the object's namespace);
 //   - neither: the controller's own client.
@@ -20,6 +22,8 @@ export interface ClientsOptions {
   defaultServiceAccount?: string;
   /** Remote clients kept at most (default 64). */
   maxRemoteClients?: number;
+  /** Clock, for tests of token renewal. */
+  now?: () => number;
 }
 
 /** What an object says about the client to act with. */
@@ -36,17 +40,25 @@ export class KubeConfigError extends Error {
 
 export interface Clients {
   /**
-   * The client for target; `local` is the controller's own (also used to read the kubeconfig Secret).
-   * A new remote client is probed with GET /version, so an unreachable cluster or rejected credentials
-   * fail here, naming the Secret. Throws KubeConfigError.
+   * The client for target; `local` is the controller's own (also used to read the kubeconfig Secret or
+   * ConfigMap and to request tokens). A new remote client is probed with GET /version, so an
+   * unreachable cluster or rejected credentials fail here, naming the Secret or ConfigMap. Throws
+   * KubeConfigError.
    */
   clientFor(target: ClientTarget, local: Client): Promise<Client>;
 }
 
+interface RemoteEntry {
+  client: Client;
+  /** When its credentials must be renewed (a ServiceAccount token that expires); never when unset. */
+  renewAt?: number;
+}
+
 export function createClients(opts: ClientsOptions): Clients {
   const impersonating = new Map<string, Client>();
-  const remote = new Map<string, Client>();
+  const remote = new Map<string, RemoteEntry>();
   const max = opts.maxRemoteClients ?? 64;
+  const now = opts.now ?? Date.now;
   const userOf = (t: ClientTarget) => {
     const sa = t.serviceAccountName || opts.defaultServiceAccount;
     return sa ? `system:serviceaccount:${t.namespace}:${sa}` : undefined;
@@ -54,43 +66,67 @@ export function createClients(opts: ClientsOptions): Clients {
   const make = (kc: KubeConfig, user: string | undefined) =>
     createClient(kc, { fieldManager: opts.fieldManager, ...(user ? { impersonate: { user } } : {}) });
 
-  async function remoteClient(t: ClientTarget, ref: KubeConfigReference, local: Client, user?: string) {
-    if (!ref.secretRef) throw new KubeConfigError('spec.kubeConfig.secretRef is required');
-    const id = `${t.namespace}/${ref.secretRef.name}`;
-    const data = await readTextData(local, {
-      kind: 'Secret',
-      namespace: t.namespace,
-      name: ref.secretRef.name,
-    });
-    if (!data) throw new KubeConfigError(`unable to read KubeConfig secret '${id}': not found`);
-    const text = kubeConfigText(data, id, ref.secretRef.key);
-    const key = createHash('sha256')
-      .update(`${user ?? ''}\n${text}`)
-      .digest('hex');
+  /** The kept client for key, else a new one from build, probed and kept (least recently used goes). */
+  async function keep(key: string, what: string, build: () => Promise<RemoteEntry>): Promise<Client> {
     const cached = remote.get(key);
-    if (cached) {
-      // Most recently used last, so eviction drops the one unused longest.
-      remote.delete(key);
-      remote.set(key, cached);
-      return cached;
+    remote.delete(key);
+    if (cached && (cached.renewAt === undefined || now() < cached.renewAt)) {
+      remote.set(key, cached); // most recently used last
+      return cached.client;
     }
-    const client = make(parseKubeConfig(text, id), user);
+    const entry = await build();
     try {
-      await client.request('GET', '/version');
+      await entry.client.request('GET', '/version');
     } catch (err) {
       throw new KubeConfigError(
-        `cannot reach the cluster ${client.server} of KubeConfig secret '${id}': ${(err as Error).message}`,
+        `cannot reach the cluster ${entry.client.server} of ${what}: ${(err as Error).message}`,
       );
     }
-    remote.set(key, client);
+    remote.set(key, entry);
     if (remote.size > max) remote.delete(remote.keys().next().value as string);
-    return client;
+    return entry.client;
+  }
+  const keyOf = (...parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+
+  async function fromSecret(
+    t: ClientTarget,
+    ref: NonNullable<KubeConfigReference['secretRef']>,
+    local: Client,
+    user?: string,
+  ) {
+    const id = `${t.namespace}/${ref.name}`;
+    const data = await readTextData(local, { kind: 'Secret', namespace: t.namespace, name: ref.name });
+    if (!data) throw new KubeConfigError(`unable to read KubeConfig secret '${id}': not found`);
+    const text = kubeConfigText(data, id, ref.key);
+    return keep(keyOf(user, text), `KubeConfig secret '${id}'`, async () => ({
+      client: make(parseKubeConfig(text, id), user),
+    }));
+  }
+
+  async function fromConfigMap(t: ClientTarget, name: string, local: Client, user?: string) {
+    const id = `${t.namespace}/${name}`;
+    const data = await readTextData(local, { kind: 'ConfigMap', namespace: t.namespace, name });
+    if (!data) throw new KubeConfigError(`unable to read KubeConfig ConfigMap '${id}': not found`);
+    const wi = workloadIdentity(data, id);
+    return keep(keyOf(user, wi), `KubeConfig ConfigMap '${id}'`, async () => {
+      const token = await serviceAccountToken(local, t.namespace, wi.serviceAccountName, wi.audiences);
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'remote', server: wi.address, caData: wi.caData, skipTLSVerify: false }],
+        users: [{ name: 'remote', token: token.token }],
+        contexts: [{ name: 'remote', cluster: 'remote', user: 'remote' }],
+        currentContext: 'remote',
+      });
+      // Renewed once 80% of its lifetime has passed, as kubelet does for projected tokens.
+      return { client: make(kc, user), renewAt: now() + 0.8 * (token.expiresAt - now()) };
+    });
   }
 
   return {
     async clientFor(t, local) {
       const user = userOf(t);
-      if (t.kubeConfig) return remoteClient(t, t.kubeConfig, local, user);
+      if (t.kubeConfig?.secretRef) return fromSecret(t, t.kubeConfig.secretRef, local, user);
+      if (t.kubeConfig?.configMapRef) return fromConfigMap(t, t.kubeConfig.configMapRef.name, local, user);
       if (!user) return local;
       let client = impersonating.get(user);
       if (!client) {
@@ -100,6 +136,84 @@ export function createClients(opts: ClientsOptions): Clients {
       return client;
     },
   };
+}
+
+/** spec.kubeConfig.configMapRef data for the generic provider (Kubernetes OIDC between clusters). */
+export interface WorkloadIdentity {
+  /** `https://host:port` of the remote API server. */
+  address: string;
+  /** Base64 of `ca.crt`, when given. */
+  caData?: string;
+  audiences: string[];
+  serviceAccountName: string;
+}
+
+/**
+ * Reads the ConfigMap of a workload-identity kubeConfig (Flux: provider, address, ca.crt, audiences,
+ * serviceAccountName). Only `generic` can work here: aws, azure and gcp need their cloud's identity
+ * services. The token is always that of serviceAccountName in the object's namespace: Tide does not hand
+ * out its own ServiceAccount's token. Throws KubeConfigError.
+ */
+export function workloadIdentity(data: Record<string, string>, id: string): WorkloadIdentity {
+  const bad = (msg: string) => new KubeConfigError(`kubeConfig ConfigMap '${id}': ${msg}`);
+  if (data.provider !== 'generic')
+    throw bad(
+      `provider '${data.provider ?? ''}' is not supported by Tide: only 'generic' (a cluster trusting this ` +
+        "cluster's ServiceAccount tokens); aws, azure and gcp need their cloud's workload identity",
+    );
+  if (!data.address) throw bad("'address' is required for the generic provider");
+  const address = parseClusterAddress(data.address, bad);
+  if (!data.serviceAccountName)
+    throw bad(
+      "'serviceAccountName' is required: Tide does not use its own ServiceAccount for remote clusters",
+    );
+  const audiences = (data.audiences ?? '')
+    .split('\n')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const ca = data['ca.crt'];
+  return {
+    address,
+    ...(ca ? { caData: Buffer.from(ca).toString('base64') } : {}),
+    audiences: audiences.length ? audiences : [address],
+    serviceAccountName: data.serviceAccountName,
+  };
+}
+
+/** Flux's ParseClusterAddress: `https://<lowercase host>:<port>`, https only, port 443 by default. */
+function parseClusterAddress(address: string, bad: (msg: string) => Error): string {
+  let u: URL;
+  try {
+    u = new URL(address.startsWith('http') ? address : `https://${address}`);
+  } catch {
+    throw bad(`address '${address}' is not a URL`);
+  }
+  if (u.protocol !== 'https:') throw bad(`address '${address}' must use the https scheme`);
+  return `https://${u.hostname.toLowerCase()}:${u.port || '443'}`;
+}
+
+/** A token of the ServiceAccount for the audiences (TokenRequest), with its expiry in ms. */
+async function serviceAccountToken(client: Client, namespace: string, name: string, audiences: string[]) {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`;
+  let res: { status?: { token?: string; expirationTimestamp?: string } };
+  try {
+    res = await client.request('POST', path, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences },
+    });
+  } catch (err) {
+    throw new KubeConfigError(
+      `failed to create a token for ServiceAccount '${namespace}/${name}': ${(err as Error).message}`,
+    );
+  }
+  const token = res.status?.token;
+  const expiresAt = Date.parse(res.status?.expirationTimestamp ?? '');
+  if (!token || Number.isNaN(expiresAt))
+    throw new KubeConfigError(
+      `the token request for ServiceAccount '${namespace}/${name}' returned no token`,
+    );
+  return { token, expiresAt };
 }
 
 /** The kubeconfig in a Secret's data: under `key`, else `value`, else `value.yaml` (as Flux). */

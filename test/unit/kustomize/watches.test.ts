@@ -58,7 +58,10 @@ describe('kustomize/watches', () => {
         dependsOn: [{ name: 'infra' }],
         postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'vars' }] },
       }),
-      ks('infra', { decryption: { provider: 'sops', secretRef: { name: 'age' } } }),
+      ks('infra', {
+        decryption: { provider: 'sops', secretRef: { name: 'age' } },
+        kubeConfig: { configMapRef: { name: 'wi' } },
+      }),
       ks('remote', {
         sourceRef: { kind: 'OCIRepository', name: 'repo' },
         kubeConfig: { secretRef: { name: 'kc' } },
@@ -90,6 +93,7 @@ describe('kustomize/watches', () => {
     assert.deepEqual(mapped(def, inf, data('Secret', 'age')), ['apps/infra']);
     assert.deepEqual(mapped(def, inf, data('Secret', 'kc')), ['apps/remote']);
     assert.deepEqual(mapped(def, inf, data('ConfigMap', 'vars')), ['apps/app']);
+    assert.deepEqual(mapped(def, inf, data('ConfigMap', 'wi')), ['apps/infra']);
     assert.deepEqual(mapped(def, inf, data('Secret', 'vars')), []);
     assert.equal(watchOf(def, 'Secret').labelSelector, 'reconcile.fluxcd.io/watch=Enabled');
   });

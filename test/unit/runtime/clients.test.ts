@@ -7,6 +7,7 @@ import {
   KubeConfigError,
   kubeConfigText,
   parseKubeConfig,
+  workloadIdentity,
 } from '../../../controllers/runtime/clients.ts';
 
 const kubeconfig = (cluster: Record<string, unknown>, user: Record<string, unknown>) =>
@@ -102,5 +103,49 @@ describe('runtime/clients', () => {
       defaultServiceAccount: 'restricted',
     });
     assert.notEqual(await withDefault.clientFor({ namespace: 'apps' }, local), local);
+  });
+
+  it('reads a generic workload-identity ConfigMap, defaulting the audience to the address', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n';
+    assert.deepEqual(
+      workloadIdentity(
+        { provider: 'generic', address: 'API.example:6443', 'ca.crt': pem, serviceAccountName: 'remote' },
+        'apps/wi',
+      ),
+      {
+        address: 'https://api.example:6443',
+        caData: Buffer.from(pem).toString('base64'),
+        audiences: ['https://api.example:6443'],
+        serviceAccountName: 'remote',
+      },
+    );
+    const wi = workloadIdentity(
+      {
+        provider: 'generic',
+        address: 'https://10.0.0.1',
+        audiences: 'a\n b \n',
+        serviceAccountName: 'remote',
+      },
+      'apps/wi',
+    );
+    assert.deepEqual([wi.address, wi.audiences], ['https://10.0.0.1:443', ['a', 'b']]);
+  });
+
+  it('refuses cloud providers, a missing address or ServiceAccount, and plain http, naming the ConfigMap', () => {
+    const refusedWi = (data: Record<string, string>, message: RegExp) =>
+      assert.throws(
+        () => workloadIdentity(data, 'apps/wi'),
+        (err: Error) => err instanceof KubeConfigError && message.test(err.message),
+      );
+    refusedWi(
+      { provider: 'aws', cluster: 'arn:aws:eks:eu-west-1:1:cluster/c' },
+      /ConfigMap 'apps\/wi': provider 'aws' is not supported by Tide: only 'generic'/,
+    );
+    refusedWi({ provider: 'generic', serviceAccountName: 'remote' }, /'address' is required/);
+    refusedWi(
+      { provider: 'generic', address: 'http://x:80', serviceAccountName: 'remote' },
+      /must use the https scheme/,
+    );
+    refusedWi({ provider: 'generic', address: 'https://x' }, /'serviceAccountName' is required/);
   });
 });
