@@ -1,12 +1,13 @@
 // A second control plane, for tests of Kustomizations that apply to a remote cluster (spec.kubeConfig).
 // It runs next to the test bed's (own directory and ports, all on loopback), is started by the
 // describe block that needs it and stopped after that block, so other runs never pay for it.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
 import {
   type ControlPlaneState,
+  type StartOptions,
   startControlPlane,
   stopControlPlane,
 } from '../../hack/testbed/controlplane.ts';
@@ -24,15 +25,18 @@ let counter = 0;
 
 /**
  * Registers hooks that start a second control plane before the calling describe block's tests and
- * stop it after them. Register it after the hooks that still need it in their own `after` (e.g.
+ * stop it after them; `configure` may add start options (apiserver flags), given the directory. Register it after the hooks that still need it in their own `after` (e.g.
  * useKustomizeEnv's finalization), as mocha runs `after` hooks in the order they were registered.
  */
-export function useSecondCluster(): () => SecondCluster {
+export function useSecondCluster(
+  configure?: (dir: string) => Promise<Omit<StartOptions, 'dir'>>,
+): () => SecondCluster {
   let cluster: SecondCluster | undefined;
   before(async function () {
     this.timeout(300_000);
     const dir = join(testbed().dir, `controlplane-second-${++counter}`);
-    const state = await startControlPlane({ dir });
+    await mkdir(dir, { recursive: true });
+    const state = await startControlPlane({ ...(await configure?.(dir)), dir });
     const kubeconfigYaml = await readFile(state.kubeconfig, 'utf8');
     const kc = new KubeConfig();
     kc.loadFromString(kubeconfigYaml);

@@ -2,9 +2,13 @@
 // the kubeconfig in its Secret (a second control plane next to the test bed), impersonating its
 // serviceAccountName there; a bad kubeconfig says what is wrong with it.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dump } from 'js-yaml';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import { freePort } from '../../../hack/testbed/proc.ts';
 import { useSecondCluster } from '../../support/secondcluster.ts';
+import { testbed } from '../../support/testbed.ts';
 import {
   configMap,
   type DataObject,
@@ -17,7 +21,56 @@ import {
 describe('kustomize-controller: Kustomization on a remote cluster (kubeConfig)', function () {
   this.timeout(300_000);
   const env = useKustomizeEnv('ks-remote');
-  const second = useSecondCluster();
+  const discoveryBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `tide-test-oidc-discovery-${process.pid}` },
+  };
+  // The second cluster trusts the test bed's ServiceAccount tokens for the audience below (Kubernetes
+  // OIDC, the generic workload identity provider), finding the signing keys through the test bed's
+  // discovery endpoints, which anonymous users may read for this.
+  const audience = `tide-remote-${process.pid}`;
+  const second = useSecondCluster(async (dir) => {
+    const tb = testbed();
+    await env.client().apply(
+      {
+        ...discoveryBinding,
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'system:service-account-issuer-discovery',
+        },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:unauthenticated' }],
+      },
+      { fieldManager: 'tide-test' },
+    );
+    const file = join(dir, 'authentication.yaml');
+    await writeFile(
+      file,
+      dump({
+        apiVersion: 'apiserver.config.k8s.io/v1',
+        kind: 'AuthenticationConfiguration',
+        jwt: [
+          {
+            issuer: {
+              url: 'https://kubernetes.default.svc.cluster.local',
+              discoveryURL: `${tb.controlPlane.server}/.well-known/openid-configuration`,
+              certificateAuthority: await readFile(tb.controlPlane.pki.caCert, 'utf8'),
+              audiences: [audience],
+            },
+            claimMappings: { username: { claim: 'sub', prefix: 'oidc:' } },
+          },
+        ],
+      }),
+    );
+    return {
+      apiserverArgs: [`--authentication-config=${file}`],
+      serviceAccountIssuer: 'https://second.tide.test',
+    };
+  });
+  after(async () => {
+    await env.client().delete({ ...discoveryBinding, name: discoveryBinding.metadata.name });
+  });
   const ns = () => env.ns();
   const remote = () => second().client;
   const cmRef = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name });
@@ -158,5 +211,66 @@ describe('kustomize-controller: Kustomization on a remote cluster (kubeConfig)',
     await env.waitReady('remote-bad');
     assert.equal((await remote().get<DataObject>(cmRef('remote-fixed'))).data?.v, '1');
     assert.equal(await env.tryGet(cmRef('remote-fixed')), undefined);
+  });
+
+  it('reaches the remote cluster with a ServiceAccount token it trusts (configMapRef, provider generic)', async () => {
+    const c = env.client();
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'wi-remote', namespace: ns() },
+    });
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'wi', namespace: ns() },
+      data: {
+        provider: 'generic',
+        address: second().state.server,
+        'ca.crt': await readFile(second().state.pki.caCert, 'utf8'),
+        audiences: audience,
+        serviceAccountName: 'wi-remote',
+      },
+    });
+    const repo = await env.repo('remote-wi', { 'app/cm.yaml': yaml(configMap('remote-wi', { v: '1' })) });
+    await env.createKs('remote-wi', repo, {
+      path: './app',
+      targetNamespace: ns(),
+      retryInterval: '2s',
+      kubeConfig: { configMapRef: { name: 'wi' } },
+    });
+    // The remote cluster knows the token's subject, but has granted it nothing yet.
+    const user = `oidc:system:serviceaccount:${ns()}:wi-remote`;
+    const denied = await env.waitNotReady('remote-wi', /forbidden/i);
+    assert.match(ready(denied)?.message ?? '', new RegExp(`User "${user}"`));
+
+    await remote().create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'wi-remote', namespace: ns() },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    });
+    await env.waitReady('remote-wi');
+    assert.equal((await remote().get<DataObject>(cmRef('remote-wi'))).data?.v, '1');
+    assert.equal(await env.tryGet(cmRef('remote-wi')), undefined);
+  });
+
+  it('refuses a workload identity provider that needs a cloud, saying which one works', async () => {
+    await env.client().create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'wi-aws', namespace: ns() },
+      data: { provider: 'aws', cluster: 'arn:aws:eks:eu-central-1:123456789012:cluster/prod' },
+    });
+    const repo = await env.repo('remote-aws', { 'app/cm.yaml': yaml(configMap('remote-aws', { v: '1' })) });
+    await env.createKs('remote-aws', repo, {
+      path: './app',
+      targetNamespace: ns(),
+      kubeConfig: { configMapRef: { name: 'wi-aws' } },
+    });
+    const ks = await env.waitNotReady('remote-aws', /provider 'aws' is not supported by Tide/);
+    assert.equal(ready(ks)?.reason, 'ReconciliationFailed');
+    assert.match(ready(ks)?.message ?? '', new RegExp(`ConfigMap '${ns()}/wi-aws'.*only 'generic'`));
   });
 });
