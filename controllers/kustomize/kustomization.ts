@@ -1,7 +1,9 @@
 // Kustomization: builds a source artifact with kustomize and server-side applies it, with prune,
 // health checks and dependsOn, following kustomize-controller's pipeline:
-//   source → dependsOn → fetch → generate + build → decrypt → substitute → staged apply → prune →
-//   health → lastAppliedRevision.
+//   CEL checks → source → dependsOn → client (impersonation, remote cluster) → fetch → generate + build
+//   → decrypt → substitute → staged apply → prune → health → lastAppliedRevision, history.
+// Shared with the helm-controller through runtime: sourceref, dependencies, clients, configdata, and
+// the apply engine (drift ignore rules, healthCheckExprs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
