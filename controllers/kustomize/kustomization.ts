@@ -1,41 +1,62 @@
 // Kustomization: builds a source artifact with kustomize and server-side applies it, with prune,
 // health checks and dependsOn, following kustomize-controller's pipeline:
-//   source → dependsOn → fetch → generate + build → decrypt → substitute → staged apply → prune →
-//   health → lastAppliedRevision.
+//   CEL checks → source → dependsOn → client (impersonation, remote cluster) → fetch → generate + build
+//   → decrypt → substitute → staged apply → prune → health → lastAppliedRevision, history.
+// Shared with the helm-controller through runtime: sourceref, dependencies, clients, configdata, and
+// the apply engine (drift ignore rules, healthCheckExprs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Kustomization, KustomizationKind } from '../api/kustomize.ts';
+import { KUSTOMIZE_GROUP, type Kustomization, KustomizationKind } from '../api/kustomize.ts';
 import type { Artifact, KindDescriptor } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
 import { GitRepositoryKind, OCIRepositoryKind } from '../api/source.ts';
 import { BucketKind } from '../api/source-bucket.ts';
+import { compileHealthExprs, type StatusOverride } from '../runtime/apply/healthexprs.ts';
 import {
   ApplyError,
   type ApplyOptions,
   applyAll,
   type ChangeSet,
+  DeletionPolicies,
+  type DeletionPolicy,
   deleteStale,
   diffInventory,
   formatChangeSet,
   hasChanged,
   type InventoryEntry,
   parseId,
+  shouldDeleteOnFinalize,
+  subjectOfId,
   toInventory,
   waitForHealth,
 } from '../runtime/apply/index.ts';
 import { fetchArtifact } from '../runtime/artifact/fetch.ts';
-import { type Client, createClient, isNotFound } from '../runtime/client.ts';
+import { CelCompileError } from '../runtime/cel.ts';
+import { type Client, isNotFound } from '../runtime/client.ts';
+import { type Clients, createClients, KubeConfigError } from '../runtime/clients.ts';
 import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
+import { readData } from '../runtime/configdata.ts';
+import {
+  checkDependencies,
+  dependencyWatch,
+  dependsOnIndex,
+  terminalErrorMessage,
+  validateReadyExprs,
+} from '../runtime/dependencies.ts';
 import { parseDuration } from '../runtime/duration.ts';
-import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
-import { type KubeObject, objectKey } from '../runtime/object.ts';
+import { GenericError, isReconcileError, reasonOf, StallingError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
+import { type KubeObject, keyOf } from '../runtime/object.ts';
+import { Annotation as OciAnnotation } from '../runtime/oci/artifact.ts';
 import { defineController, type ReconcileContext, type WatchSpec } from '../runtime/reconciler.ts';
+import { describeSource, refKey, resolveSource, sourceIndex, sourceWatch } from '../runtime/sourceref.ts';
 import { kustomizeBuild } from './build/build.ts';
 import { ageKeysFromSecret, decryptObjects, decryptSources, isEncryptedSecret } from './build/decrypt.ts';
 import { generateKustomization, setCommonMetadata } from './build/generate.ts';
 import { resolveVars, substituteObjects, type VarSource } from './build/substitute.ts';
+import { manifestsDigest, upsertHistory } from './history.ts';
 
 export interface KustomizeDeps {
   /** The controller's own credentials, for impersonated clients. */
@@ -43,7 +64,7 @@ export interface KustomizeDeps {
   fieldManager: string;
   kustomizeBin: string;
   sopsBin: string;
-  /** Wait before checking a dependency again (Flux --requeue-dependency, 30s). */
+  /** Wait before checking a dependency or a source artifact again (Flux --requeue-dependency, 30s). */
   requeueDependencyMs: number;
   /** ServiceAccount impersonated when spec.serviceAccountName is empty (Flux --default-service-account). */
   defaultServiceAccount?: string;
@@ -62,90 +83,103 @@ const sourceKinds: Record<string, KindDescriptor> = {
   Bucket: BucketKind,
 };
 
-type SourceObject = KubeObject & { status?: { artifact?: Artifact } };
+/** Spec fields the CRD accepts that Tide refuses (Stalled, UnsupportedField), with why. */
+export const kustomizationUnsupportedFields: UnsupportedField[] = [
+  {
+    path: 'spec.sourceRef.kind',
+    allowed: Object.keys(sourceKinds),
+    why: 'ExternalArtifact sources are not implemented; use a GitRepository, OCIRepository or Bucket',
+  },
+  {
+    path: 'spec.decryption.serviceAccountName',
+    why: 'cloud KMS workload identity is not implemented; put age keys (*.agekey) in decryption.secretRef',
+  },
+];
+
+// Index names of the Kustomization informer.
+const bySource = 'sourceRef';
+const byDependency = 'dependsOn';
+const byConfig = 'configRef';
 
 const nsOf = (obj: Kustomization) => obj.metadata.namespace ?? '';
-const sourceKey = (obj: Kustomization) =>
-  objectKey(obj.spec.sourceRef.namespace ?? nsOf(obj), obj.spec.sourceRef.name);
-const sourceName = (obj: Kustomization) => `${obj.spec.sourceRef.kind}/${sourceKey(obj)}`;
+const sourceRefOf = (o: KubeObject) => (o as Kustomization).spec?.sourceRef;
+const sameSource = (a: Kustomization, b: Kustomization) =>
+  describeSource(a, a.spec.sourceRef) === describeSource(b, b.spec.sourceRef);
 
-/** The source's artifact; waits (ArtifactFailed) while the source or its artifact is missing. */
-function sourceArtifact(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeDeps): Artifact {
-  const kind = sourceKinds[obj.spec.sourceRef.kind];
-  if (!kind)
-    throw new StallingError(Reasons.ArtifactFailed, `unsupported source kind '${obj.spec.sourceRef.kind}'`);
-  const ns = obj.spec.sourceRef.namespace;
-  if (deps.noCrossNamespaceRefs && ns && ns !== nsOf(obj)) {
-    throw new StallingError(
-      Reasons.AccessDenied,
-      `can't access '${sourceName(obj)}', cross-namespace references have been blocked`,
+/** `Kind/namespace/name` of every Secret and ConfigMap the spec reads, for the config watches. */
+function configRefs(o: KubeObject): string[] {
+  const ks = o as Kustomization;
+  const ns = nsOf(ks);
+  const refs: string[] = [];
+  if (ks.spec.decryption?.secretRef?.name) refs.push(refKey('Secret', ns, ks.spec.decryption.secretRef.name));
+  if (ks.spec.kubeConfig?.secretRef?.name) refs.push(refKey('Secret', ns, ks.spec.kubeConfig.secretRef.name));
+  if (ks.spec.kubeConfig?.configMapRef?.name)
+    refs.push(refKey('ConfigMap', ns, ks.spec.kubeConfig.configMapRef.name));
+  for (const from of ks.spec.postBuild?.substituteFrom ?? []) refs.push(refKey(from.kind, ns, from.name));
+  return refs;
+}
+
+/**
+ * spec.healthCheckExprs compiled; a bad one stalls with InvalidCELExpression (only a spec change can
+ * fix it), before anything else, as in Flux.
+ */
+function healthRules(obj: Kustomization) {
+  try {
+    return compileHealthExprs(obj.spec.healthCheckExprs);
+  } catch (err) {
+    if (!(err instanceof CelCompileError)) throw err;
+    throw new StallingError(Reasons.InvalidCELExpression, `${terminalErrorMessage}: ${err.message}`);
+  }
+}
+
+/** The remote or impersonating client; a kubeconfig that cannot be used fails with ReconciliationFailed. */
+async function clientFor(obj: Kustomization, ctx: ReconcileContext, clients: Clients): Promise<Client> {
+  try {
+    return await clients.clientFor(
+      {
+        namespace: nsOf(obj),
+        serviceAccountName: obj.spec.serviceAccountName,
+        kubeConfig: obj.spec.kubeConfig,
+      },
+      ctx.client,
+    );
+  } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err;
+    throw new GenericError(Reasons.ReconciliationFailed, `failed to build kube client: ${err.message}`);
+  }
+}
+
+// Decryption Secret keys of SOPS back ends Tide does not run (Flux: PGP, cloud KMS, Vault).
+const unsupportedKeyPattern = /(\.asc|^sops\.(aws-kms|azure-kv|gcp-kms|vault-token|age-ssh-private-key))$/;
+
+/** The age keys of the decryption Secret; refuses one that holds only keys of other back ends. */
+async function decryptionKeys(obj: Kustomization, ctx: ReconcileContext) {
+  const name = obj.spec.decryption?.secretRef?.name;
+  if (!name) return { ageKeys: [], unsupported: [] };
+  const data = await readData(ctx.client, { kind: 'Secret', namespace: nsOf(obj), name });
+  if (!data) throw new GenericError(Reasons.BuildFailed, `decryption secret '${name}' not found`);
+  const ageKeys = ageKeysFromSecret(data);
+  const unsupported = Object.keys(data).filter((k) => unsupportedKeyPattern.test(k));
+  if (ageKeys.length === 0 && unsupported.length > 0)
+    throw new GenericError(
+      Reasons.BuildFailed,
+      `decryption secret '${name}' holds only keys Tide cannot use (${unsupported.join(', ')}): ` +
+        'only age keys (*.agekey) are supported',
+    );
+  return { ageKeys, unsupported };
+}
+
+/** Runs a decryption step; a failure names the keys of the Secret that were not tried. */
+async function decrypting<T>(unsupported: string[], step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (unsupported.length === 0 || !isReconcileError(err)) throw err;
+    throw new GenericError(
+      err.reason,
+      `${err.message} (keys not supported by Tide and not tried: ${unsupported.join(', ')})`,
     );
   }
-  const source = ctx.cached(kind, sourceKey(obj)) as SourceObject | undefined;
-  const retry = parseDuration(obj.spec.retryInterval ?? obj.spec.interval);
-  if (!source) throw new WaitingError(Reasons.ArtifactFailed, `Source '${sourceName(obj)}' not found`, retry);
-  const artifact = source.status?.artifact;
-  if (!artifact)
-    throw new WaitingError(Reasons.ArtifactFailed, 'Source is not ready, artifact not found', 30_000);
-  return artifact;
-}
-
-/**
- * dependsOn: each dependency must be Ready at its generation and, when it reads the same source, have
- * applied the revision about to be applied here (Flux's rule; a dependency on another source that is
- * suspended or behind its own source does not hold this one).
- */
-function checkDependencies(
-  obj: Kustomization,
-  ctx: ReconcileContext,
-  deps: KustomizeDeps,
-  artifact: Artifact,
-): void {
-  for (const dep of obj.spec.dependsOn ?? []) {
-    const key = objectKey(dep.namespace ?? nsOf(obj), dep.name);
-    const d = ctx.cached(KustomizationKind, key) as Kustomization | undefined;
-    const notReady = (why: string) =>
-      new WaitingError(Reasons.DependencyNotReady, `dependency '${key}' ${why}`, deps.requeueDependencyMs);
-    if (!d) throw notReady('not found');
-    const ready = d.status?.conditions?.find((c) => c.type === ConditionTypes.Ready);
-    if (d.metadata.generation !== d.status?.observedGeneration || ready?.status !== 'True')
-      throw notReady('is not ready');
-    const sameSource = d.spec.sourceRef.kind === obj.spec.sourceRef.kind && sourceKey(d) === sourceKey(obj);
-    if (sameSource && d.status?.lastAppliedRevision !== artifact.revision)
-      throw notReady('revision is not up to date');
-  }
-}
-
-type ClientFor = (obj: Kustomization, ctx: ReconcileContext) => Client;
-
-/**
- * Clients acting as the ServiceAccount of spec.serviceAccountName (or the default one), else ours. One
- * client per ServiceAccount, kept: a client per reconcile would open new connections and rediscover
- * the API every time.
- */
-function impersonatingClients(deps: KustomizeDeps): ClientFor {
-  const clients = new Map<string, Client>();
-  return (obj, ctx) => {
-    const sa = obj.spec.serviceAccountName || deps.defaultServiceAccount;
-    if (!sa) return ctx.client;
-    const user = `system:serviceaccount:${nsOf(obj)}:${sa}`;
-    let client = clients.get(user);
-    if (!client) {
-      client = createClient(deps.kubeConfig, { fieldManager: deps.fieldManager, impersonate: { user } });
-      clients.set(user, client);
-    }
-    return client;
-  };
-}
-
-async function readData(
-  ctx: ReconcileContext,
-  kind: 'ConfigMap' | 'Secret',
-  namespace: string,
-  name: string,
-) {
-  const o = await ctx.client.tryGet({ apiVersion: 'v1', kind, namespace, name });
-  return o ? ((o.data ?? {}) as Record<string, string>) : undefined;
 }
 
 /** Build: fetch and extract the artifact, generate, kustomize build, decrypt and substitute. */
@@ -169,20 +203,13 @@ async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeD
     }
     const spec = obj.spec;
     const { dir } = await generateKustomization(work, spec);
-    let ageKeys: string[] = [];
-    if (spec.decryption?.secretRef?.name) {
-      const data = await readData(ctx, 'Secret', nsOf(obj), spec.decryption.secretRef.name);
-      if (!data)
-        throw new GenericError(
-          Reasons.BuildFailed,
-          `decryption secret '${spec.decryption.secretRef.name}' not found`,
-        );
-      ageKeys = ageKeysFromSecret(data);
-      await decryptSources(work, dir, { sopsBin: deps.sopsBin, ageKeys });
-    }
+    const { ageKeys, unsupported } = await decryptionKeys(obj, ctx);
+    const sops = { sopsBin: deps.sopsBin, ageKeys };
+    if (spec.decryption?.secretRef?.name)
+      await decrypting(unsupported, () => decryptSources(work, dir, sops));
     const timeoutMs = parseDuration(spec.timeout ?? spec.interval);
     let objects = await kustomizeBuild(work, spec.path, { kustomizeBin: deps.kustomizeBin, timeoutMs });
-    if (spec.decryption) objects = await decryptObjects(objects, { sopsBin: deps.sopsBin, ageKeys });
+    if (spec.decryption) objects = await decrypting(unsupported, () => decryptObjects(objects, sops));
     const post = spec.postBuild;
     if (post) {
       const sources: VarSource[] = [];
@@ -192,7 +219,7 @@ async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeD
           kind,
           name: from.name,
           optional: from.optional,
-          data: await readData(ctx, kind, nsOf(obj), from.name),
+          data: await readData(ctx.client, { kind, namespace: nsOf(obj), name: from.name }),
         });
       }
       const vars = resolveVars(post.substitute, sources);
@@ -229,7 +256,12 @@ async function applyAndPrune(
   objects: KubeObject[],
 ): Promise<{ changes: ChangeSet; applied: InventoryEntry[] }> {
   const labels = { [Labels.kustomizeName]: obj.metadata.name ?? '', [Labels.kustomizeNamespace]: nsOf(obj) };
-  const opts: ApplyOptions = { fieldManager: deps.fieldManager, force: obj.spec.force ?? false, labels };
+  const opts: ApplyOptions = {
+    fieldManager: deps.fieldManager,
+    force: obj.spec.force ?? false,
+    labels,
+    driftIgnoreRules: obj.spec.ignore,
+  };
   let changes: ChangeSet;
   try {
     changes = await applyAll(client, objects, opts);
@@ -274,12 +306,17 @@ function appliedApiVersion(
   return 'v1';
 }
 
-/** Health: every applied object with spec.wait, else spec.healthChecks. Sets Healthy. */
+/**
+ * Health: every applied object with spec.wait, else spec.healthChecks; healthCheckExprs decide the
+ * status of the kinds they cover. Sets Healthy.
+ */
 async function checkHealth(
   obj: Kustomization,
+  ctx: ReconcileContext,
   deps: KustomizeDeps,
   client: Client,
   inventory: InventoryEntry[],
+  statusOverride: StatusOverride | undefined,
 ): Promise<void> {
   const checks: InventoryEntry[] = obj.spec.wait
     ? inventory
@@ -297,10 +334,13 @@ async function checkHealth(
     deleteCondition(obj, ConditionTypes.Healthy);
     return;
   }
+  // The wait may be long: show the new inventory (and the revision attempted) meanwhile, as Flux does.
+  await ctx.patchStatus();
   const timeoutMs = parseDuration(obj.spec.timeout ?? obj.spec.interval);
   const result = await waitForHealth(client, checks, {
     timeoutMs,
     intervalMs: deps.healthIntervalMs ?? 2000,
+    statusOverride,
   });
   if (!result.ok) {
     markFalse(obj, ConditionTypes.Healthy, Reasons.HealthCheckFailed, result.message);
@@ -309,96 +349,157 @@ async function checkHealth(
   markTrue(obj, ConditionTypes.Healthy, Reasons.Succeeded, 'Health check passed');
 }
 
-/** Kustomizations that point at a changed source. */
-function sourceWatch(kind: KindDescriptor): WatchSpec {
-  return {
-    kind,
-    map: (src, primary) =>
-      primary
-        .list()
-        .filter((k) => {
-          const ks = k as Kustomization;
-          return (
-            ks.spec.sourceRef.kind === kind.kind &&
-            ks.spec.sourceRef.name === src.metadata.name &&
-            (ks.spec.sourceRef.namespace ?? ks.metadata.namespace) === src.metadata.namespace
-          );
-        })
-        .map((k) => objectKey(k.metadata.namespace, k.metadata.name ?? '')),
-    predicate: (a, b) => a.status?.artifact?.revision !== b.status?.artifact?.revision,
+/** Records the attempt in status.history with the Ready reason it ends with. */
+function recordHistory(
+  obj: Kustomization,
+  ctx: ReconcileContext,
+  attempt: { started: number; digest: string; metadata: Record<string, string> },
+  err?: unknown,
+) {
+  const now = ctx.now();
+  obj.status = {
+    ...obj.status,
+    history: upsertHistory(obj.status?.history, {
+      digest: attempt.digest,
+      status: err === undefined ? Reasons.ReconciliationSucceeded : reasonOf(err),
+      at: now,
+      durationMs: now.getTime() - attempt.started,
+      metadata: attempt.metadata,
+    }),
   };
 }
 
+const configWatch = (kind: 'Secret' | 'ConfigMap'): WatchSpec => ({
+  // Flux's --watch-configs-label-selector: only Secrets and ConfigMaps labelled for it are watched.
+  kind: { group: '', version: 'v1', kind },
+  labelSelector: `${Labels.watch}=Enabled`,
+  map: (o, primary) =>
+    primary.byIndex(byConfig, refKey(kind, o.metadata.namespace ?? '', o.metadata.name ?? '')).map(keyOf),
+  predicate: (a, b) => JSON.stringify(a.data) !== JSON.stringify(b.data),
+});
+
 export function kustomizationController(deps: KustomizeDeps) {
-  const clientFor = impersonatingClients(deps);
+  const clients = createClients({
+    kubeConfig: deps.kubeConfig,
+    fieldManager: deps.fieldManager,
+    defaultServiceAccount: deps.defaultServiceAccount,
+  });
   return defineController<Kustomization>({
     name: 'kustomization',
     kind: KustomizationKind,
     readyReason: Reasons.ReconciliationSucceeded,
     conditionPolicy: { owned: [ConditionTypes.Healthy], negativePolarity: [] },
+    unsupportedFields: kustomizationUnsupportedFields,
+    indexes: {
+      [bySource]: sourceIndex(sourceRefOf),
+      [byDependency]: dependsOnIndex,
+      [byConfig]: configRefs,
+    },
     watches: [
-      sourceWatch(GitRepositoryKind),
-      sourceWatch(OCIRepositoryKind),
-      sourceWatch(BucketKind),
-      {
-        // Dependents move on as soon as a dependency becomes ready or applies a new revision.
-        kind: KustomizationKind,
-        map: (dep, primary) =>
-          primary
-            .list()
-            .filter((k) =>
-              (k as Kustomization).spec.dependsOn?.some(
-                (d) =>
-                  d.name === dep.metadata.name &&
-                  (d.namespace ?? k.metadata.namespace) === dep.metadata.namespace,
-              ),
-            )
-            .map((k) => objectKey(k.metadata.namespace, k.metadata.name ?? '')),
-        predicate: (a, b) =>
+      ...Object.values(sourceKinds).map((kind) => sourceWatch(kind, { index: bySource })),
+      // Dependents move on as soon as a dependency becomes ready or applies a new revision.
+      dependencyWatch(
+        KustomizationKind,
+        byDependency,
+        (a, b) =>
           a.status?.lastAppliedRevision !== b.status?.lastAppliedRevision ||
           JSON.stringify(a.status?.conditions) !== JSON.stringify(b.status?.conditions),
-      },
+      ),
+      configWatch('Secret'),
+      configWatch('ConfigMap'),
     ],
 
     /**
-     * Sets Healthy, status.lastAttemptedRevision, inventory and lastAppliedRevision; failures are
-     * ArtifactFailed, DependencyNotReady (waiting), BuildFailed, ReconciliationFailed, PruneFailed
-     * or HealthCheckFailed, and the runner derives Ready from them. The inventory of the last good
-     * apply is kept when the build or apply fails, so nothing is pruned.
+     * Sets Healthy, status.lastAttemptedRevision, inventory, history and lastAppliedRevision; failures
+     * are ArtifactFailed, DependencyNotReady (waiting), BuildFailed, ReconciliationFailed, PruneFailed or
+     * HealthCheckFailed, and InvalidCELExpression or AccessDenied stall. The runner derives Ready from
+     * them. The inventory of the last good apply is kept when the build or apply fails, so nothing is
+     * pruned.
      */
     async reconcile(obj, ctx) {
-      const artifact = sourceArtifact(obj, ctx, deps);
-      checkDependencies(obj, ctx, deps, artifact);
+      const started = ctx.now().getTime();
+      const statusOverride = healthRules(obj);
+      validateReadyExprs(obj);
+      const { artifact } = resolveSource(obj, obj.spec.sourceRef, ctx, {
+        kinds: sourceKinds,
+        noCrossNamespaceRefs: deps.noCrossNamespaceRefs,
+        retryMs: parseDuration(obj.spec.retryInterval ?? obj.spec.interval),
+        artifactRetryMs: deps.requeueDependencyMs,
+      });
       const revision = artifact.revision;
+      checkDependencies<Kustomization>(obj, ctx, {
+        kind: KustomizationKind,
+        requeueMs: deps.requeueDependencyMs,
+        // A dependency reading the same source must have applied the revision about to be applied here.
+        revisionRule: (dep) =>
+          sameSource(dep, obj) && dep.status?.lastAppliedRevision !== revision
+            ? 'revision is not up to date'
+            : undefined,
+      });
+      const originRevision = artifact.metadata?.[OciAnnotation.revision];
       obj.status = { ...obj.status, lastAttemptedRevision: revision };
+      const client = await clientFor(obj, ctx, clients);
       const objects = await build(obj, ctx, deps, artifact);
-      const client = clientFor(obj, ctx);
-      const { applied } = await applyAndPrune(obj, ctx, deps, client, objects);
-      await checkHealth(obj, deps, client, applied);
-      obj.status = { ...obj.status, lastAppliedRevision: revision };
-      return {
-        readyMessage: `Applied revision: ${revision}`,
-        eventMetadata: { [EventMetadata.kustomizeRevision]: revision },
+      const metadata: Record<string, string> = { revision };
+      if (originRevision) metadata.originRevision = originRevision;
+      const attempt = { started, digest: manifestsDigest(objects), metadata };
+      try {
+        const { applied } = await applyAndPrune(obj, ctx, deps, client, objects);
+        await checkHealth(obj, ctx, deps, client, applied, statusOverride);
+      } catch (err) {
+        recordHistory(obj, ctx, attempt, err);
+        throw err;
+      }
+      obj.status = {
+        ...obj.status,
+        lastAppliedRevision: revision,
+        lastAppliedOriginRevision: originRevision,
       };
+      recordHistory(obj, ctx, attempt);
+      const eventMetadata: Record<string, string> = { [EventMetadata.kustomizeRevision]: revision };
+      if (originRevision)
+        eventMetadata[`${KUSTOMIZE_GROUP}/${EventMetadata.originRevision}`] = originRevision;
+      return { readyMessage: `Applied revision: ${revision}`, eventMetadata };
     },
 
-    /** With prune on (and per deletionPolicy), deletes what the last apply created. */
+    /**
+     * With prune on (and per deletionPolicy), deletes what the last apply created, with the client the
+     * apply used (remote cluster, impersonation). As Flux, a ServiceAccount to impersonate that is gone
+     * skips the deletion (Warning event listing what is left) instead of blocking the object forever.
+     */
     async finalize(obj, ctx) {
       const entries = obj.status?.inventory?.entries ?? [];
-      if (obj.spec.suspend || entries.length === 0) return;
-      const client = clientFor(obj, ctx);
+      const policy = (obj.spec.deletionPolicy ?? DeletionPolicies.MirrorPrune) as DeletionPolicy;
+      if (obj.spec.suspend || entries.length === 0 || !shouldDeleteOnFinalize(policy, obj.spec.prune)) return;
+      const sa = obj.spec.serviceAccountName || deps.defaultServiceAccount;
+      const saRef = { apiVersion: 'v1', kind: 'ServiceAccount', namespace: nsOf(obj), name: sa ?? '' };
+      if (sa && !obj.spec.kubeConfig && !(await ctx.client.tryGet(saRef))) {
+        const left = entries.map((e) => subjectOfId(e.id)).join(', ');
+        ctx.event(
+          'Warning',
+          Reasons.PruneFailed,
+          `unable to prune objects, ServiceAccount '${sa}' not found: ${left}`,
+        );
+        return;
+      }
+      const client = await clientFor(obj, ctx, clients);
+      let changes: ChangeSet;
       try {
-        await deleteStale(client, entries, {
-          deletionPolicy: (obj.spec.deletionPolicy ?? 'MirrorPrune') as never,
+        changes = await deleteStale(client, entries, {
+          deletionPolicy: policy,
           prune: obj.spec.prune,
           ownerLabels: {
             [Labels.kustomizeName]: obj.metadata.name ?? '',
             [Labels.kustomizeNamespace]: nsOf(obj),
           },
+          timeoutMs: parseDuration(obj.spec.timeout ?? obj.spec.interval),
         });
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (isNotFound(err)) return;
+        throw err;
       }
+      const deleted = changes.filter((c) => hasChanged(c.action));
+      if (deleted.length > 0) ctx.event('Normal', Reasons.Progressing, formatChangeSet(deleted));
     },
   });
 }

@@ -7,6 +7,9 @@ import { ApiError, type Client, isGone, type WatchEvent } from './client.ts';
 import type { Logger } from './log.ts';
 import { type GVK, type KubeObject, keyOf, stripForCache } from './object.ts';
 
+/** Keys under which an object is indexed, e.g. the `namespace/name` of every object it refers to. */
+export type IndexFunc = (obj: KubeObject) => string[];
+
 export interface InformerHandler {
   add?(obj: KubeObject): void;
   update?(oldObj: KubeObject, newObj: KubeObject): void;
@@ -56,6 +59,14 @@ export interface Informer {
   isWatching(): boolean;
   get(key: string): KubeObject | undefined;
   list(): KubeObject[];
+  /**
+   * Maintains an index over the cache from now on (built from what is cached already), kept up to date
+   * on every add, update and delete. A second call with the same name and function is a no-op; with
+   * another function it throws, as two meanings under one name would mislead one of the readers.
+   */
+  addIndex(name: string, fn: IndexFunc): void;
+  /** Cached objects whose index function returned `key` (none for an unknown index). */
+  byIndex(name: string, key: string): KubeObject[];
   /** The resourceVersion the next watch would start from. */
   resourceVersion(): string | undefined;
 }
@@ -88,6 +99,7 @@ export function createInformer(opts: InformerOptions): Informer {
   const log = opts.log;
   const handlers: InformerHandler[] = [];
   let cache = new Map<string, KubeObject>();
+  const indexes = new Map<string, Index>();
   let rv: string | undefined;
   let synced = false;
   let watching = false;
@@ -108,6 +120,20 @@ export function createInformer(opts: InformerOptions): Informer {
         log?.error('informer handler failed', err, { kind: kind.kind });
       }
     }
+  }
+
+  // The cache and its indexes change together, before handlers run, so a handler's lookup is current.
+  function replaceCache(fresh: Map<string, KubeObject>) {
+    cache = fresh;
+    for (const index of indexes.values()) index.rebuild(fresh);
+  }
+  function store(key: string, obj: KubeObject) {
+    cache.set(key, obj);
+    for (const index of indexes.values()) index.set(key, obj);
+  }
+  function drop(key: string) {
+    cache.delete(key);
+    for (const index of indexes.values()) index.remove(key);
   }
 
   async function listPages(): Promise<{ items: KubeObject[]; resourceVersion?: string }> {
@@ -134,7 +160,7 @@ export function createInformer(opts: InformerOptions): Informer {
     if (synced) opts.metrics?.informerRelists.inc(kindLabel);
     const old = cache;
     const fresh = new Map(items.map((o) => [keyOf(o), o]));
-    cache = fresh;
+    replaceCache(fresh);
     rv = resourceVersion;
     // Synthesize what the watch would have told us while it was down.
     for (const [key, obj] of fresh) {
@@ -170,10 +196,10 @@ export function createInformer(opts: InformerOptions): Informer {
     const key = keyOf(obj);
     const before = cache.get(key);
     if (ev.type === 'DELETED') {
-      cache.delete(key);
+      drop(key);
       dispatch((h) => h.delete?.(obj));
     } else {
-      cache.set(key, obj);
+      store(key, obj);
       if (before) dispatch((h) => h.update?.(before, obj));
       else dispatch((h) => h.add?.(obj));
     }
@@ -281,6 +307,76 @@ export function createInformer(opts: InformerOptions): Informer {
     isWatching: () => watching,
     get: (key) => cache.get(key),
     list: () => [...cache.values()],
+    addIndex(name, fn) {
+      const existing = indexes.get(name);
+      if (existing) {
+        if (existing.fn !== fn) throw new Error(`informer ${kind.kind}: index '${name}' already exists`);
+        return;
+      }
+      const index = createIndex(fn, log, kind.kind);
+      index.rebuild(cache);
+      indexes.set(name, index);
+    },
+    byIndex(name, key) {
+      const keys = indexes.get(name)?.lookup(key) ?? [];
+      const objs: KubeObject[] = [];
+      for (const k of keys) {
+        const o = cache.get(k);
+        if (o) objs.push(o);
+      }
+      return objs;
+    },
     resourceVersion: () => rv,
+  };
+}
+
+/** One index: index key → cache keys, and per cache key the index keys it was filed under (for moves). */
+interface Index {
+  readonly fn: IndexFunc;
+  rebuild(cache: Map<string, KubeObject>): void;
+  set(key: string, obj: KubeObject): void;
+  remove(key: string): void;
+  lookup(key: string): Iterable<string>;
+}
+
+function createIndex(fn: IndexFunc, log: Logger | undefined, kind: string): Index {
+  const byKey = new Map<string, Set<string>>();
+  const keysOf = new Map<string, string[]>();
+  const remove = (key: string) => {
+    for (const k of keysOf.get(key) ?? []) {
+      const set = byKey.get(k);
+      set?.delete(key);
+      if (set?.size === 0) byKey.delete(k);
+    }
+    keysOf.delete(key);
+  };
+  const set = (key: string, obj: KubeObject) => {
+    remove(key);
+    let keys: string[];
+    try {
+      keys = [...new Set(fn(obj))];
+    } catch (err) {
+      // A malformed object (e.g. a spec the CRD let through) must not stop the informer.
+      log?.error('index function failed', err, { kind, key });
+      return;
+    }
+    if (keys.length === 0) return;
+    keysOf.set(key, keys);
+    for (const k of keys) {
+      const members = byKey.get(k) ?? new Set<string>();
+      members.add(key);
+      byKey.set(k, members);
+    }
+  };
+  return {
+    fn,
+    rebuild(cache) {
+      byKey.clear();
+      keysOf.clear();
+      for (const [key, obj] of cache) set(key, obj);
+    },
+    set,
+    remove,
+    lookup: (key) => byKey.get(key) ?? [],
   };
 }

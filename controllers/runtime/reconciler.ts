@@ -23,7 +23,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { GenericError, isReconcileError, isStalling, isWaiting, messageOf, reasonOf } from './errors.ts';
 import type { EventOptions, EventType, Recorder } from './events.ts';
 import { refuseUnsupported, type UnsupportedField } from './fields.ts';
-import { createInformer, type Informer, type InformerOptions } from './informer.ts';
+import { createInformer, type IndexFunc, type Informer, type InformerOptions } from './informer.ts';
 import type { Logger } from './log.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import {
@@ -64,14 +64,21 @@ export interface ReconcileContext {
   patchStatus(): Promise<void>;
 }
 
+/** The cache of the primary kind as a watch's map sees it. */
+export interface PrimaryCache {
+  list(): KubeObject[];
+  /** Primary objects filed under `key` by the definition's index `name` (see `indexes`). */
+  byIndex(name: string, key: string): KubeObject[];
+}
+
 export interface WatchSpec {
   kind: GVK;
   labelSelector?: string;
   /**
-   * Keys ("namespace/name") of the primary objects to reconcile when obj changes; `primary` lists the
-   * cached primary objects (e.g. to find those referring to obj).
+   * Keys ("namespace/name") of the primary objects to reconcile when obj changes; `primary.byIndex`
+   * finds those referring to obj without scanning them all.
    */
-  map(obj: KubeObject, primary: { list(): KubeObject[] }): string[];
+  map(obj: KubeObject, primary: PrimaryCache): string[];
   /** Filters updates; all updates pass by default. */
   predicate?(oldObj: KubeObject, newObj: KubeObject): boolean;
 }
@@ -95,6 +102,8 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   /** Runs when the object is being deleted, before the finalizer is removed; throw to retry. */
   finalize?(obj: T, ctx: ReconcileContext): Promise<void>;
   watches?: WatchSpec[];
+  /** Indexes kept on the primary informer, by name: the keys each primary object refers to. */
+  indexes?: Record<string, IndexFunc>;
 }
 
 /** Identity with type inference: `export const gitRepository = defineController({...})`. */
@@ -235,6 +244,7 @@ export function runController<T extends KubeObject>(
     add: (obj) => queue.add(keyOf(obj)),
     update: (o, n) => primaryChanged(o, n) && queue.add(keyOf(n)),
   });
+  for (const [name, fn] of Object.entries(def.indexes ?? {})) primary.addIndex(name, fn);
   const informers = [primary];
   for (const w of def.watches ?? []) {
     const inf = informerFor(w.kind, w.labelSelector);

@@ -22,6 +22,7 @@ import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
 import { type KubeObject, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
+import { sourceIndex, sourceWatch as watchSource } from '../runtime/sourceref.ts';
 import {
   markArtifactStored,
   reconcileStorage,
@@ -399,29 +400,18 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
   return { readyMessage: message, eventMetadata: metadata };
 }
 
+// HelmCharts filed under the source they build from, so a source watch finds them without a scan.
+const bySource = 'sourceRef';
+
 /** Reconciles HelmCharts referring to `src` when its artifact revision differs from what they built from. */
 function sourceWatch(kind: ChartSourceKind) {
-  return {
-    kind: kinds[kind],
-    map: (src: KubeObject, primary: { list(): KubeObject[] }) => {
-      const revision = (src as SourceObject).status?.artifact?.revision;
-      if (!revision) return [];
-      return primary
-        .list()
-        .filter((o) => {
-          const hc = o as HelmChart;
-          return (
-            hc.metadata.namespace === src.metadata.namespace &&
-            hc.spec.sourceRef.kind === kind &&
-            hc.spec.sourceRef.name === src.metadata.name &&
-            hc.status?.observedSourceArtifactRevision !== revision
-          );
-        })
-        .map((o) => objectKey(o.metadata.namespace, o.metadata.name ?? ''));
+  return watchSource(kinds[kind], {
+    index: bySource,
+    skip: (hc, src) => {
+      const revision = src.status?.artifact?.revision;
+      return !revision || (hc as HelmChart).status?.observedSourceArtifactRevision === revision;
     },
-    predicate: (a: KubeObject, b: KubeObject) =>
-      (a as SourceObject).status?.artifact?.revision !== (b as SourceObject).status?.artifact?.revision,
-  };
+  });
 }
 
 export function helmChartController(deps: SourceDeps) {
@@ -430,6 +420,7 @@ export function helmChartController(deps: SourceDeps) {
     name: 'helmchart',
     kind: HelmChartKind,
     conditionPolicy: helmChartConditionPolicy,
+    indexes: { [bySource]: sourceIndex((o) => (o as HelmChart).spec.sourceRef) },
     watches: [sourceWatch('HelmRepository'), sourceWatch('GitRepository'), sourceWatch('Bucket')],
 
     /**

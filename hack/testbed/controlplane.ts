@@ -137,6 +137,13 @@ export interface StartOptions {
   log?: (msg: string) => void;
   /** Overall time allowed for the API to become ready and the node to turn Ready. */
   timeoutMs?: number;
+  /** More kube-apiserver flags, e.g. `--authentication-config=<file>` for a second cluster in a test. */
+  apiserverArgs?: string[];
+  /**
+   * Issuer of this cluster's ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local);
+   * a cluster that trusts another one's tokens needs an issuer of its own.
+   */
+  serviceAccountIssuer?: string;
 }
 
 /**
@@ -214,7 +221,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
       `--cert-dir=${join(dir, 'apiserver')}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-issuer=${opts.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'}`,
       `--service-account-key-file=${pki.saKey}`,
       `--service-account-signing-key-file=${pki.saKey}`,
       '--service-cluster-ip-range=10.96.0.0/24',
@@ -222,6 +229,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
+      ...(opts.apiserverArgs ?? []),
     ]);
     await poll('kube-apiserver /readyz', timeoutMs, async () => {
       if (!alive(st.pids['kube-apiserver']!)) throw new Error('kube-apiserver exited');

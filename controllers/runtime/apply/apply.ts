@@ -20,6 +20,14 @@ import {
   sleep,
 } from './changeset.ts';
 import { computeStatus, Statuses } from './health.ts';
+import {
+  type CompiledIgnoreRule,
+  compileIgnoreRules,
+  type IgnoreRule,
+  ignoredPaths,
+  resolveIgnoredDrift,
+  withoutPaths,
+} from './ignore.ts';
 import { compareMetadata, formatId, formatSubject, metadataOf } from './inventory.ts';
 
 export interface FieldManagerRef {
@@ -43,6 +51,8 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** More managers whose fields are taken over (Flux's --disallowed-field-managers). */
   disallowedFieldManagers?: string[];
+  /** Fields left out of drift detection and kept at their live value (spec.ignore); see ignore.ts. */
+  driftIgnoreRules?: readonly IgnoreRule[];
 }
 
 const defaults = { concurrency: 4, waitForCrdsMs: 60_000, pollMs: 500 };
@@ -82,16 +92,22 @@ export async function applyAll(
   const prepared = objects.map((o) => prepare(o, opts.labels));
   const dupes = findDuplicates(prepared);
   if (dupes.length) throw new ApplyError(dupes, []);
+  let ignore: CompiledIgnoreRule[];
+  try {
+    ignore = compileIgnoreRules(opts.driftIgnoreRules);
+  } catch (err) {
+    throw new ApplyError([(err as Error).message], []);
+  }
 
   const stages: KubeObject[][] = [[], [], []];
   for (const o of prepared) stages[stageOf(o)]?.push(o);
-  const crdKinds = new Set(stages[0]?.filter(isCrd).flatMap(crdKindKeys));
+  const plan: PlanContext = { crdKinds: new Set(stages[0]?.filter(isCrd).flatMap(crdKindKeys)), ignore };
 
   const done: ChangeSet = [];
   for (const [i, stage] of stages.entries()) {
     if (!stage.length) continue;
     stage.sort((a, b) => compareMetadata(metadataOf(a), metadataOf(b)));
-    done.push(...(await applyStage(client, stage, opts, done, crdKinds)));
+    done.push(...(await applyStage(client, stage, opts, done, plan)));
     if (i < 2 && !opts.dryRun) await waitForStage(client, stage, done, opts);
   }
   return done;
@@ -171,6 +187,13 @@ function metaMatches(obj: KubeObject | undefined, key: string, value: string): b
   return eq(obj.metadata.labels?.[key]) || eq(obj.metadata.annotations?.[key]);
 }
 
+/** What planning every object of one applyAll needs. */
+interface PlanContext {
+  /** Kinds of the CRDs in the set (their objects cannot be dry-run before the CRDs exist). */
+  crdKinds: Set<string>;
+  ignore: CompiledIgnoreRule[];
+}
+
 interface Plan {
   entry: ChangeSetEntry;
   /** Set when the object must be applied. */
@@ -182,12 +205,12 @@ async function applyStage(
   objects: KubeObject[],
   opts: ApplyOptions,
   before: ChangeSet,
-  crdKinds: Set<string>,
+  plan: PlanContext,
 ): Promise<ChangeSet> {
   const concurrency = opts.concurrency ?? defaults.concurrency;
   const errors: string[] = [];
   const plans = await mapLimit(objects, concurrency, (o) =>
-    planObject(client, o, opts, crdKinds).catch((err: Error) => {
+    planObject(client, o, opts, plan).catch((err: Error) => {
       errors.push(err.message);
       return undefined;
     }),
@@ -222,9 +245,10 @@ async function planObject(
   client: Client,
   obj: KubeObject,
   opts: ApplyOptions,
-  crdKinds: Set<string>,
+  plan: PlanContext,
 ): Promise<Plan> {
-  if (!(await resolveScope(client, obj, opts, crdKinds))) return { entry: entryOf(obj, Actions.Created) };
+  if (!(await resolveScope(client, obj, opts, plan.crdKinds)))
+    return { entry: entryOf(obj, Actions.Created) };
   const subject = formatSubject(metadataOf(obj));
   const ref = refOf(obj);
   const live = await getLive(client, ref, subject);
@@ -238,9 +262,16 @@ async function planObject(
   const current = dry.recreated ? undefined : live;
   const merge = metaMatches(obj, Annotations.ssa, 'Merge') || metaMatches(current, Annotations.ssa, 'Merge');
   const patched = current && !merge ? await cleanupMetadata(client, ref, obj, current, opts, subject) : false;
-  if (!patched && current && !hasDrifted(current, dry.obj)) return { entry: entryOf(obj, Actions.Unchanged) };
+  const ignored = current ? ignoredPaths(plan.ignore, dry.obj) : [];
+  const drifted = (live: KubeObject) =>
+    ignored.length
+      ? hasDrifted(withoutPaths(live, ignored), withoutPaths(dry.obj, ignored))
+      : hasDrifted(live, dry.obj);
+  if (!patched && current && !drifted(current)) return { entry: entryOf(obj, Actions.Unchanged) };
   const action = dry.obj.metadata.resourceVersion ? Actions.Configured : Actions.Created;
-  return { entry: entryOf(obj, action), obj };
+  const payload =
+    current && ignored.length ? resolveIgnoredDrift(obj, current, dry.obj, ignored, opts.fieldManager) : obj;
+  return { entry: entryOf(obj, action), obj: payload };
 }
 
 /**

@@ -270,6 +270,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Parallel GETs per poll. */
   concurrency?: number;
+  /** Decides the status of the objects it covers instead of the rules above (healthCheckExprs). */
+  statusOverride?: (obj: KubeObject) => StatusResult | undefined;
 }
 
 export interface WaitResult {
@@ -283,13 +285,17 @@ export interface WaitResult {
 }
 
 /** Reads one object's status: NotFound when it does not exist, Unknown when it could not be read. */
-export async function readStatus(client: Client, entry: InventoryEntry): Promise<HealthResult> {
+export async function readStatus(
+  client: Client,
+  entry: InventoryEntry,
+  statusOverride?: WaitOptions['statusOverride'],
+): Promise<HealthResult> {
   const id = entry.id;
   const subject = subjectOfId(id);
   try {
     const obj = await client.tryGet(refOfEntry(entry));
     if (!obj) return { id, subject, status: Statuses.NotFound, message: 'Resource not found' };
-    return { id, subject, ...computeStatus(obj) };
+    return { id, subject, ...(statusOverride?.(obj) ?? computeStatus(obj)) };
   } catch (err) {
     return { id, subject, status: Statuses.Unknown, message: apiMessage(err) };
   }
@@ -312,7 +318,9 @@ export async function waitForHealth(
   const interval = opts.intervalMs ?? 2000;
   let results: HealthResult[] = [];
   for (;;) {
-    results = await mapLimit(entries, opts.concurrency ?? 8, (e) => readStatus(client, e));
+    results = await mapLimit(entries, opts.concurrency ?? 8, (e) =>
+      readStatus(client, e, opts.statusOverride),
+    );
     const notCurrent = results.filter((r) => r.status !== Statuses.Current);
     if (!notCurrent.length) return { ok: true, results, message: '' };
     if (notCurrent.every((r) => r.status === Statuses.Failed))

@@ -13,6 +13,7 @@ import {
   type DataObject,
   deployment,
   type Repo,
+  ready,
   sopsEncrypt,
   useKustomizeEnv,
   yaml,
@@ -139,6 +140,12 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
         metadata: { name: 'sops-age', namespace: ns() },
         stringData: { 'identity.agekey': `${key.identity}\n` },
       }),
+      c.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'sops-pgp', namespace: ns() },
+        stringData: { 'identity.asc': '-----BEGIN PGP PRIVATE KEY BLOCK-----\n...\n' },
+      }),
     ]);
     const target = { targetNamespace: ns() };
     await Promise.all([
@@ -183,6 +190,11 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
         path: './sops',
         ...target,
         decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+      }),
+      env.createKs('sops-pgp', repo, {
+        path: './sops',
+        ...target,
+        decryption: { provider: 'sops', secretRef: { name: 'sops-pgp' } },
       }),
       env.createKs('crd', repo, { path: './crd', ...target }),
     ]);
@@ -294,6 +306,12 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
     assert.equal(Buffer.from(s.data?.password ?? '', 'base64').toString(), 'hunter2-plaintext');
     assert.equal(s.metadata.annotations?.sops, undefined);
     assert.ok(!Object.keys(s.data ?? {}).includes('sops'), 'no sops metadata in the data');
+  });
+
+  it('fails the build, saying only age keys work, when the decryption Secret holds only a PGP key', async () => {
+    const ks = await env.waitNotReady('sops-pgp', /holds only keys Tide cannot use \(identity\.asc\)/);
+    assert.equal(ready(ks)?.reason, 'BuildFailed');
+    assert.match(ready(ks)?.message ?? '', /only age keys \(\*\.agekey\) are supported/);
   });
 
   it('applies a CRD and a custom resource of it from one revision in one reconcile', async () => {

@@ -193,4 +193,48 @@ describe('kustomize-controller: Kustomization dependsOn, health and impersonatio
     const manager = (o.metadata.managedFields as { manager?: string }[] | undefined)?.map((m) => m.manager);
     assert.ok(manager?.includes('kustomize-controller'), `managers: ${manager}`);
   });
+  it('is deleted without pruning when its ServiceAccount is gone, with a Warning listing what it left', async () => {
+    const c = env.client();
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'leaver', namespace: ns() },
+    });
+    await c.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'leaver', namespace: ns() },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'leaver', namespace: ns() }],
+    });
+    const repo = await env.repo('sa-gone', { 'app/cm.yaml': yaml(configMap('left-behind', { v: '1' })) });
+    await env.createKs('sa-gone', repo, { path: './app', ...target(), serviceAccountName: 'leaver' });
+    await env.waitReady('sa-gone');
+    await c.delete({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns(), name: 'leaver' });
+
+    const ksRef = {
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      namespace: ns(),
+      name: 'sa-gone',
+    };
+    await c.delete(ksRef);
+    await env.until('Kustomization sa-gone deleted', async () =>
+      (await env.tryGet(ksRef)) ? undefined : true,
+    );
+    assert.equal((await env.get<DataObject>(cmRef('left-behind'))).data?.v, '1', 'nothing pruned');
+    const warning = await env.until('PruneFailed event of sa-gone', async () => {
+      const events = await c.list(
+        { group: '', version: 'v1', kind: 'Event' },
+        { namespace: ns(), fieldSelector: 'involvedObject.kind=Kustomization,involvedObject.name=sa-gone' },
+      );
+      return events.items.find((e) => (e as KubeObject & { reason?: string }).reason === 'PruneFailed') as
+        | (KubeObject & { message?: string })
+        | undefined;
+    });
+    assert.match(
+      warning.message ?? '',
+      new RegExp(`ServiceAccount 'leaver' not found: ConfigMap/${ns()}/left-behind`),
+    );
+  });
 });

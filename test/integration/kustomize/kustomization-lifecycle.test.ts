@@ -137,6 +137,66 @@ describe('kustomize-controller: Kustomization lifecycle', function () {
     assert.equal(ready(ks)?.status, 'True');
   });
 
+  it('keeps ignored fields (spec.ignore) at their live value, and lets another applier own them', async () => {
+    const repo = await env.repo('ignore', {
+      'app/deploy.yaml': yaml(deployment('scaled', { replicas: 1 })),
+      'app/ignored.yaml': yaml(configMap('ignored', { mode: 'git', other: 'git' })),
+      'app/reverted.yaml': yaml(configMap('reverted', { mode: 'git' })),
+    });
+    await env.createKs('ignore', repo, {
+      path: './app',
+      ...target(),
+      ignore: [
+        { paths: ['/spec/replicas'], target: { kind: 'Deployment' } },
+        { paths: ['/data/mode'], target: { kind: 'ConfigMap', name: 'ignored' } },
+      ],
+    });
+    await env.waitReady('ignore');
+    const dRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns(), name: 'scaled' };
+    const manual = { fieldManager: 'manual-edit' };
+    await env.client().patch(dRef, 'merge', { spec: { replicas: 3 } }, manual);
+    await env.client().patch(cmRef('ignored'), 'merge', { data: { mode: 'hand', other: 'hand' } }, manual);
+    await env.client().patch(cmRef('reverted'), 'merge', { data: { mode: 'hand' } }, manual);
+
+    await env.requestKs('ignore');
+    await env.waitReady('ignore');
+    assert.equal((await env.get(dRef)).spec.replicas, 3, 'ignored: the manual scale stays');
+    assert.deepEqual(
+      (await cm('ignored')).data,
+      { mode: 'hand', other: 'git' },
+      'only the ignored key stays',
+    );
+    assert.equal((await cm('reverted')).data?.mode, 'git', 'a rule for another object does not apply here');
+
+    // An autoscaler server-side applies replicas: a new revision (changing replicas in Git too) leaves
+    // them to it, and the controller no longer claims the field.
+    await env.client().apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'scaled', namespace: ns() },
+        spec: { replicas: 5 },
+      },
+      { fieldManager: 'autoscaler', force: true },
+    );
+    const rev = await repo.commit({
+      'app/deploy.yaml': yaml(deployment('scaled', { replicas: 2, image: 'registry.example/app:2.0.0' })),
+    });
+    await env.waitReady('ignore', rev);
+    const d = await env.get(dRef);
+    assert.equal(d.spec.replicas, 5);
+    assert.equal(d.spec.template.spec.containers[0].image, 'registry.example/app:2.0.0');
+    const ours = (
+      d.metadata.managedFields as { manager?: string; operation?: string; fieldsV1?: { 'f:spec'?: object } }[]
+    ).find((m) => m.manager === 'kustomize-controller' && m.operation === 'Apply');
+    assert.ok(ours, 'the controller still applies the Deployment');
+    assert.equal(
+      'f:replicas' in (ours.fieldsV1?.['f:spec'] ?? {}),
+      false,
+      'replicas belong to the autoscaler alone',
+    );
+  });
+
   it('does not apply a new revision while suspended, reporting the revisions it applied and attempted', async () => {
     const repo = await env.repo('suspend', { 'app/cm.yaml': yaml(configMap('paused', { v: 'one' })) });
     await env.createKs('suspend', repo, { path: './app', ...target() });
