@@ -101,7 +101,8 @@ export function applyOverlays(
   if (spec.images?.length) {
     const images = [...list(k.images)];
     for (const img of spec.images) {
-      const entry = compact(img);
+      // Field by field: only kustomize's image fields reach the generated file.
+      const entry = compact({ name: img.name, newName: img.newName, newTag: img.newTag, digest: img.digest });
       const i = images.findIndex((e) => isMap(e) && e.name === img.name);
       if (i >= 0) images[i] = entry;
       else images.push(entry);
