@@ -20,6 +20,9 @@ import {
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
+import { readChartMetadata } from '../runtime/helm/chart.ts';
+import { isHelmError } from '../runtime/helm/errors.ts';
+import { isMap, parseYaml, yamlErrorMessage } from '../runtime/helm/yaml.ts';
 import { type KubeObject, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
@@ -29,13 +32,10 @@ import {
   type SourceDeps,
   storageFailed,
 } from './common.ts';
-import { readChartMetadata } from './helm/chart.ts';
-import { isHelmError } from './helm/errors.ts';
 import { downloadChart, type HelmIndex, parseIndex, selectChartVersion } from './helm/index.ts';
 import { packageChartDir, repackageChart } from './helm/package.ts';
 import { type ChartSourceKind, chartVersionForStrategy } from './helm/strategy.ts';
-import { mergeValuesFiles } from './helm/values.ts';
-import { isMap, parseYaml, yamlErrorMessage } from './helm/yaml.ts';
+import { mergeValuesFiles } from './helm/valuesfiles.ts';
 import { repositoryHttpOptions } from './helmrepository.ts';
 
 const kindName = 'helmchart';

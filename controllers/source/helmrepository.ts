@@ -8,6 +8,7 @@ import type { Client } from '../runtime/client.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError } from '../runtime/errors.ts';
+import { type HelmError, HelmErrorCode, isHelmError } from '../runtime/helm/errors.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   clearFetchFailed,
@@ -20,7 +21,6 @@ import {
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
-import { type HelmError, HelmErrorCode, isHelmError } from './helm/errors.ts';
 import type { HelmHttpOptions } from './helm/http.ts';
 import { fetchIndex, indexArtifact } from './helm/repository.ts';
 

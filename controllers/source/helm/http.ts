@@ -3,6 +3,7 @@
 // body is capped. Errors are HelmErrors whose messages name the URL (without userinfo) and what to
 // check; they never carry the password.
 import { gunzipSync } from 'node:zlib';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
 import {
   type HttpError,
   type HttpResponse,
@@ -11,7 +12,6 @@ import {
   type ProxyConfig,
   redactUrl,
 } from '../../runtime/http.ts';
-import { HelmError, HelmErrorCode } from './errors.ts';
 
 export { redactUrl };
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import { downloadChart, parseIndex } from '../../../controllers/source/helm/index.ts';
 import { fetchIndex, indexArtifact } from '../../../controllers/source/helm/repository.ts';
 import { close, listen } from '../../support/listen.ts';
