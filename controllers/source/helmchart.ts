@@ -20,6 +20,7 @@ import {
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
 import { readChartMetadata } from '../runtime/helm/chart.ts';
 import { isHelmError } from '../runtime/helm/errors.ts';
 import { isMap, parseYaml, yamlErrorMessage } from '../runtime/helm/yaml.ts';
@@ -106,6 +107,14 @@ export const helmChartConditionPolicy = {
     ConditionTypes.ArtifactOutdated,
   ],
 };
+
+/** What Tide does not implement: the runner stalls an object setting them (UnsupportedField). */
+export const helmChartUnsupportedFields: readonly UnsupportedField[] = [
+  {
+    path: 'spec.verify',
+    why: 'signature verification (cosign, notation) of charts from OCI registries is not implemented',
+  },
+];
 
 type SourceObject = KubeObject & { status?: { artifact?: Artifact } };
 
@@ -430,6 +439,7 @@ export function helmChartController(deps: SourceDeps) {
     name: 'helmchart',
     kind: HelmChartKind,
     conditionPolicy: helmChartConditionPolicy,
+    unsupportedFields: helmChartUnsupportedFields,
     watches: [sourceWatch('HelmRepository'), sourceWatch('GitRepository'), sourceWatch('Bucket')],
 
     /**

@@ -8,6 +8,7 @@ import type { Client } from '../runtime/client.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
 import { type HelmError, HelmErrorCode, isHelmError } from '../runtime/helm/errors.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
@@ -26,6 +27,19 @@ import { fetchIndex, indexArtifact } from './helm/repository.ts';
 
 const kindName = 'helmrepository';
 const OCI_READY_MESSAGE = 'Helm repository is ready';
+
+/**
+ * What Tide does not implement: the runner stalls an object setting them (UnsupportedField).
+ * `insecure` and `accessFrom` are accepted: the first only matters to HelmCharts pulling from a type
+ * oci repository (which Tide's HelmChart refuses), the second is not enforced by Flux either.
+ */
+export const helmRepositoryUnsupportedFields: readonly UnsupportedField[] = [
+  {
+    path: 'spec.provider',
+    allowed: ['generic'],
+    why: 'cloud workload identity is not implemented; use provider generic with spec.secretRef',
+  },
+];
 
 /**
  * How to reach the repository: basic auth from secretRef (`username`, `password`), TLS from
@@ -217,6 +231,7 @@ export function helmRepositoryController(deps: SourceDeps) {
     name: 'helmrepository',
     kind: HelmRepositoryKind,
     conditionPolicy: sourceConditionPolicy,
+    unsupportedFields: helmRepositoryUnsupportedFields,
 
     /**
      * Type oci: Ready=True "Helm repository is ready", or Stalled URLInvalid; no artifact.
