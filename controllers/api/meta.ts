@@ -140,7 +140,9 @@ export const ValuesReference = (description: string) =>
         ),
       ),
       optional: optional(
-        bool('Tolerate a missing object; other errors (missing key, bad path) still fail the reconcile.'),
+        bool(
+          'Tolerate a missing object, or a missing key in it (as Flux does); a bad document or targetPath still fails the reconcile.',
+        ),
       ),
       literal: optional(
         bool('Merge the value at targetPath verbatim instead of parsing it as a YAML scalar.'),

@@ -1,10 +1,12 @@
 // The Kubernetes client of every controller: discovery (GVK → resource), CRUD and patches of unstructured
 // objects, server-side apply, status writes and finalizers, and a raw watch stream for the informer.
-// It speaks HTTP through node:https with a keep-alive agent built from the KubeConfig's TLS material,
-// so streaming, timeouts and aborts are ours to control.
-import http from 'node:http';
-import https from 'node:https';
+// It speaks HTTP through runtime/http.ts: one keep-alive pool per TLS/proxy configuration of the
+// KubeConfig, shared by every client made from it (impersonating ones included).
+import { STATUS_CODES } from 'node:http';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { type HttpClient, type HttpResponse, httpClient, type TlsConfig } from './http.ts';
 import {
   apiVersionOf,
   type GVK,
@@ -169,8 +171,20 @@ export interface Client {
   request<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
 }
 
+/** The TLS settings applyToHTTPSOptions derived from the kubeconfig; its CA replaces the system roots. */
+function tlsOf(opts: HttpsRequestOptions): TlsConfig {
+  const pem = (v: unknown) => v as string | Buffer;
+  return {
+    ...(opts.ca ? { ca: pem(opts.ca), systemRoots: false } : {}),
+    ...(opts.cert ? { cert: pem(opts.cert) } : {}),
+    ...(opts.key ? { key: pem(opts.key) } : {}),
+    ...(opts.servername ? { servername: opts.servername } : {}),
+    insecureSkipVerify: opts.rejectUnauthorized === false,
+  };
+}
+
 interface Transport {
-  agent: http.Agent;
+  http: HttpClient;
   headers: Record<string, string>;
   at: number;
 }
@@ -185,94 +199,70 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
   const fieldManager = options.fieldManager ?? 'tide';
   const userAgent = options.userAgent ?? `tide/${fieldManager}`;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const impersonate: Record<string, string | string[]> = {};
+  if (options.impersonate) {
+    impersonate['impersonate-user'] = options.impersonate.user;
+    if (options.impersonate.groups?.length) impersonate['impersonate-group'] = options.impersonate.groups;
+  }
 
-  // TLS material and auth headers, refreshed every few seconds so rotated tokens are picked up.
+  // TLS material and auth headers, refreshed every few seconds so rotated tokens are picked up; the
+  // HTTP client (its pool) changes only when the TLS material or the proxy does.
   let transport: Transport | undefined;
-  let tlsKey = '';
   async function getTransport(): Promise<Transport> {
     if (transport && Date.now() - transport.at < authTtlMs) return transport;
-    const opts: https.RequestOptions = {};
+    const opts: HttpsRequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    let agent = transport?.agent;
-    const key = JSON.stringify([opts.ca, opts.cert, opts.key, opts.rejectUnauthorized, opts.servername]);
-    if (cluster?.proxyUrl) agent = opts.agent as http.Agent;
-    else if (!agent || key !== tlsKey) {
-      agent?.destroy();
-      const tls = {
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        servername: opts.servername,
-        rejectUnauthorized: opts.rejectUnauthorized,
-      };
-      agent = isHttps ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
-      tlsKey = key;
-    }
-    transport = { agent: agent as http.Agent, headers, at: Date.now() };
+    const tls = isHttps ? tlsOf(opts) : undefined;
+    const proxy = cluster?.proxyUrl ? { address: cluster.proxyUrl } : undefined;
+    transport = { http: httpClient({ tls, proxy }), headers, at: Date.now() };
     return transport;
   }
 
   interface Call {
-    method: string;
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
     path: string;
     body?: unknown;
     contentType?: string;
     signal?: AbortSignal;
-    /** No overall timeout (watches). */
+    /** No inactivity limit (watches, which the informer supervises). */
     stream?: boolean;
   }
 
-  async function open(call: Call): Promise<http.IncomingMessage> {
+  const connectionError = (c: Call, err: unknown) =>
+    new ApiError(0, `${c.method} ${c.path}: ${(err as Error).message}`, 'ConnectionError', undefined, {
+      cause: err,
+    });
+
+  async function open(call: Call): Promise<HttpResponse> {
     const t = await getTransport();
-    const payload =
+    const body =
       call.body === undefined
         ? undefined
         : typeof call.body === 'string'
           ? call.body
           : JSON.stringify(call.body);
-    const headers: Record<string, string | number | string[]> = {
+    const headers: Record<string, string | string[]> = {
       ...t.headers,
+      ...impersonate,
       accept: 'application/json',
       'user-agent': userAgent,
     };
-    if (options.impersonate) {
-      headers['impersonate-user'] = options.impersonate.user;
-      if (options.impersonate.groups?.length) headers['impersonate-group'] = options.impersonate.groups;
-    }
-    if (payload !== undefined) {
-      headers['content-type'] = call.contentType ?? 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    const mod = isHttps ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(`${server}${call.path}`, {
+    if (body !== undefined) headers['content-type'] = call.contentType ?? 'application/json';
+    try {
+      return await t.http.request({
         method: call.method,
-        agent: t.agent,
+        url: `${server}${call.path}`,
         headers,
+        body,
         signal: call.signal,
-        timeout: call.stream ? undefined : timeoutMs,
+        idleTimeoutMs: call.stream ? 0 : timeoutMs,
       });
-      req.on('response', resolve);
-      req.on('timeout', () => req.destroy(new Error(`${call.method} ${call.path}: timed out`)));
-      req.on('error', (err) =>
-        reject(
-          new ApiError(0, `${call.method} ${call.path}: ${err.message}`, 'ConnectionError', undefined, {
-            cause: err,
-          }),
-        ),
-      );
-      req.end(payload);
-    });
-  }
-
-  async function readBody(res: http.IncomingMessage): Promise<string> {
-    res.setEncoding('utf8');
-    let text = '';
-    for await (const chunk of res) text += chunk;
-    return text;
+    } catch (err) {
+      throw connectionError(call, err);
+    }
   }
 
   function errorFrom(call: Call, status: number, text: string): ApiError {
@@ -282,7 +272,7 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
     } catch {
       /* not a Status */
     }
-    const message = parsed.message ?? (text.trim() || http.STATUS_CODES[status] || 'error');
+    const message = parsed.message ?? (text.trim() || STATUS_CODES[status] || 'error');
     return new ApiError(
       status,
       `${call.method} ${call.path}: ${status} ${message}`,
@@ -295,20 +285,11 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
     const res = await open(c);
     let text: string;
     try {
-      text = await readBody(res);
+      text = await res.text();
     } catch (err) {
-      throw new ApiError(
-        0,
-        `${c.method} ${c.path}: ${(err as Error).message}`,
-        'ConnectionError',
-        undefined,
-        {
-          cause: err,
-        },
-      );
+      throw connectionError(c, err);
     }
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) throw errorFrom(c, status, text);
+    if (res.status < 200 || res.status > 299) throw errorFrom(c, res.status, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -545,9 +526,8 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
       })}`;
       const c: Call = { method: 'GET', path, signal: opts.signal, stream: true };
       const res = await open(c);
-      if (res.statusCode !== 200)
-        throw errorFrom(c, res.statusCode ?? 0, await readBody(res).catch(() => ''));
-      await readLines(res, opts.onData, (line) => {
+      if (res.status !== 200) throw errorFrom(c, res.status, await res.text().catch(() => ''));
+      await readLines(res.body, opts.onData, (line) => {
         const ev = JSON.parse(line) as WatchEvent;
         if (ev.object && ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') {
           ev.object.apiVersion ??= apiVersionOf(gvk);
@@ -561,21 +541,22 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
       });
     },
     request: <T>(method: string, path: string, body?: unknown, contentType?: string) =>
-      call<T>({ method, path, body, contentType }),
+      call<T>({ method: method.toUpperCase() as Call['method'], path, body, contentType }),
   };
   return client;
 }
 
 /** Splits a response into newline-delimited JSON lines; resolves at end of stream, rejects on error. */
 function readLines(
-  res: http.IncomingMessage,
+  body: Readable,
   onData: (() => void) | undefined,
   onLine: (line: string) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
+    let ended = false;
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => {
       onData?.();
       buf += chunk;
       let nl = buf.indexOf('\n');
@@ -586,16 +567,19 @@ function readLines(
           try {
             onLine(line);
           } catch (err) {
-            res.destroy(err as Error);
+            body.destroy(err as Error);
             return;
           }
         }
         nl = buf.indexOf('\n');
       }
     });
-    res.on('end', resolve);
-    res.on('error', reject);
-    // 'aborted'/'close' without 'end' means the connection broke mid-stream.
-    res.on('close', () => (res.complete ? resolve() : reject(new Error('connection closed before the end'))));
+    body.on('end', () => {
+      ended = true;
+      resolve();
+    });
+    body.on('error', reject);
+    // A close without 'end' means the connection broke mid-stream.
+    body.on('close', () => (ended ? resolve() : reject(new Error('connection closed before the end'))));
   });
 }

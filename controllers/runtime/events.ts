@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { Annotations } from '../api/names.ts';
 import type { Client } from './client.ts';
 import { isNotFound } from './client.ts';
+import { httpClient } from './http.ts';
 import { type Logger, redact } from './log.ts';
 import type { KubeObject } from './object.ts';
 
@@ -169,13 +170,14 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     // Retry connection errors and 5xx a few times (Flux uses retryablehttp); 429/202 mean "dropped on purpose".
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(addr, {
+        const res = await httpClient().request({
           method: 'POST',
+          url: addr,
           headers: { 'content-type': 'application/json' },
           body,
-          signal: AbortSignal.timeout(5000),
+          timeoutMs: 5000,
         });
-        await res.body?.cancel();
+        await res.discard();
         if (res.status < 500 || attempt >= 3) {
           if (res.status >= 400 && res.status !== 429) throw new Error(`${addr} answered ${res.status}`);
           return;

@@ -18,8 +18,9 @@ import { authFromSecret, type GitAuth } from '../runtime/git/auth.ts';
 import { checkout } from '../runtime/git/checkout.ts';
 import { type GitError, isGitError } from '../runtime/git/errors.ts';
 import { remoteHead } from '../runtime/git/refs.ts';
+import type { ProxyConfig } from '../runtime/http.ts';
+import { proxyFromSecret } from '../runtime/http-secrets.ts';
 import { jsonEqual, objectKey } from '../runtime/object.ts';
-import { type ProxyOptions, proxyFromSecret } from '../runtime/proxy.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   clearFetchFailed,
@@ -83,7 +84,7 @@ async function authFor(obj: GitRepository, ctx: ReconcileContext): Promise<GitAu
 }
 
 /** The proxy of spec.proxySecretRef; a bad Secret is FetchFailed=True AuthenticationFailed, as Flux. */
-async function proxyFor(obj: GitRepository, ctx: ReconcileContext): Promise<ProxyOptions | undefined> {
+async function proxyFor(obj: GitRepository, ctx: ReconcileContext): Promise<ProxyConfig | undefined> {
   const ref = obj.spec.proxySecretRef;
   if (!ref) return undefined;
   const ns = obj.metadata.namespace ?? '';
@@ -98,7 +99,7 @@ async function proxyFor(obj: GitRepository, ctx: ReconcileContext): Promise<Prox
 /** How the remote is reached: credentials, proxy, time limit. */
 interface Access {
   auth: GitAuth | undefined;
-  proxy: ProxyOptions | undefined;
+  proxy: ProxyConfig | undefined;
   timeoutMs: number;
 }
 

@@ -20,6 +20,10 @@ import {
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
+import { readChartMetadata } from '../runtime/helm/chart.ts';
+import { isHelmError } from '../runtime/helm/errors.ts';
+import { isMap, parseYaml, yamlErrorMessage } from '../runtime/helm/yaml.ts';
 import { type KubeObject, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import { sourceIndex, sourceWatch as watchSource } from '../runtime/sourceref.ts';
@@ -30,13 +34,10 @@ import {
   type SourceDeps,
   storageFailed,
 } from './common.ts';
-import { readChartMetadata } from './helm/chart.ts';
-import { isHelmError } from './helm/errors.ts';
 import { downloadChart, type HelmIndex, parseIndex, selectChartVersion } from './helm/index.ts';
 import { packageChartDir, repackageChart } from './helm/package.ts';
 import { type ChartSourceKind, chartVersionForStrategy } from './helm/strategy.ts';
-import { mergeValuesFiles } from './helm/values.ts';
-import { isMap, parseYaml, yamlErrorMessage } from './helm/yaml.ts';
+import { mergeValuesFiles } from './helm/valuesfiles.ts';
 import { repositoryHttpOptions } from './helmrepository.ts';
 
 const kindName = 'helmchart';
@@ -107,6 +108,18 @@ export const helmChartConditionPolicy = {
     ConditionTypes.ArtifactOutdated,
   ],
 };
+
+/** What Tide does not implement: the runner stalls an object setting them (UnsupportedField). */
+export const helmChartUnsupportedFields: readonly UnsupportedField[] = [
+  {
+    path: 'spec.accessFrom',
+    why: 'Flux reserves it for cross-namespace access lists but does not implement it (flux2#2092); remove it',
+  },
+  {
+    path: 'spec.verify',
+    why: 'signature verification (cosign, notation) of charts from OCI registries is not implemented',
+  },
+];
 
 type SourceObject = KubeObject & { status?: { artifact?: Artifact } };
 
@@ -421,6 +434,7 @@ export function helmChartController(deps: SourceDeps) {
     kind: HelmChartKind,
     conditionPolicy: helmChartConditionPolicy,
     indexes: { [bySource]: sourceIndex((o) => (o as HelmChart).spec.sourceRef) },
+    unsupportedFields: helmChartUnsupportedFields,
     watches: [sourceWatch('HelmRepository'), sourceWatch('GitRepository'), sourceWatch('Bucket')],
 
     /**

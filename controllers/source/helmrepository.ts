@@ -8,6 +8,8 @@ import type { Client } from '../runtime/client.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { StallingError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
+import { type HelmError, HelmErrorCode, isHelmError } from '../runtime/helm/errors.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   clearFetchFailed,
@@ -20,12 +22,27 @@ import {
   sourceConditionPolicy,
   storageFailed,
 } from './common.ts';
-import { type HelmError, HelmErrorCode, isHelmError } from './helm/errors.ts';
 import type { HelmHttpOptions } from './helm/http.ts';
 import { fetchIndex, indexArtifact } from './helm/repository.ts';
 
 const kindName = 'helmrepository';
 const OCI_READY_MESSAGE = 'Helm repository is ready';
+
+/**
+ * What Tide does not implement: the runner stalls an object setting them (UnsupportedField).
+ * `insecure` is read by HelmCharts pulling from a type oci repository.
+ */
+export const helmRepositoryUnsupportedFields: readonly UnsupportedField[] = [
+  {
+    path: 'spec.accessFrom',
+    why: 'Flux reserves it for cross-namespace access lists but does not implement it (flux2#2092); remove it',
+  },
+  {
+    path: 'spec.provider',
+    allowed: ['generic'],
+    why: 'cloud workload identity is not implemented; use provider generic with spec.secretRef',
+  },
+];
 
 /**
  * How to reach the repository: basic auth from secretRef (`username`, `password`), TLS from
@@ -217,6 +234,7 @@ export function helmRepositoryController(deps: SourceDeps) {
     name: 'helmrepository',
     kind: HelmRepositoryKind,
     conditionPolicy: sourceConditionPolicy,
+    unsupportedFields: helmRepositoryUnsupportedFields,
 
     /**
      * Type oci: Ready=True "Helm repository is ready", or Stalled URLInvalid; no artifact.

@@ -12,9 +12,11 @@ import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { isNotFound } from '../runtime/client.ts';
-import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
+import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
-import { GenericError } from '../runtime/errors.ts';
+import type { UnsupportedField } from '../runtime/fields.ts';
+import type { ProxyConfig } from '../runtime/http.ts';
+import { proxyFromSecret, tlsFromSecret } from '../runtime/http-secrets.ts';
 import { jsonEqual } from '../runtime/object.ts';
 import {
   Annotation,
@@ -62,7 +64,25 @@ interface Resolved {
 interface Access {
   credentials?: Credentials;
   caCert?: Buffer;
+  clientCert?: Buffer;
+  clientKey?: Buffer;
+  proxy?: ProxyConfig;
 }
+
+/** What Tide does not implement: the runner stalls an object setting them (UnsupportedField). */
+export const ociRepositoryUnsupportedFields: readonly UnsupportedField[] = [
+  {
+    path: 'spec.provider',
+    allowed: ['generic'],
+    why:
+      'cloud workload identity is not implemented; use provider generic with spec.secretRef ' +
+      '(a kubernetes.io/dockerconfigjson Secret) or spec.serviceAccountName with imagePullSecrets',
+  },
+  {
+    path: 'spec.verify',
+    why: 'signature verification (cosign, notation) is not implemented; remove spec.verify to use the artifact unverified',
+  },
+];
 
 /** Ready and ArtifactInStorage message (Flux's wording for OCIRepository). */
 const storedMessage = (revision: string) => `stored artifact for digest '${revision}'`;
@@ -98,23 +118,6 @@ function parseTarget(obj: OCIRepository): Target {
   }
 }
 
-/**
- * spec.verify (cosign, notation) is not implemented: an artifact the user asked to verify is never used
- * unverified. Sets SourceVerified=False when verify is set, removes SourceVerified otherwise.
- */
-function refuseVerify(obj: OCIRepository): void {
-  const verify = obj.spec.verify;
-  if (!verify) {
-    deleteCondition(obj, ConditionTypes.SourceVerified);
-    return;
-  }
-  const message =
-    `failed to verify the signature using provider '${verify.provider}': signature verification ` +
-    'is not supported by Tide; remove spec.verify to use the artifact without verification';
-  markFalse(obj, ConditionTypes.SourceVerified, Reasons.VerificationError, message);
-  throw new GenericError(Reasons.VerificationError, message);
-}
-
 async function getSecret(ctx: ReconcileContext, namespace: string, name: string): Promise<SecretLike> {
   try {
     return (await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as SecretLike;
@@ -143,47 +146,53 @@ async function pullSecrets(obj: OCIRepository, ctx: ReconcileContext): Promise<S
   return out;
 }
 
+/** The credentials of the first pull secret holding some for the registry; anonymous without. */
+async function credentialsFor(
+  obj: OCIRepository,
+  ctx: ReconcileContext,
+  registry: string,
+): Promise<Credentials | undefined> {
+  for (const secret of await pullSecrets(obj, ctx)) {
+    const credentials = credentialsFromSecret(secret, registry);
+    if (credentials) return credentials;
+  }
+  return undefined;
+}
+
 /**
- * Credentials (the first pull secret holding some for the registry; anonymous without) and the CA of
- * certSecretRef. Sets FetchFailed=True AuthenticationFailed when a Secret is missing or unusable.
+ * Credentials (pull secrets), the proxy of proxySecretRef and the TLS material of certSecretRef.
+ * Sets FetchFailed=True AuthenticationFailed when a Secret is missing or unusable.
  */
 async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registry: string): Promise<Access> {
   const access: Access = {};
+  const namespace = obj.metadata.namespace ?? '';
   try {
-    const secrets = await pullSecrets(obj, ctx);
-    const provider = obj.spec.provider ?? 'generic';
-    // As Flux, a cloud provider is only asked when no pull secret is given; Tide has no cloud login.
-    if (provider !== 'generic' && secrets.length === 0) {
-      throw new Error(
-        `provider '${provider}' is not supported by Tide: use provider 'generic' with spec.secretRef ` +
-          `(a kubernetes.io/dockerconfigjson Secret) or spec.serviceAccountName with imagePullSecrets`,
-      );
-    }
-    for (const secret of secrets) {
-      const credentials = credentialsFromSecret(secret, registry);
-      if (credentials) {
-        access.credentials = credentials;
-        break;
-      }
-    }
+    access.credentials = await credentialsFor(obj, ctx, registry);
   } catch (err) {
     const message = `failed to get credential: ${(err as Error).message}`;
     throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
   }
-  if (obj.spec.proxySecretRef) {
-    const message = 'failed to get proxy address: spec.proxySecretRef is not supported by Tide';
-    throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
+  const proxyRef = obj.spec.proxySecretRef?.name;
+  if (proxyRef) {
+    try {
+      access.proxy = proxyFromSecret(
+        await readSecret(ctx.client, namespace, proxyRef),
+        `${namespace}/${proxyRef}`,
+      );
+    } catch (err) {
+      const message = `failed to get proxy address: ${(err as Error).message}`;
+      throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
+    }
   }
-  const certRef = obj.spec.certSecretRef;
+  const certRef = obj.spec.certSecretRef?.name;
   if (certRef) {
     try {
-      const namespace = obj.metadata.namespace ?? '';
-      const data = await readSecret(ctx.client, namespace, certRef.name);
-      if (data['tls.crt'] || data['tls.key']) {
-        throw new Error('client certificates (tls.crt, tls.key) are not supported by Tide; only ca.crt');
-      }
-      if (!data['ca.crt']) throw new Error(`secret '${namespace}/${certRef.name}' has no 'ca.crt' key`);
-      access.caCert = data['ca.crt'];
+      const tls = tlsFromSecret(await readSecret(ctx.client, namespace, certRef), `${namespace}/${certRef}`);
+      Object.assign(access, {
+        caCert: tls.ca as Buffer | undefined,
+        clientCert: tls.cert as Buffer | undefined,
+        clientKey: tls.key as Buffer | undefined,
+      });
     } catch (err) {
       const message = `failed to generate transport for '${obj.spec.url}': ${(err as Error).message}`;
       throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
@@ -376,15 +385,17 @@ export function ociRepositoryController(deps: SourceDeps) {
     name: kindName,
     kind: OCIRepositoryKind,
     conditionPolicy: sourceConditionPolicy,
+    unsupportedFields: ociRepositoryUnsupportedFields,
 
     /**
-     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed, SourceVerified and StorageOperationFailed;
-     * the runner derives Ready from them and the thrown outcome. The previous artifact stays on failure.
+     * Sets ArtifactInStorage, ArtifactOutdated, FetchFailed and StorageOperationFailed, and removes
+     * SourceVerified (nothing is verified: spec.verify is refused); the runner derives Ready from them
+     * and the thrown outcome. The previous artifact stays on failure.
      */
     async reconcile(obj, ctx) {
       await reconcileStorage(obj, storage, kindName, deps.gc);
       const target = parseTarget(obj);
-      refuseVerify(obj);
+      deleteCondition(obj, ConditionTypes.SourceVerified);
       const access = await registryAccess(obj, ctx, target.registry);
       const timeoutMs = parseDuration(obj.spec.timeout ?? '60s');
       // One deadline for the whole source step (resolve and pull), as Flux's context timeout.

@@ -24,6 +24,12 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
+/** `CONNECT host:port` or `GET http://host:port/path`, in arrival order. */
+export const requestLines = (p: TestProxy): string[] => p.requests.map((r) => `${r.method} ${r.target}`);
+
+/** Requests refused for missing or wrong credentials. */
+export const refusedCount = (p: TestProxy): number => p.requests.filter((r) => !r.authorized).length;
+
 const loopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 
 export async function startProxy(auth?: { username: string; password: string }): Promise<TestProxy> {

@@ -8,10 +8,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { httpClient } from '../http.ts';
 import { formatDigest, newHash, parseDigest } from './digest.ts';
 import { ArtifactError, ArtifactNotFoundError, DigestMismatchError, SizeLimitError } from './errors.ts';
 import { DEFAULT_MAX_UNTAR_BYTES, type ExtractResult, extractTarGz } from './extract.ts';
@@ -108,19 +107,23 @@ async function download(
   opts: FetchOptions,
 ): Promise<{ digest: string; size: number }> {
   const max = opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  // identity: the digest is of the bytes as stored; fetch would otherwise undo a Content-Encoding.
-  const res = await fetch(url, { signal, headers: { 'accept-encoding': 'identity' } });
+  // identity: the digest is of the bytes as stored.
+  const res = await httpClient().request({
+    url,
+    headers: { 'accept-encoding': 'identity' },
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    maxRedirects: 10,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   if (res.status !== 200) {
-    await res.body?.cancel();
+    await res.discard();
     if (res.status === 404) throw new Permanent('', { cause: new ArtifactNotFoundError(url) });
     const error = new ArtifactError('FetchFailed', `failed to download ${url}: HTTP ${res.status}`);
     if (res.status === 429 || (res.status >= 500 && res.status !== 501)) throw error;
     throw new Permanent('', { cause: error });
   }
-  if (Number(res.headers.get('content-length') ?? 0) > max) {
-    await res.body?.cancel();
+  if (Number(res.header('content-length') ?? 0) > max) {
+    await res.discard();
     throw new Permanent('', { cause: new SizeLimitError('download', max) });
   }
   const hash = newHash(algorithm);
@@ -134,8 +137,7 @@ async function download(
       done(null, chunk);
     },
   });
-  if (res.body === null) throw new ArtifactError('FetchFailed', `empty response from ${url}`);
-  await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), limit, createWriteStream(file));
+  await res.pipe(limit, createWriteStream(file));
   return { digest: formatDigest(algorithm, hash), size };
 }
 

@@ -7,7 +7,8 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ProxyOptions, proxyUrlWithCredentials } from '../proxy.ts';
+import type { ProxyConfig } from '../http.ts';
+import { proxyUrlWithCredentials } from '../http-secrets.ts';
 import { GitError, scrub } from './errors.ts';
 import { runCommand } from './exec.ts';
 
@@ -114,10 +115,10 @@ export interface SessionOptions {
    * Proxy for HTTP(S) remotes (`http.proxy`): it replaces the controller's proxy environment, and
    * its credentials are scrubbed like the others. SSH remotes refuse it (Invalid).
    */
-  proxy?: ProxyOptions;
+  proxy?: ProxyConfig;
 }
 
-export type { ProxyOptions };
+export type { ProxyConfig };
 
 // Kept from the controller's environment: the command search path, temp dir and proxy settings.
 const passThrough = ['PATH', 'TMPDIR', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy'];
@@ -180,11 +181,7 @@ export async function openSession(
  * `http.proxy` for every request of the session. The controller's proxy variables are dropped so
  * the Secret's proxy takes precedence over all of them (no_proxy included, as Flux documents).
  */
-function proxyConfig(
-  env: Record<string, string>,
-  proxy: ProxyOptions,
-  secrets: string[],
-): [string, string][] {
+function proxyConfig(env: Record<string, string>, proxy: ProxyConfig, secrets: string[]): [string, string][] {
   for (const k of ['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']) delete env[k];
   const url = proxyUrlWithCredentials(proxy);
   if (proxy.password) secrets.push(proxy.password, encodeURIComponent(proxy.password));

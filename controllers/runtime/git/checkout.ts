@@ -4,7 +4,7 @@
 // kill on timeout). The result carries the raw commit (and tag) objects for signature verification.
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GitAuth, type GitSession, type ProxyOptions, withSession } from './auth.ts';
+import { type GitAuth, type GitSession, type ProxyConfig, withSession } from './auth.ts';
 import { GitError, isGitError } from './errors.ts';
 import { type GitRunOptions, runGit } from './exec.ts';
 import { type CommitObject, parseCommit, parseTag, subject, type TagObject } from './objects.ts';
@@ -17,7 +17,7 @@ export interface CheckoutOptions {
   /** From authFromSecret; undefined for anonymous HTTP(S). */
   auth?: GitAuth;
   /** HTTP(S) proxy for every request (from proxyFromSecret). */
-  proxy?: ProxyOptions;
+  proxy?: ProxyConfig;
   /** Target directory: created when missing, must be empty. The caller removes it afterwards. */
   dir: string;
   /** Bound on the whole operation; git and its helpers are killed when it passes. */

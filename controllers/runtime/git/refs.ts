@@ -2,7 +2,7 @@
 // remote ref to fetch, and the revision string recorded in the artifact (fluxcd/pkg git.Commit String
 // and AbsoluteReference, source-controller commitReference).
 import { highestMatch, parseConstraint } from '../semver.ts';
-import { type GitAuth, type GitSession, type ProxyOptions, withSession } from './auth.ts';
+import { type GitAuth, type GitSession, type ProxyConfig, withSession } from './auth.ts';
 import { GitError } from './errors.ts';
 import { runGit } from './exec.ts';
 
@@ -144,7 +144,7 @@ export function resolveRef(ref: GitRef | undefined, refs: ReadonlyMap<string, st
 export interface RemoteOptions {
   signal?: AbortSignal;
   /** HTTP(S) proxy for the request. */
-  proxy?: ProxyOptions;
+  proxy?: ProxyConfig;
   /**
    * ls-remote patterns (matched against the end of ref names; protocol v2 servers filter by them).
    * A `refs/tags/…` pattern also gets its `^{}` twin so annotated tags are peeled.

@@ -9,7 +9,7 @@
 // Signed commits are built the way git builds them: `git commit-tree` writes the unsigned commit,
 // its exact bytes are signed, and the object with a `gpgsig` header is written with `git hash-object
 // -t commit -w`. Git formats and validates every field; no gpg binary or agent is involved.
-import { type GitAuth, type GitSession, localEnv, type ProxyOptions, withSession } from './auth.ts';
+import { type GitAuth, type GitSession, localEnv, type ProxyConfig, withSession } from './auth.ts';
 import { prepareDir } from './checkout.ts';
 import { GitError, gitFailure, isGitError } from './errors.ts';
 import { type GitRunOptions, runCommand, runGit } from './exec.ts';
@@ -22,7 +22,7 @@ export interface Remote {
   /** http(s):// or ssh:// URL. */
   url: string;
   auth?: GitAuth;
-  proxy?: ProxyOptions;
+  proxy?: ProxyConfig;
   /** Bound on each network operation. */
   timeoutMs: number;
   signal?: AbortSignal;

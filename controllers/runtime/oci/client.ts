@@ -6,11 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, fetch, type RequestInit, type Response } from 'undici';
+import { Transform } from 'node:stream';
+import { type HttpRequest, type HttpResponse, httpClient, isHttpError, type ProxyConfig } from '../http.ts';
 import { type Challenge, type Credentials, parseWwwAuthenticate } from './auth.ts';
 import {
   isOciError,
@@ -45,6 +42,11 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   /** PEM CA certificate(s) trusted for HTTPS, in addition to the system ones. */
   caCert?: Buffer | string;
+  /** PEM client certificate and key, for registries that want mutual TLS. */
+  clientCert?: Buffer | string;
+  clientKey?: Buffer | string;
+  /** HTTP(S) proxy to reach the registry (and its token service) through. */
+  proxy?: ProxyConfig;
   /** Time limit of each operation (all its requests, bodies included); default 60 s. */
   timeoutMs?: number;
   userAgent?: string;
@@ -102,7 +104,7 @@ export interface RegistryClient {
     manifest: ImageManifest | ImageIndex | Uint8Array,
     opts?: RequestOptions & { mediaType?: string },
   ): Promise<ManifestInfo>;
-  /** Closes the connections of the client's own TLS agent (when a CA was given). */
+  /** Releases the client; connections are pooled per TLS/proxy configuration and outlive it. */
   close(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ const MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;
 
 const isDigest = (reference: string) => reference.includes(':');
+const ok = (res: HttpResponse) => res.status >= 200 && res.status < 300;
 
 /** The options among `keys` that are set (exactOptionalPropertyTypes-friendly spreading). */
 function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
@@ -147,7 +150,7 @@ function basicHeader(c: Credentials): string {
 }
 
 /** The `rel="next"` target of a Link header, resolved against the request URL. */
-export function nextLink(header: string | null, base: URL): URL | undefined {
+export function nextLink(header: string | null | undefined, base: URL): URL | undefined {
   if (!header) return undefined;
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /^\s*<([^>]*)>(.*)$/.exec(part);
@@ -157,26 +160,18 @@ export function nextLink(header: string | null, base: URL): URL | undefined {
 }
 
 /** Reads a whole body, refusing more than `limit` bytes. */
-async function readLimited(res: Response, limit: number, what: string): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > limit) {
-    await res.body?.cancel();
-    throw new OciSizeLimitError(what, limit, declared);
+async function readLimited(res: HttpResponse, limit: number, what: string): Promise<Buffer> {
+  try {
+    return await res.bytes({ maxBytes: limit, what });
+  } catch (e) {
+    if (!isHttpError(e, 'TooLarge')) throw e;
+    const declared = Number(res.header('content-length') ?? Number.NaN);
+    throw new OciSizeLimitError(what, limit, declared > limit ? declared : undefined);
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  if (!res.body) return Buffer.alloc(0);
-  for await (const chunk of res.body) {
-    total += chunk.length;
-    // Throwing ends the iteration, which cancels the rest of the body.
-    if (total > limit) throw new OciSizeLimitError(what, limit);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Error codes and messages of a registry error body (`{"errors":[{"code","message"}]}`). */
-async function registryErrors(res: Response): Promise<{ codes: string[]; text: string }> {
+async function registryErrors(res: HttpResponse): Promise<{ codes: string[]; text: string }> {
   let body: Buffer;
   try {
     body = await readLimited(res, MAX_ERROR_BODY, 'error body');
@@ -196,15 +191,18 @@ async function registryErrors(res: Response): Promise<{ codes: string[]; text: s
 
 function transportError(e: unknown, what: string, timeoutMs: number): OciError {
   if (isOciError(e)) return e;
-  const err = e as Error & { cause?: Error & { code?: string } };
-  if (err?.name === 'TimeoutError')
-    return new OciError('Network', `${what}: timed out after ${timeoutMs} ms`);
-  if (err?.name === 'AbortError') return new OciError('Network', `${what}: aborted`, { cause: e });
-  const cause = err?.cause;
-  const detail = cause
-    ? `${cause.message}${cause.code && !cause.message.includes(cause.code) ? ` (${cause.code})` : ''}`
-    : err?.message;
-  const tls = /certificate|ssl|tls|wrong version number|EPROTO/i.test(`${detail} ${cause?.code ?? ''}`);
+  const err = e as Error & { kind?: string; code?: string; cause?: Error & { code?: string } };
+  // Operations run under one deadline signal: its expiry comes out as an abort whose cause is a TimeoutError.
+  const reason = isHttpError(e) && e.kind === 'Aborted' ? err.cause : err;
+  if (reason?.name === 'TimeoutError' || (isHttpError(e) && e.kind === 'Timeout'))
+    return new OciError('Network', `${what}: timed out after ${timeoutMs} ms`, { cause: e });
+  if (reason?.name === 'AbortError' || (isHttpError(e) && e.kind === 'Aborted'))
+    return new OciError('Network', `${what}: aborted`, { cause: e });
+  const cause = isHttpError(e) ? (err.cause as Error & { code?: string }) : err.cause;
+  const code = err.code ?? cause?.code;
+  const message = cause?.message ?? err.message;
+  const detail = `${message}${code && !message.includes(code) ? ` (${code})` : ''}`;
+  const tls = /certificate|ssl|tls|wrong version number|EPROTO/i.test(`${detail} ${code ?? ''}`);
   const hint = tls ? '; for a private CA set its certificate, for a plain HTTP registry set insecure' : '';
   return new OciError('Network', `${what}: ${detail}${hint}`, { cause: e });
 }
@@ -258,7 +256,7 @@ function parseTokenResponse(body: Buffer, what: string, status: number): { token
 }
 
 /** Checks manifest bytes against the digest asked for and the one the registry announces; returns the digest. */
-function verifyManifest(bytes: Buffer, reference: string, header: string | null, what: string): string {
+function verifyManifest(bytes: Buffer, reference: string, header: string | undefined, what: string): string {
   const asked = isDigest(reference) ? reference : null;
   for (const expected of [asked, header]) {
     if (!expected) continue;
@@ -285,11 +283,7 @@ function sizeError(check: BlobCheck, size: number, final: boolean): OciError | u
 }
 
 /** Streams a blob body into `tmp`, enforcing size limits while reading; returns its digest and size. */
-async function streamBlob(
-  body: WebReadableStream<Uint8Array>,
-  tmp: string,
-  check: BlobCheck,
-): Promise<BlobInfo> {
+async function streamBlob(res: HttpResponse, tmp: string, check: BlobCheck): Promise<BlobInfo> {
   const { algorithm } = parseDigest(check.digest);
   const hash = createHash(algorithm);
   let size = 0;
@@ -302,7 +296,7 @@ async function streamBlob(
       cb(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(body), meter, createWriteStream(tmp));
+  await res.pipe(meter, createWriteStream(tmp));
   return { digest: `${algorithm}:${hash.digest('hex')}`, size };
 }
 
@@ -313,10 +307,13 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
   const userAgent = opts.userAgent ?? 'tide-oci';
   const credentials = opts.credentials;
   // The CA extends the system roots (as Flux's WithSystemCertPool), it does not replace them.
-  const agent = opts.caCert
-    ? new Agent({ connect: { ca: [...rootCertificates, String(opts.caCert)] } })
-    : undefined;
-  const dispatcher: Dispatcher | undefined = agent;
+  const http = httpClient({
+    tls: {
+      ...(opts.caCert ? { ca: opts.caCert } : {}),
+      ...(opts.clientCert && opts.clientKey ? { cert: opts.clientCert, key: opts.clientKey } : {}),
+    },
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
+  });
   let mode: AuthMode = { kind: 'anonymous' };
   const tokens = new Map<string, Token>();
 
@@ -328,9 +325,9 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     `${m.realm} ${m.service ?? ''} ${scope}`;
   const where = (repository: string) => `${registry}/${repository}`;
 
-  async function request(url: URL, init: RequestInit, what: string): Promise<Response> {
+  async function request(req: HttpRequest, what: string): Promise<HttpResponse> {
     try {
-      return await fetch(url, dispatcher ? { ...init, dispatcher } : init);
+      return await http.request(req);
     } catch (e) {
       throw transportError(e, what, timeoutMs);
     }
@@ -346,9 +343,9 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     const url = tokenUrl(registry, m, mergeScopes(scope, wanted));
     const what = `token for ${where(repository)} from ${url.host}`;
     const auth: Record<string, string> = credentials ? { authorization: basicHeader(credentials) } : {};
-    const res = await request(url, { headers: { 'user-agent': userAgent, ...auth }, signal }, what);
+    const res = await request({ url, headers: { 'user-agent': userAgent, ...auth }, signal }, what);
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
+      await res.discard();
       throw new OciAuthError(
         res.status,
         credentials
@@ -356,7 +353,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
           : `${what}: anonymous access refused (HTTP ${res.status}); credentials are needed`,
       );
     }
-    if (!res.ok) throw await unexpected(res, what);
+    if (!ok(res)) throw await unexpected(res, what);
     const { token, ttl } = parseTokenResponse(await readLimited(res, MAX_ERROR_BODY, what), what, res.status);
     // Renew a little early so that a token does not expire between cache lookup and use.
     tokens.set(tokenKey(m, scope), {
@@ -407,23 +404,32 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     return false;
   }
 
-  async function send(req: Send): Promise<Response> {
+  async function send(req: Send): Promise<HttpResponse> {
     const what = `${req.method} ${req.url.pathname} on ${registry}`;
     for (let attempt = 0; ; attempt++) {
       const auth = await authorization(req);
       const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
       if (auth) headers.authorization = auth;
-      const init = { method: req.method, headers, body: req.body ?? null, signal: req.signal };
-      const res = await request(req.url, { ...init, redirect: 'follow' }, what);
+      const res = await request(
+        {
+          method: req.method,
+          url: req.url,
+          headers,
+          body: req.body ?? null,
+          signal: req.signal,
+          maxRedirects: 10,
+        },
+        what,
+      );
       if (res.status === 403) throw refused(403, req, (await registryErrors(res)).text);
       if (res.status !== 401) return res;
-      const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
-      await res.body?.cancel();
+      const challenges = parseWwwAuthenticate(res.header('www-authenticate') ?? '');
+      await res.discard();
       if (attempt > 0 || !(await answerChallenge(challenges, req, auth))) throw refused(401, req, '');
     }
   }
 
-  async function unexpected(res: Response, what: string): Promise<OciRegistryError> {
+  async function unexpected(res: HttpResponse, what: string): Promise<OciRegistryError> {
     const { codes, text } = await registryErrors(res);
     return new OciRegistryError(`${what}: HTTP ${res.status}${text ? `: ${text}` : ''}`, res.status, codes);
   }
@@ -469,10 +475,10 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
         signal,
       });
       if (res.status === 404) {
-        await res.body?.cancel();
+        await res.discard();
         throw new OciNotFoundError('repository', `repository ${where(repository)} not found`);
       }
-      if (!res.ok) throw await unexpected(res, `listing tags of ${where(repository)}`);
+      if (!ok(res)) throw await unexpected(res, `listing tags of ${where(repository)}`);
       const body = await readLimited(res, MAX_TAG_PAGE_BYTES, `tag list of ${where(repository)}`);
       let page: { tags?: unknown };
       try {
@@ -484,7 +490,7 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
         );
       }
       if (Array.isArray(page.tags)) tags.push(...page.tags.filter((t): t is string => typeof t === 'string'));
-      url = nextLink(res.headers.get('link'), url);
+      url = nextLink(res.header('link'), url);
     }
     return tags;
   }
@@ -506,10 +512,10 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       signal: operationSignal(o),
     });
     if (res.status === 404) throw notFound((await registryErrors(res)).codes, repository, reference);
-    if (!res.ok) throw await unexpected(res, `fetching ${what}`);
+    if (!ok(res)) throw await unexpected(res, `fetching ${what}`);
     const bytes = await readLimited(res, MAX_MANIFEST_BYTES, what);
-    const digest = verifyManifest(bytes, reference, res.headers.get('docker-content-digest'), what);
-    const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const digest = verifyManifest(bytes, reference, res.header('docker-content-digest'), what);
+    const contentType = (res.header('content-type') ?? '').split(';')[0]!.trim();
     const { mediaType, manifest } = decodeManifest(bytes, contentType, what);
     return { digest, mediaType, size: bytes.length, manifest, bytes };
   }
@@ -529,11 +535,11 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
       signal: operationSignal(o),
     });
-    await res.body?.cancel();
+    await res.discard();
     if (res.status === 404) throw notFound([], repository, reference);
-    const digest = res.headers.get('docker-content-digest');
+    const digest = res.header('docker-content-digest');
     // Some registries answer HEAD without a digest (or not at all): then read the manifest.
-    if (!res.ok || !digest) {
+    if (!ok(res) || !digest) {
       const m = await getManifest(repository, reference, o);
       return { digest: m.digest, mediaType: m.mediaType, size: m.size };
     }
@@ -543,8 +549,8 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     }
     return {
       digest,
-      mediaType: (res.headers.get('content-type') ?? '').split(';')[0]!.trim(),
-      size: Number(res.headers.get('content-length') ?? 0),
+      mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim(),
+      size: Number(res.header('content-length') ?? 0),
     };
   }
 
@@ -566,22 +572,21 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       signal,
     });
     if (res.status === 404) {
-      await res.body?.cancel();
+      await res.discard();
       throw new OciNotFoundError('blob', `${what} not found`);
     }
-    if (!res.ok) throw await unexpected(res, `fetching ${what}`);
+    if (!ok(res)) throw await unexpected(res, `fetching ${what}`);
     const check: BlobCheck = { what, digest, ...pick(o, 'maxBytes', 'size') };
-    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    const declared = Number(res.header('content-length') ?? Number.NaN);
     const early = Number.isNaN(declared) ? undefined : sizeError(check, declared, true);
     if (early) {
-      await res.body?.cancel();
+      await res.discard();
       throw early;
     }
-    if (!res.body) throw new OciRegistryError(`fetching ${what}: empty response`, res.status);
     const tmp = `${destination}.${randomBytes(6).toString('hex')}.partial`;
     let size: number;
     try {
-      const got = await streamBlob(res.body as WebReadableStream<Uint8Array>, tmp, check);
+      const got = await streamBlob(res, tmp, check);
       if (got.digest !== digest) throw new OciDigestMismatchError(what, digest, got.digest);
       const err = sizeError(check, got.size, true);
       if (err) throw err;
@@ -605,16 +610,16 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       method: 'HEAD',
       url: new URL(`${base}/v2/${repository}/blobs/${digest}`),
     });
-    await head.body?.cancel();
-    if (head.ok) return { digest, size: data.length };
+    await head.discard();
+    if (ok(head)) return { digest, size: data.length };
     const start = await send({
       ...common,
       method: 'POST',
       url: new URL(`${base}/v2/${repository}/blobs/uploads/`),
     });
     if (start.status !== 202) throw await unexpected(start, what);
-    await start.body?.cancel();
-    const location = start.headers.get('location');
+    await start.discard();
+    const location = start.header('location');
     if (!location) throw new OciRegistryError(`${what}: the registry gave no upload location`, start.status);
     const url = new URL(location, base);
     url.searchParams.set('digest', digest);
@@ -626,8 +631,8 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       body: data,
     });
     if (put.status !== 201) throw await unexpected(put, what);
-    await put.body?.cancel();
-    const stored = put.headers.get('docker-content-digest');
+    await put.discard();
+    const stored = put.header('docker-content-digest');
     if (stored && stored !== digest) throw new OciDigestMismatchError(what, digest, stored);
     return { digest, size: data.length };
   }
@@ -657,8 +662,8 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
       signal: operationSignal(o),
     });
     if (res.status !== 201) throw await unexpected(res, what);
-    await res.body?.cancel();
-    const stored = res.headers.get('docker-content-digest');
+    await res.discard();
+    const stored = res.header('docker-content-digest');
     if (stored && stored !== digest) throw new OciDigestMismatchError(what, digest, stored);
     return { digest, mediaType: decoded.mediaType, size: bytes.length };
   }
@@ -671,8 +676,6 @@ export function createRegistryClient(opts: RegistryClientOptions): RegistryClien
     fetchBlob,
     pushBlob,
     pushManifest,
-    close: async () => {
-      await agent?.close();
-    },
+    close: async () => {},
   };
 }

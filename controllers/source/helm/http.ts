@@ -2,14 +2,20 @@
 // the repository URL unless passCredentials is set, a custom CA adds to the system roots, and the
 // body is capped. Errors are HelmErrors whose messages name the URL (without userinfo) and what to
 // check; they never carry the password.
-import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
-import { HelmError, HelmErrorCode } from './errors.ts';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
+import {
+  type HttpError,
+  type HttpResponse,
+  httpClient,
+  isHttpError,
+  type ProxyConfig,
+  redactUrl,
+} from '../../runtime/http.ts';
 
-/** How to reach a chart repository; the fields of a HelmRepository's secretRef and certSecretRef. */
+export { redactUrl };
+
+/** How to reach a chart repository; the fields of a HelmRepository's secretRef, certSecretRef and proxySecretRef. */
 export interface HelmHttpOptions {
   username?: string;
   password?: string;
@@ -22,6 +28,8 @@ export interface HelmHttpOptions {
   passCredentials?: boolean;
   /** Whole-request deadline; 60 s when unset (Flux's HelmRepository timeout default). */
   timeoutMs?: number;
+  /** HTTP(S) proxy to go through. */
+  proxy?: ProxyConfig;
 }
 
 export interface GetRequest extends HelmHttpOptions {
@@ -36,18 +44,6 @@ export interface GetRequest extends HelmHttpOptions {
 }
 
 const MAX_REDIRECTS = 10;
-
-/** The URL without userinfo, for messages. */
-export function redactUrl(url: string | URL): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '<invalid URL>';
-  }
-}
 
 export function parseHttpUrl(url: string, what: string): URL {
   let u: URL;
@@ -71,32 +67,57 @@ function sendsCredentials(target: URL, repo: URL, req: HelmHttpOptions): boolean
   return req.passCredentials === true || (target.protocol === repo.protocol && target.host === repo.host);
 }
 
-function unreachable(url: URL, err: NodeJS.ErrnoException): HelmError {
-  const host = url.host;
-  const reasons: Record<string, string> = {
-    ENOTFOUND: `host '${url.hostname}' not found`,
-    EAI_AGAIN: `host '${url.hostname}' could not be resolved (DNS lookup failed)`,
-    ECONNREFUSED: `connection refused by ${host}`,
-    ECONNRESET: `connection reset by ${host}`,
-    EHOSTUNREACH: `host ${host} unreachable`,
-    ENETUNREACH: `network unreachable for ${host}`,
-    ETIMEDOUT: `connection to ${host} timed out`,
-  };
-  const code = err.code ?? '';
-  let reason = reasons[code];
-  if (!reason && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code)) {
-    reason = `TLS verification of ${host} failed (${err.message}); provide the repository's CA certificate`;
+const reasons: Record<string, (u: URL) => string> = {
+  ENOTFOUND: (u) => `host '${u.hostname}' not found`,
+  EAI_AGAIN: (u) => `host '${u.hostname}' could not be resolved (DNS lookup failed)`,
+  ECONNREFUSED: (u) => `connection refused by ${u.host}`,
+  ECONNRESET: (u) => `connection reset by ${u.host}`,
+  EHOSTUNREACH: (u) => `host ${u.host} unreachable`,
+  ENETUNREACH: (u) => `network unreachable for ${u.host}`,
+  ETIMEDOUT: (u) => `connection to ${u.host} timed out`,
+};
+
+/** A transport failure as a HelmError naming what to check. */
+function transportError(err: HttpError, start: URL, req: GetRequest): HelmError {
+  const url = new URL(err.url);
+  const timeoutMs = req.timeoutMs ?? 60_000;
+  switch (err.kind) {
+    case 'Timeout':
+      return new HelmError(
+        HelmErrorCode.Timeout,
+        `timed out after ${timeoutMs / 1000}s fetching ${redactUrl(start)}`,
+        { cause: err },
+      );
+    case 'TooLarge':
+      return tooLarge(url, req);
+    case 'TooManyRedirects':
+      return new HelmError(HelmErrorCode.HttpStatus, `too many redirects fetching ${redactUrl(start)}`);
+    case 'Proxy':
+      return new HelmError(
+        HelmErrorCode.Unreachable,
+        `failed to fetch ${redactUrl(url)} through the proxy: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+        { cause: err },
+      );
+    default: {
+      const detail = (err.cause as Error | undefined)?.message ?? err.message;
+      let reason = err.code ? reasons[err.code]?.(url) : undefined;
+      if (!reason && err.kind === 'Tls') {
+        reason = `TLS verification of ${url.host} failed (${detail}); provide the repository's CA certificate`;
+      }
+      return new HelmError(
+        HelmErrorCode.Unreachable,
+        `failed to fetch ${redactUrl(url)}: ${reason ?? detail}`,
+        {
+          cause: err,
+        },
+      );
+    }
   }
-  return new HelmError(
-    HelmErrorCode.Unreachable,
-    `failed to fetch ${redactUrl(url)}: ${reason ?? err.message}`,
-    { cause: err },
-  );
 }
 
-function statusError(url: URL, res: IncomingMessage, req: GetRequest, withAuth: boolean): HelmError {
-  const status = res.statusCode ?? 0;
-  const text = `${status} ${res.statusMessage ?? ''}`.trim();
+function statusError(res: HttpResponse, req: GetRequest, withAuth: boolean): HelmError {
+  const { status, url } = res;
+  const text = `${status} ${res.statusText}`.trim();
   if (status === 401 || status === 403) {
     const hint = withAuth
       ? 'check the username and password'
@@ -120,53 +141,7 @@ function tooLarge(url: URL, req: GetRequest): HelmError {
   );
 }
 
-interface Hop {
-  res: IncomingMessage;
-  withAuth: boolean;
-}
-
-function send(url: URL, repo: URL, req: GetRequest, signal: AbortSignal): Promise<Hop> {
-  const withAuth = sendsCredentials(url, repo, req);
-  const headers: Record<string, string> = { 'user-agent': 'tide-source-controller', accept: '*/*' };
-  if (withAuth) {
-    headers.authorization = `Basic ${Buffer.from(`${req.username}:${req.password}`).toString('base64')}`;
-  }
-  const tlsOpts =
-    url.protocol === 'https:'
-      ? {
-          ca: req.caCert ? [...rootCertificates, req.caCert.toString()] : undefined,
-          cert: req.clientCert,
-          key: req.clientKey,
-        }
-      : {};
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise<Hop>((resolve, reject) => {
-    const r = request(url, { method: 'GET', headers, agent: false, signal, auth: null, ...tlsOpts }, (res) =>
-      resolve({ res, withAuth }),
-    );
-    r.on('error', reject);
-    r.end();
-  });
-}
-
-async function readBody(res: IncomingMessage, url: URL, req: GetRequest): Promise<Buffer> {
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > req.maxBytes) {
-    res.destroy();
-    throw tooLarge(url, req);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > req.maxBytes) {
-      res.destroy();
-      throw tooLarge(url, req);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const body = Buffer.concat(chunks);
-  if (res.headers['content-encoding'] !== 'gzip') return body;
+function gunzip(body: Buffer, url: URL, req: GetRequest): Buffer {
   try {
     return gunzipSync(body, { maxOutputLength: req.maxBytes });
   } catch (err) {
@@ -175,47 +150,36 @@ async function readBody(res: IncomingMessage, url: URL, req: GetRequest): Promis
   }
 }
 
-async function follow(start: URL, repo: URL, req: GetRequest, signal: AbortSignal): Promise<Buffer> {
-  let url = start;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const { res, withAuth } = await send(url, repo, req, signal).catch((err) => {
-      throw signal.aborted ? err : unreachable(url, err as NodeJS.ErrnoException);
-    });
-    const status = res.statusCode ?? 0;
-    const location = res.headers.location;
-    if ([301, 302, 303, 307, 308].includes(status) && location) {
-      res.resume();
-      url = new URL(location, url);
-      continue;
-    }
-    if (status < 200 || status > 299) {
-      res.resume();
-      throw statusError(url, res, req, withAuth);
-    }
-    return await readBody(res, url, req);
-  }
-  throw new HelmError(HelmErrorCode.HttpStatus, `too many redirects fetching ${redactUrl(start)}`);
-}
-
 /** GETs a URL of a chart repository and returns the body; see GetRequest. */
 export async function httpGet(req: GetRequest): Promise<Buffer> {
   const url = parseHttpUrl(req.url, req.subject);
   const repo = parseHttpUrl(req.repoUrl, 'repository');
-  const timeoutMs = req.timeoutMs ?? 60_000;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const client = httpClient({
+    tls: {
+      ...(req.caCert ? { ca: req.caCert } : {}),
+      ...(req.clientCert && req.clientKey ? { cert: req.clientCert, key: req.clientKey } : {}),
+    },
+    ...(req.proxy ? { proxy: req.proxy } : {}),
+  });
+  const basic =
+    req.username && req.password
+      ? `Basic ${Buffer.from(`${req.username}:${req.password}`).toString('base64')}`
+      : undefined;
   try {
-    return await follow(url, repo, req, controller.signal);
-  } catch (err) {
-    if (controller.signal.aborted) {
-      throw new HelmError(
-        HelmErrorCode.Timeout,
-        `timed out after ${timeoutMs / 1000}s fetching ${redactUrl(url)}`,
-        { cause: err },
-      );
+    const res = await client.request({
+      url,
+      headers: { 'user-agent': 'tide-source-controller', accept: '*/*' },
+      timeoutMs: req.timeoutMs ?? 60_000,
+      maxRedirects: MAX_REDIRECTS,
+      authorizationFor: (u) => (sendsCredentials(u, repo, req) ? basic : undefined),
+    });
+    if (res.status < 200 || res.status > 299) {
+      await res.discard();
+      throw statusError(res, req, sendsCredentials(res.url, repo, req));
     }
-    throw err;
-  } finally {
-    clearTimeout(timer);
+    const body = await res.bytes({ maxBytes: req.maxBytes, what: req.subject });
+    return res.header('content-encoding') === 'gzip' ? gunzip(body, res.url, req) : body;
+  } catch (err) {
+    throw isHttpError(err) ? transportError(err, url, req) : err;
   }
 }

@@ -1,6 +1,8 @@
 // A Helm repository index (index.yaml): parsing and validation as Flux does it, version selection,
 // chart URL resolution and the chart download.
 import { createHash } from 'node:crypto';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
+import { isMap, parseYaml, yamlErrorMessage } from '../../runtime/helm/yaml.ts';
 import {
   compareVersions,
   parseConstraint,
@@ -8,9 +10,7 @@ import {
   parseVersion,
   type SemVer,
 } from '../../runtime/semver.ts';
-import { HelmError, HelmErrorCode } from './errors.ts';
 import { type HelmHttpOptions, httpGet, parseHttpUrl, redactUrl } from './http.ts';
-import { isMap, parseYaml, yamlErrorMessage } from './yaml.ts';
 
 /** One chart version of an index entry: the chart's metadata plus where to download it. */
 export interface ChartVersion {

@@ -9,15 +9,15 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { posix, relative, resolve, sep } from 'node:path';
-import { parseConstraint, parseVersion, type SemVer } from '../../runtime/semver.ts';
 import {
   type Chart,
   type ChartDependency,
   loadChartArchive,
   loadChartDir,
   writeChartArchive,
-} from './chart.ts';
-import { HelmError, HelmErrorCode } from './errors.ts';
+} from '../../runtime/helm/chart.ts';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
+import { parseConstraint, parseVersion, type SemVer } from '../../runtime/semver.ts';
 
 export interface PackageOptions {
   /** The chart version in the package (e.g. from chartVersionForStrategy); Chart.yaml's by default. */

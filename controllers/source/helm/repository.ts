@@ -4,7 +4,7 @@
 // sorted index as JSON (see serializeIndex).
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { HelmError, HelmErrorCode } from './errors.ts';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
 import { type HelmHttpOptions, httpGet, parseHttpUrl, redactUrl } from './http.ts';
 import { type HelmIndex, MAX_INDEX_BYTES, parseIndex, serializeIndex } from './index.ts';
 

@@ -5,8 +5,9 @@
 //   so every new commit or bucket content gives a new artifact.
 // - with valuesFiles, the HelmChart generation is appended too (`+<gen>` or `+<rev>.<gen>`), so a
 //   spec change reaches consumers.
+
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
 import { formatVersion, parseVersion, withMetadata } from '../../runtime/semver.ts';
-import { HelmError, HelmErrorCode } from './errors.ts';
 
 export type ReconcileStrategy = 'ChartVersion' | 'Revision';
 export type ChartSourceKind = 'HelmRepository' | 'GitRepository' | 'Bucket';

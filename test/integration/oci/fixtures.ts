@@ -58,13 +58,20 @@ export interface AuthRegistry {
   host: string;
   url: string;
   caCert: Buffer;
+  /** A client certificate and key of the registry's CA (required with `clientCertificates`). */
+  clientCert: Buffer;
+  clientKey: Buffer;
   close(): Promise<void>;
 }
 
-/** docker-registry serving HTTPS (a certificate of a fresh CA) with htpasswd basic auth for one user. */
+/**
+ * docker-registry serving HTTPS (a certificate of a fresh CA) with htpasswd basic auth for one user;
+ * with `clientCertificates`, only to clients presenting a certificate of that CA (mutual TLS).
+ */
 export async function startAuthRegistry(
   dir: string,
   user: { username: string; password: string },
+  opts: { clientCertificates?: boolean } = {},
 ): Promise<AuthRegistry> {
   await mkdir(join(dir, 'data'), { recursive: true });
   await mkdir(join(dir, 'pki'), { recursive: true });
@@ -79,7 +86,9 @@ export async function startAuthRegistry(
       'version: 0.1',
       'log: {level: warn}',
       `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
-      `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${pki.apiserverCert}, key: ${pki.apiserverKey}}}`,
+      `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${pki.apiserverCert}, key: ${pki.apiserverKey}${
+        opts.clientCertificates ? `, clientcas: [${pki.caCert}]` : ''
+      }}}`,
       `auth: {htpasswd: {realm: tide-test, path: ${htpasswd}}}`,
     ].join('\n'),
   );
@@ -88,8 +97,10 @@ export async function startAuthRegistry(
   const pid = child.pid;
   if (!pid) throw new Error(`could not start ${binary}`);
   const caCert = await readFile(pki.caCert);
+  const clientCert = await readFile(pki.adminCert);
+  const clientKey = await readFile(pki.adminKey);
   const url = `https://127.0.0.1:${port}`;
-  const agent = new Agent({ connect: { ca: String(caCert) } });
+  const agent = new Agent({ connect: { ca: String(caCert), cert: clientCert, key: clientKey } });
   try {
     await poll(`TLS registry on port ${port}`, 20_000, async () => {
       if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode})`);
@@ -103,7 +114,14 @@ export async function startAuthRegistry(
   } finally {
     await agent.close();
   }
-  return { host: `127.0.0.1:${port}`, url, caCert, close: () => stopGroup(pid, 5_000) };
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    caCert,
+    clientCert,
+    clientKey,
+    close: () => stopGroup(pid, 5_000),
+  };
 }
 
 export type ProxyMode = 'pass' | 'tamper-blob' | 'tamper-manifest' | 'chunked-blob';

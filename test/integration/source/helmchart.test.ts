@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import type { HelmChart } from '../../../controllers/api/source-helm.ts';
-import { readArchiveFiles } from '../../../controllers/source/helm/chart.ts';
+import { readArchiveFiles } from '../../../controllers/runtime/helm/chart.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
 import {

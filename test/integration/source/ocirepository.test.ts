@@ -9,6 +9,7 @@ import { Annotation, FluxMediaType, pushArtifact } from '../../../controllers/ru
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
 import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
 import { freePort, poll } from '../../../hack/testbed/proc.ts';
+import { requestLines, startProxy } from '../../support/proxy.ts';
 import {
   sourceApiVersion as apiVersion,
   cond,
@@ -232,15 +233,63 @@ describe('source-controller: OCIRepository', function () {
     assert.equal(cond(o, 'Stalled')?.reason, 'URLInvalid');
   });
 
-  it('says what is not supported (cloud providers, signature verification) without stalling', async () => {
+  it('stalls on what it does not implement (cloud providers, signature verification), naming the field', async () => {
     await create('aws', { provider: 'aws' });
-    let o = await waitNotReady('aws', /provider 'aws' is not supported/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
-    assert.equal(cond(o, 'Stalled'), undefined);
+    let o = await waitNotReady('aws', /spec.provider 'aws' is not supported by Tide/);
+    assert.equal(cond(o, 'Stalled')?.status, 'True');
+    assert.equal(cond(o, 'Stalled')?.reason, 'UnsupportedField');
+    assert.equal(cond(o, 'Ready')?.reason, 'UnsupportedField');
+    assert.equal(o.status?.artifact, undefined);
     await create('verify', { verify: { provider: 'cosign' } });
-    o = await waitNotReady('verify', /signature verification is not supported/);
-    assert.equal(cond(o, 'SourceVerified')?.status, 'False');
+    o = await waitNotReady('verify', /spec.verify is not supported by Tide: signature verification/);
+    assert.equal(cond(o, 'Stalled')?.reason, 'UnsupportedField');
     assert.equal(o.status?.artifact, undefined, 'an unverified artifact is never stored');
+    // Removing the field lets it work.
+    await patchSpec('aws', { provider: 'generic', ref: { tag: '1.0.0' } });
+    o = await waitReady('aws');
+    assert.equal(o.status!.artifact!.revision, `1.0.0@${pushed.v100!.digest}`);
+  });
+
+  it('pulls through the proxy of proxySecretRef, with its credentials', async () => {
+    const proxy = await startProxy({ username: 'proxy-user', password: 'Pr0xy-pa55' });
+    try {
+      const proxySecret = (name: string, password: string) =>
+        source.client.create({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace: ns() },
+          data: { address: b64(proxy.url), username: b64('proxy-user'), password: b64(password) },
+        });
+      await proxySecret('proxy', 'Pr0xy-pa55');
+      await proxySecret('proxy-wrong', 'Wr0ng-pa55');
+      await create('proxied', { ref: { tag: '1.0.0' }, proxySecretRef: { name: 'proxy' } });
+      const o = await waitReady('proxied');
+      assert.equal(o.status!.artifact!.revision, `1.0.0@${pushed.v100!.digest}`);
+      const host = testbed().registry.host;
+      // A plain HTTP registry: requests are forwarded in absolute form (HTTPS ones tunnel, below).
+      assert.ok(
+        requestLines(proxy).includes(`HEAD http://${host}/v2/${repo}/manifests/1.0.0`),
+        requestLines(proxy).join('\n'),
+      );
+      assert.ok(requestLines(proxy).some((r) => r.startsWith(`GET http://${host}/v2/${repo}/blobs/sha256:`)));
+
+      await create('proxy-refused', { ref: { tag: '1.0.0' }, proxySecretRef: { name: 'proxy-wrong' } });
+      const refused = await waitNotReady('proxy-refused', /Proxy Authentication Required/);
+      assert.equal(cond(refused, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+      assert.ok(
+        !JSON.stringify(refused.status).includes('Wr0ng-pa55'),
+        'the proxy password is not in status',
+      );
+
+      await create('proxy-missing', { ref: { tag: '1.0.0' }, proxySecretRef: { name: 'no-such-secret' } });
+      const missing = await waitNotReady(
+        'proxy-missing',
+        /failed to get proxy address: secret '.*\/no-such-secret' not found/,
+      );
+      assert.equal(cond(missing, 'FetchFailed')?.reason, 'AuthenticationFailed');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses a layer over the size limit, and content that extracts beyond it', async () => {
@@ -358,6 +407,72 @@ describe('source-controller: OCIRepository', function () {
       for (const form of forms) {
         assert.ok(!status.includes(form), 'the password is not in status');
         assert.ok(!logs.includes(form), 'the password is not in the logs');
+      }
+    });
+
+    it('tunnels to an HTTPS registry through the proxy of proxySecretRef', async () => {
+      const proxy = await startProxy();
+      try {
+        await secret('tls-proxy', 'Opaque', { address: b64(proxy.url) });
+        await createPrivate('tunnelled', {
+          secretRef: { name: 'registry-creds' },
+          proxySecretRef: { name: 'tls-proxy' },
+        });
+        const o = await waitReady('tunnelled');
+        assert.equal(o.status!.artifact!.revision, `1.0.0@${digest}`);
+        assert.ok(requestLines(proxy).includes(`CONNECT ${reg.host}`), requestLines(proxy).join('\n'));
+        assert.ok(
+          requestLines(proxy).every((r) => r === `CONNECT ${reg.host}`),
+          'nothing but tunnels to the registry',
+        );
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('presents the client certificate of certSecretRef to a registry that wants mutual TLS', async function () {
+      this.timeout(120_000);
+      const mtls = await startAuthRegistry(await mkdtemp(join(testbed().dir, 'ocirepo-mtls-')), user, {
+        clientCertificates: true,
+      });
+      try {
+        const admin = createRegistryClient({
+          registry: mtls.host,
+          credentials: user,
+          caCert: mtls.caCert,
+          clientCert: mtls.clientCert,
+          clientKey: mtls.clientKey,
+        });
+        const pushedHere = await pushArtifact(admin, privateRepo, {
+          layer: await makeTarGz({ 'app.yaml': 'kind: Namespace\n' }),
+          tags: ['1.0.0'],
+        });
+        await secret('mtls-ca-only', 'Opaque', { 'ca.crt': mtls.caCert.toString('base64') });
+        await secret('mtls-client', 'kubernetes.io/tls', {
+          'ca.crt': mtls.caCert.toString('base64'),
+          'tls.crt': mtls.clientCert.toString('base64'),
+          'tls.key': mtls.clientKey.toString('base64'),
+        });
+        await secret('mtls-half', 'Opaque', { 'tls.crt': mtls.clientCert.toString('base64') });
+        const mtlsSpec = (cert: string) => ({
+          url: `oci://${mtls.host}/${privateRepo}`,
+          secretRef: { name: 'registry-creds-mtls' },
+          certSecretRef: { name: cert },
+        });
+        const config = { '.dockerconfigjson': b64(dockerConfigJson(mtls.host, user)) };
+        await secret('registry-creds-mtls', 'kubernetes.io/dockerconfigjson', config);
+
+        await createPrivate('mtls-no-cert', mtlsSpec('mtls-ca-only'));
+        let o = await waitNotReady('mtls-no-cert', new RegExp(mtls.host.replaceAll('.', '\\.')));
+        assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+        await createPrivate('mtls', mtlsSpec('mtls-client'));
+        o = await waitReady('mtls');
+        assert.equal(o.status!.artifact!.revision, `1.0.0@${pushedHere.digest}`);
+        await createPrivate('mtls-half', mtlsSpec('mtls-half'));
+        o = await waitNotReady('mtls-half', /contains 'tls.crt' but missing 'tls.key'/);
+        assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      } finally {
+        await mtls.close();
       }
     });
 

@@ -6,14 +6,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import { downloadChart, parseIndex } from '../../../controllers/source/helm/index.ts';
 import { fetchIndex, indexArtifact } from '../../../controllers/source/helm/repository.ts';
+import { close, listen } from '../../support/listen.ts';
 
 const exec = promisify(execFile);
 
@@ -23,16 +23,6 @@ const index = (chartUrl: string, digest = CHART_HEX) =>
   `apiVersion: v1\nentries:\n  app:\n  - name: app\n    version: 1.0.0\n    digest: ${digest}\n    urls: [${chartUrl}]\n`;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp) {
   await assert.rejects(p, (err: unknown) => {

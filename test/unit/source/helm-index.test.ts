@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import {
   type HelmIndex,
   parseIndex,

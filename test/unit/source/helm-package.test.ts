@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { load } from 'js-yaml';
 import { Parser, type ReadEntry } from 'tar';
-import { readArchiveFiles, readChartMetadata } from '../../../controllers/source/helm/chart.ts';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { readArchiveFiles, readChartMetadata } from '../../../controllers/runtime/helm/chart.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import { packageChartDir, repackageChart } from '../../../controllers/source/helm/package.ts';
 
 async function tree(root: string, files: Record<string, string | Buffer>) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import { chartVersionForStrategy, revisionHash } from '../../../controllers/source/helm/strategy.ts';
 
 const sha1 = '4e5cbb7b97d00a8039b8810b90b922f4256fd3bd';

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { isHelmError } from '../../../controllers/source/helm/errors.ts';
+import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
 import { packageChartDir } from '../../../controllers/source/helm/package.ts';
-import { mergeValues, mergeValuesFiles } from '../../../controllers/source/helm/values.ts';
+import { mergeValuesFiles } from '../../../controllers/source/helm/valuesfiles.ts';
 
 async function tree(root: string, files: Record<string, string>) {
   for (const [name, text] of Object.entries(files)) {
@@ -22,7 +22,7 @@ async function rejectsWith(p: Promise<unknown>, message: RegExp) {
   });
 }
 
-describe('source/helm/values', () => {
+describe('source/helm/valuesfiles', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tide-helm-values-'));
@@ -38,21 +38,6 @@ describe('source/helm/values', () => {
     });
   });
   after(() => rm(dir, { recursive: true, force: true }));
-
-  describe('mergeValues', () => {
-    it('merges maps recursively, replaces lists and scalars, keeps null, and leaves the inputs alone', () => {
-      const a = { image: { repository: 'app', tag: '1.0' }, ports: [80, 443], keep: true };
-      const b = { image: { tag: '2.0' }, ports: [8443], extra: null, keep: { now: 'a map' } };
-      const aCopy = structuredClone(a);
-      assert.deepEqual(mergeValues(a, b), {
-        image: { repository: 'app', tag: '2.0' },
-        ports: [8443],
-        keep: { now: 'a map' },
-        extra: null,
-      });
-      assert.deepEqual(a, aCopy);
-    });
-  });
 
   describe('mergeValuesFiles from a source directory', () => {
     it('merges the files in order, later files winning, and lists the ones used', async () => {

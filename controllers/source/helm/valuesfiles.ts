@@ -1,31 +1,12 @@
 // HelmChart `.spec.valuesFiles`: the listed files are merged in order and replace the chart's
-// values.yaml in the artifact. Semantics of Flux (source-controller chart builders, fluxcd/pkg
-// transform.MergeMaps): maps merge recursively, anything else (lists included) is replaced by the
-// later file; `null` stays as a value. For a HelmRepository chart the paths are inside the chart
-// (`values.yaml` is the chart's own defaults); for GitRepository and Bucket they are relative to the
-// source root, which they cannot leave.
+// values.yaml in the artifact (Flux's source-controller chart builders). For a HelmRepository chart the
+// paths are inside the chart (`values.yaml` is the chart's own defaults); for GitRepository and Bucket
+// they are relative to the source root, which they cannot leave.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { posix, sep } from 'node:path';
-import { loadChartArchive } from './chart.ts';
-import { HelmError, HelmErrorCode } from './errors.ts';
-import { dumpYaml, isMap, parseYaml, yamlErrorMessage } from './yaml.ts';
-
-export type Values = Record<string, unknown>;
-
-/** Deep merge: b wins; maps merge key by key; lists and scalars are replaced. Inputs are not modified. */
-export function mergeValues(a: Values, b: Values): Values {
-  const out: Values = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = isMap(v) && isMap(cur) ? mergeValues(cur, v) : v;
-  }
-  return out;
-}
-
-/** Values as Helm writes them: sorted keys; an empty map gives an empty file. */
-export function encodeValues(values: Values): string {
-  return Object.keys(values).length === 0 ? '' : dumpYaml(values);
-}
+import { loadChartArchive } from '../../runtime/helm/chart.ts';
+import { HelmError, HelmErrorCode } from '../../runtime/helm/errors.ts';
+import { encodeValues, mergeValues, parseValues, type Values } from '../../runtime/helm/values.ts';
 
 export interface MergeValuesOptions {
   /** Skip missing files instead of failing (Flux `.spec.ignoreMissingValuesFiles`). */
@@ -38,25 +19,6 @@ export interface MergedValues {
   yaml: string;
   /** The files that contributed, in order (Flux `.status.observedValuesFiles`). */
   files: string[];
-}
-
-function parseValues(text: string, ref: string): Values {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new HelmError(
-      HelmErrorCode.ValuesFiles,
-      `unmarshaling values from '${ref}' failed: ${yamlErrorMessage(err)}`,
-    );
-  }
-  if (doc === null) return {};
-  if (!isMap(doc))
-    throw new HelmError(
-      HelmErrorCode.ValuesFiles,
-      `unmarshaling values from '${ref}' failed: not a YAML map`,
-    );
-  return doc;
 }
 
 const missing = (shown: string, ref: string) =>

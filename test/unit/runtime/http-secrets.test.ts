@@ -1,7 +1,16 @@
+// Proxy and TLS settings from Secrets, with fluxcd/pkg runtime/secrets' rules and messages.
 import assert from 'node:assert/strict';
-import { proxyFromSecret, proxyUrlWithCredentials } from '../../../controllers/runtime/proxy.ts';
+import {
+  proxyFromSecret,
+  proxyUrlWithCredentials,
+  type SecretData,
+  tlsFromSecret,
+} from '../../../controllers/runtime/http-secrets.ts';
 
-describe('runtime/proxy', () => {
+const data = (d: Record<string, string>): SecretData =>
+  Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v)]));
+
+describe('runtime/http-secrets', () => {
   it("reads Flux's proxy Secret: address, optional username and password", () => {
     assert.deepEqual(proxyFromSecret({ address: 'http://proxy.local:3128' }, 'ns/p'), {
       address: 'http://proxy.local:3128',
@@ -52,5 +61,32 @@ describe('runtime/proxy', () => {
       'http://u%40x:p%3Aw@proxy.local:3128',
     );
     assert.equal(proxyUrlWithCredentials({ address: 'http://proxy.local:3128' }), 'http://proxy.local:3128');
+  });
+  it('reads a CA and/or a client certificate pair, also under the legacy keys', () => {
+    assert.deepEqual(tlsFromSecret(data({ 'ca.crt': 'CA' }), 'ns/c'), { ca: Buffer.from('CA') });
+    assert.deepEqual(tlsFromSecret(data({ 'tls.crt': 'C', 'tls.key': 'K' }), 'ns/c'), {
+      cert: Buffer.from('C'),
+      key: Buffer.from('K'),
+    });
+    assert.deepEqual(tlsFromSecret(data({ caFile: 'CA', certFile: 'C', keyFile: 'K' }), 'ns/c'), {
+      ca: Buffer.from('CA'),
+      cert: Buffer.from('C'),
+      key: Buffer.from('K'),
+    });
+  });
+
+  it('refuses half a certificate pair, or a Secret with no TLS material', () => {
+    assert.throws(
+      () => tlsFromSecret(data({ 'tls.crt': 'C' }), 'ns/c'),
+      /secret 'ns\/c' contains 'tls.crt' but missing 'tls.key'/,
+    );
+    assert.throws(
+      () => tlsFromSecret(data({ 'tls.key': 'K' }), 'ns/c'),
+      /secret 'ns\/c' contains 'tls.key' but missing 'tls.crt'/,
+    );
+    assert.throws(
+      () => tlsFromSecret(data({ other: 'x' }), 'ns/c'),
+      /secret 'ns\/c' must contain either 'ca.crt' or both 'tls.crt' and 'tls.key'/,
+    );
   });
 });

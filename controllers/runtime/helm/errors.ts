@@ -1,6 +1,6 @@
-// One error class for Helm repository and chart work. `code` says what went wrong so the HelmRepository
-// and HelmChart reconcilers can pick the condition reason and whether to stall; messages are written
-// for the person reading the condition and never contain credentials.
+// One error class for Helm repository, chart and values work. `code` says what went wrong so that
+// reconcilers can pick the condition reason and whether to stall; messages are written for the person
+// reading the condition and never contain credentials.
 
 export const HelmErrorCode = {
   /** The URL is not a valid http(s) URL. */
@@ -28,6 +28,8 @@ export const HelmErrorCode = {
   Dependency: 'Dependency',
   /** A values file is missing or not a YAML map. */
   ValuesFiles: 'ValuesFiles',
+  /** A HelmRelease valuesFrom reference cannot be resolved (object, key, document or targetPath). */
+  ValuesReference: 'ValuesReference',
   /** The chart version cannot carry the requested build metadata. */
   Version: 'Version',
 } as const;

@@ -7,7 +7,7 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Parser, Pax, type ReadEntry } from 'tar';
-import { parseVersion } from '../../runtime/semver.ts';
+import { parseVersion } from '../semver.ts';
 import { HelmError, HelmErrorCode } from './errors.ts';
 import { parseHelmignore } from './helmignore.ts';
 import { dumpYaml, isMap, parseYaml, yamlErrorMessage } from './yaml.ts';
