@@ -90,6 +90,9 @@ describe('bench report', () => {
     assert.ok(md.includes('- Tide N=500: only 400/500 Ready within the timeout'));
     assert.ok(md.includes('tide kustomize-controller: node controllers/kustomize/main.ts --concurrent=4'));
     assert.ok(md.includes('## Apply ceiling'));
+    // The ceiling ran with the same flags as the fan-out: they are listed once.
+    assert.equal(md.split('<summary>flags</summary>').length, 2);
+    assert.ok(md.includes('_Flags as above._'));
     assert.ok(!md.includes('## Idle'));
     assert.equal(ceilingRate(results), 200);
   });
