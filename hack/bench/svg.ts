@@ -96,6 +96,7 @@ export function renderCharts(panels: Panel[], title: string, subtitle = ''): str
   const height = headerHeight + panelHeight + legendHeight;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     '<style>.title{font-weight:bold;text-anchor:middle}.xtick,.xlabel,.ylabel{text-anchor:middle}.ytick{text-anchor:end;dominant-baseline:middle}.grid{stroke:#e5e5e5}.axis{stroke:#444}.head{font-size:15px;font-weight:bold}.sub{fill:#555}</style>',
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="12" y="22" class="head">${escapeXml(title)}</text>`,
