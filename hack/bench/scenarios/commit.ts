@@ -190,6 +190,7 @@ async function runCase(ctx: Context, r: CommitRun, c: CommitCase): Promise<Commi
     const st = await applyCommit(ctx, r.d, r.cms, r.tree, plan, `${r.bedName} ${c} ${k}`);
     addCalls(calls, await countAuditWindow(r.d.bed.auditLog, from, await auditOffset(r.d.bed.auditLog)));
     if (st) stages.push(st);
+    else r.d.controllers.checkAlive();
     if (c === 'half') r.halfDeleted = true;
   }
   r.d.controllers.checkAlive();

@@ -92,7 +92,7 @@ export async function runHelm(ctx: Context): Promise<ScenarioOutput<HelmRow>> {
         });
         const createS = seconds(t0, Date.now());
         const res = await releases.waitAll(n, isReady, timeoutMs(ctx), (done) =>
-          ctx.log(`${name}: ${done}/${n} HelmReleases Ready after ${seconds(t0, Date.now())} s`),
+          ctx.log(`${name}: ${done}/${n} HelmReleases Ready after ${Math.round((Date.now() - t0) / 1000)} s`),
         );
         d.controllers.checkAlive();
         const m = await window.close();
