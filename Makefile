@@ -46,6 +46,12 @@ testbed-down: node_modules ## Stop the local control plane and remove .testbed/
 run: node_modules tools ## Run Tide: on $$KUBECONFIG, or on the local control plane when it is unset
 	node hack/run.ts
 
+bench: node_modules tools ## Benchmark Tide (and Flux with FLUX_BIN_DIR) into docs/benchmarks/; settings: node hack/bench/main.ts --help
+	node hack/bench/main.ts
+
+bench-flux: ## Build Flux's controllers for the benchmark from the Go module proxy; prints the FLUX_BIN_DIR to use
+	bash hack/bench/build-flux.sh
+
 manifests: node_modules ## Regenerate crds/ from the schemas in controllers/api
 	node hack/gen-crds.ts
 
@@ -54,4 +60,4 @@ verify: node_modules ## Lint, type-check and fail when generated files (crds/) a
 	npm run typecheck
 	node hack/gen-crds.ts --check
 
-.PHONY: help deps tools build lint fmt manifests test test-unit test-integration testbed-up testbed-down run verify
+.PHONY: help deps tools build lint fmt manifests test test-unit test-integration testbed-up testbed-down run verify bench bench-flux

@@ -98,7 +98,8 @@ async function loadKeys(pki: Pki) {
   return { ca, cert, key };
 }
 
-function kubeconfigYaml(server: string, ca: Buffer, cert: Buffer, key: Buffer): string {
+/** A kubeconfig for server with the given CA and client certificate, all embedded. */
+export function kubeconfigYaml(server: string, ca: Buffer, cert: Buffer, key: Buffer): string {
   const b64 = (b: Buffer) => b.toString('base64');
   return `apiVersion: v1
 kind: Config
@@ -137,13 +138,16 @@ export interface StartOptions {
   log?: (msg: string) => void;
   /** Overall time allowed for the API to become ready and the node to turn Ready. */
   timeoutMs?: number;
-  /** More kube-apiserver flags, e.g. `--authentication-config=<file>` for a second cluster in a test. */
-  apiserverArgs?: string[];
   /**
    * Issuer of this cluster's ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local);
    * a cluster that trusts another one's tokens needs an issuer of its own.
    */
   serviceAccountIssuer?: string;
+  /**
+   * Flags appended to a component's command line (a repeated flag overrides the default), e.g.
+   * `--authentication-config=<file>` for a second cluster in a test.
+   */
+  extraArgs?: Partial<Record<Component, string[]>>;
 }
 
 /**
@@ -182,7 +186,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
   await writeFile(kubeconfig, kubeconfigYaml(server, keys.ca, keys.cert, keys.key), { mode: 0o600 });
   const st: ControlPlaneState = { dir, kubeconfig, server, ports, pids: {}, commands: {}, pki, nodeName };
   const start = async (c: Component, args: string[]) => {
-    st.commands[c] = { bin: tools[c], args };
+    st.commands[c] = { bin: tools[c], args: [...args, ...(opts.extraArgs?.[c] ?? [])] };
     await startComponent(st, c);
   };
   const failWith = async (err: unknown): Promise<never> => {
@@ -224,12 +228,12 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       `--service-account-issuer=${opts.serviceAccountIssuer ?? 'https://kubernetes.default.svc.cluster.local'}`,
       `--service-account-key-file=${pki.saKey}`,
       `--service-account-signing-key-file=${pki.saKey}`,
-      '--service-cluster-ip-range=10.96.0.0/24',
+      // A /16, so that workloads of thousands of Services (the benchmarks) do not fill the range.
+      '--service-cluster-ip-range=10.96.0.0/16',
       '--authorization-mode=Node,RBAC',
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
-      ...(opts.apiserverArgs ?? []),
     ]);
     await poll('kube-apiserver /readyz', timeoutMs, async () => {
       if (!alive(st.pids['kube-apiserver']!)) throw new Error('kube-apiserver exited');

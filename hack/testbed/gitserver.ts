@@ -6,6 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { run } from './proc.ts';
 
+/** Environment for git commands that ignores the user's and the system's configuration. */
+export const gitEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
 export interface GitHttpServer {
   /** Base URL without credentials, e.g. http://127.0.0.1:PORT */
   url: string;
@@ -21,6 +29,8 @@ export async function startGitHttpServer(
   root: string,
   username = 'tide',
   password = 'tide-secret',
+  /** Sees every authenticated request before it is served (the benchmarks count fetches). */
+  onRequest?: (req: IncomingMessage) => void,
 ): Promise<GitHttpServer> {
   await mkdir(root, { recursive: true });
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -29,6 +39,7 @@ export async function startGitHttpServer(
       res.writeHead(401, { 'www-authenticate': 'Basic realm="tide-test"' }).end('authentication required\n');
       return;
     }
+    onRequest?.(req);
     serveCgi(root, username, req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -46,6 +46,21 @@ async function signed(
   return { cert: crt, key };
 }
 
+const usage = 'keyUsage=critical,digitalSignature,keyEncipherment';
+
+/**
+ * A client certificate signed by the CA of the PKI in dir, for a user other than the admin (subject
+ * like `/O=group/CN=user`); returns the paths of its certificate and key.
+ */
+export function clientCert(
+  dir: string,
+  name: string,
+  subject: string,
+): Promise<{ cert: string; key: string }> {
+  const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+  return signed(dir, ca, name, subject, `extendedKeyUsage=clientAuth\n${usage}\n`);
+}
+
 export async function makePki(dir: string): Promise<Pki> {
   const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   await run('openssl', [
@@ -63,7 +78,6 @@ export async function makePki(dir: string): Promise<Pki> {
     '-subj',
     '/CN=tide-testbed-ca',
   ]);
-  const usage = 'keyUsage=critical,digitalSignature,keyEncipherment';
   const [server, admin] = await Promise.all([
     signed(
       dir,
@@ -72,13 +86,7 @@ export async function makePki(dir: string): Promise<Pki> {
       '/CN=kube-apiserver',
       `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n${usage}\n`,
     ),
-    signed(
-      dir,
-      ca,
-      'admin',
-      '/O=system:masters/CN=tide-testbed-admin',
-      `extendedKeyUsage=clientAuth\n${usage}\n`,
-    ),
+    clientCert(dir, 'admin', '/O=system:masters/CN=tide-testbed-admin'),
   ]);
   const saKey = join(dir, 'sa.key');
   await run('openssl', ['genrsa', '-out', saKey, '2048']);

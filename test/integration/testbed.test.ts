@@ -166,6 +166,26 @@ describe('test bed', () => {
     assert.match(shown, /name: demo/);
   });
 
+  it('gives a ClusterIP to more Services than a /24 holds (the benchmarks create thousands)', async function () {
+    this.timeout(120_000);
+    const core = testbed().kubeconfig.makeApiClient(CoreV1Api);
+    const names = Array.from({ length: 300 }, (_, i) => `svc-${i}`);
+    const ips = new Set<string>();
+    for (let i = 0; i < names.length; i += 20) {
+      const created = await Promise.all(
+        names.slice(i, i + 20).map((name) =>
+          core.createNamespacedService({
+            namespace: ns(),
+            body: { metadata: { name }, spec: { type: 'ClusterIP', ports: [{ port: 80 }] } },
+          }),
+        ),
+      );
+      for (const svc of created) ips.add(svc.spec?.clusterIP ?? '');
+    }
+    ips.delete('');
+    assert.equal(ips.size, 300);
+  });
+
   it('listens on loopback only', async () => {
     const tb = testbed();
     const cp = tb.controlPlane;

@@ -9,10 +9,10 @@ import { extractTarGz } from '../../controllers/runtime/artifact/extract.ts';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
 import type { KubeObject } from '../../controllers/runtime/object.ts';
 import { poll, run } from '../../hack/testbed/proc.ts';
+import { type StaticServer, startStaticServer } from '../../hack/testbed/staticserver.ts';
 import { toolPaths } from '../../hack/testbed/tools.ts';
 import { type ControllerProcess, startController } from './controllers.ts';
 import { ensureCrds } from './crds.ts';
-import { type StaticServer, startStaticServer } from './staticserver.ts';
 import { testbed } from './testbed.ts';
 
 export const sourceApiVersion = 'source.toolkit.fluxcd.io/v1';

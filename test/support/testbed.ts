@@ -11,9 +11,9 @@ import {
   stopControlPlane,
 } from '../../hack/testbed/controlplane.ts';
 import { type GitHttpServer, startGitHttpServer } from '../../hack/testbed/gitserver.ts';
+import { type StaticServer, startStaticServer } from '../../hack/testbed/staticserver.ts';
 import { type Registry, startRegistry } from './registry.ts';
 import { type SshGitServer, startSshGitServer } from './sshserver.ts';
-import { type StaticServer, startStaticServer } from './staticserver.ts';
 
 export interface Testbed {
   /** Scratch directory of this run; removed at the end. */

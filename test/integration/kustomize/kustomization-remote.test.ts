@@ -64,7 +64,7 @@ describe('kustomize-controller: Kustomization on a remote cluster (kubeConfig)',
       }),
     );
     return {
-      apiserverArgs: [`--authentication-config=${file}`],
+      extraArgs: { 'kube-apiserver': [`--authentication-config=${file}`] },
       serviceAccountIssuer: 'https://second.tide.test',
     };
   });

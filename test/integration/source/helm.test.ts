@@ -13,8 +13,8 @@ import { fetchIndex, indexArtifact } from '../../../controllers/source/helm/repo
 import { chartVersionForStrategy } from '../../../controllers/source/helm/strategy.ts';
 import { mergeValuesFiles } from '../../../controllers/source/helm/valuesfiles.ts';
 import { run } from '../../../hack/testbed/proc.ts';
+import type { StaticServer } from '../../../hack/testbed/staticserver.ts';
 import { helmCli, startBasicAuthServer, writeTree as tree } from '../../support/sources.ts';
-import type { StaticServer } from '../../support/staticserver.ts';
 import { testbed } from '../../support/testbed.ts';
 
 const DEMO = {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Condition } from '../../../controllers/api/meta.ts';
 import type { HelmRepository } from '../../../controllers/api/source-helm.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
+import type { StaticServer } from '../../../hack/testbed/staticserver.ts';
 import {
   sourceApiVersion as apiVersion,
   cond,
@@ -15,7 +16,6 @@ import {
   startBasicAuthServer,
   useSourceController,
 } from '../../support/sources.ts';
-import type { StaticServer } from '../../support/staticserver.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
 
 describe('source-controller: HelmRepository', function () {

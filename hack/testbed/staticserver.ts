@@ -1,4 +1,5 @@
-// A static file server on loopback, used as a Helm chart repository (index.yaml plus .tgz files).
+// A static file server on loopback: a Helm chart repository (index.yaml plus .tgz files) for the tests
+// and the benchmarks.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
