@@ -53,6 +53,7 @@ const help = `settings (environment):
   BENCH_HELM_RELEASES    HelmReleases (200)
   BENCH_TIMEOUT_MINUTES  limit of one wait (30)
   BENCH_OUT              output directory (docs/benchmarks)
+  BENCH_NODE_ARGS        extra Node flags of Tide's controllers, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof
   BENCH_WORKDIR, BENCH_KEEP=1, BENCH_NOTE`;
 
 export class ConfigError extends Error {

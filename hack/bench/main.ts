@@ -26,7 +26,7 @@ import { runFanout } from './scenarios/fanout.ts';
 import { runHelm } from './scenarios/helm.ts';
 import { runIdle } from './scenarios/idle.ts';
 import { runRestart } from './scenarios/restart.ts';
-import { parseEnvFile, repoRoot, type Suite, suitesOf } from './suites.ts';
+import { buildTide, parseEnvFile, repoRoot, type Suite, suitesOf } from './suites.ts';
 
 const started = Date.now();
 const log = (msg: string) => {
@@ -103,6 +103,7 @@ async function main(): Promise<number> {
   }
   const cfg = parseConfig(process.env, join(repoRoot, 'docs', 'benchmarks'));
   const suites = suitesOf(cfg);
+  if (suites.some((s) => s.id === 'tide')) await buildTide();
   await toolPaths([
     'etcd',
     'kube-apiserver',

@@ -2,6 +2,7 @@
 // the project's Node, Flux's as the binaries build-flux.sh made. Both get the same flags (Flux's names),
 // the same identity (the bench user's kubeconfig), the same TMPDIR on tmpfs when there is one, and no
 // other difference.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,17 +41,22 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 function tideSuite(): Suite {
-  const main = (name: ControllerName) => join(repoRoot, 'controllers', name, 'main.ts');
+  // The compiled controllers, as a Deployment runs them (`npm run build` first; see buildTide).
+  const main = (name: ControllerName) => join(repoRoot, 'dist', 'controllers', name, 'main.js');
   return {
     id: 'tide',
     label: 'Tide',
     crdDir: join(repoRoot, 'crds'),
     versions: { node: process.version },
     missing: (name) =>
-      existsSync(main(name)) ? undefined : `${name}-controller not present (controllers/${name}/main.ts)`,
+      existsSync(join(repoRoot, 'controllers', name, 'main.ts'))
+        ? undefined
+        : `${name}-controller not present (controllers/${name}/main.ts)`,
     program(name, cfg) {
       const heap = cfg.memoryLimitMiB ? [`--max-old-space-size=${cfg.memoryLimitMiB}`] : [];
-      return { cmd: process.execPath, args: [...heap, main(name)], env: {} };
+      // Profiling flags (BENCH_NODE_ARGS) go to Tide only: they change what is measured.
+      const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+      return { cmd: process.execPath, args: [...heap, ...extra, main(name)], env: {} };
     },
   };
 }
@@ -80,6 +86,16 @@ function fluxSuite(binDir: string): Suite {
       env: cfg.memoryLimitMiB ? { GOMEMLIMIT: `${cfg.memoryLimitMiB}MiB` } : {},
     }),
   };
+}
+
+/** Compiles Tide into dist/ (what the suite runs), so a benchmark never measures stale code. */
+export async function buildTide(): Promise<void> {
+  const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+  await new Promise<void>((resolve, reject) =>
+    execFile(tsc, ['-p', join(repoRoot, 'tsconfig.build.json')], { cwd: repoRoot }, (err, _out, stderr) =>
+      err ? reject(new Error(`npm run build failed: ${stderr || err.message}`)) : resolve(),
+    ),
+  );
 }
 
 export function suitesOf(cfg: BenchConfig): Suite[] {

@@ -264,8 +264,14 @@ export interface HealthResult extends StatusResult {
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** Time between polls (Flux's health check polls every 5 s). */
+  /**
+   * Longest time between polls (Flux polls every 5 s). Polls start `firstIntervalMs` after the first
+   * read and double up to this: most objects turn Current within a second of being applied, and a
+   * fixed long poll would hold every reconcile for at least one interval.
+   */
   intervalMs?: number;
+  /** Wait before the second read (default 100 ms). */
+  firstIntervalMs?: number;
   /** Aborting ends the wait early with ok false and `reason: 'Canceled'`. */
   signal?: AbortSignal;
   /** Parallel GETs per poll. */
@@ -307,6 +313,7 @@ const describe = (rs: HealthResult[]) =>
 /**
  * Polls the objects until all are Current (ok), until none is InProgress/Terminating/NotFound/Unknown
  * and at least one has Failed (fail fast), or until the timeout; the message names what is not ready.
+ * An object seen Current is not read again; the others are polled with a doubling interval.
  */
 export async function waitForHealth(
   client: Client,
@@ -315,13 +322,17 @@ export async function waitForHealth(
 ): Promise<WaitResult> {
   for (const e of entries) parseId(e.id);
   const deadline = Date.now() + opts.timeoutMs;
-  const interval = opts.intervalMs ?? 2000;
-  let results: HealthResult[] = [];
+  const maxInterval = opts.intervalMs ?? 2000;
+  let interval = Math.min(opts.firstIntervalMs ?? 100, maxInterval);
+  const results: HealthResult[] = new Array(entries.length);
+  let pending = entries.map((_, i) => i);
   for (;;) {
-    results = await mapLimit(entries, opts.concurrency ?? 8, (e) =>
-      readStatus(client, e, opts.statusOverride),
+    const read = await mapLimit(pending, opts.concurrency ?? 8, (i) =>
+      readStatus(client, entries[i] as InventoryEntry, opts.statusOverride),
     );
-    const notCurrent = results.filter((r) => r.status !== Statuses.Current);
+    for (const [k, i] of pending.entries()) results[i] = read[k] as HealthResult;
+    pending = pending.filter((i) => results[i]?.status !== Statuses.Current);
+    const notCurrent = pending.map((i) => results[i] as HealthResult);
     if (!notCurrent.length) return { ok: true, results, message: '' };
     if (notCurrent.every((r) => r.status === Statuses.Failed))
       return {
@@ -333,6 +344,7 @@ export async function waitForHealth(
     const left = deadline - Date.now();
     const canceled =
       opts.signal?.aborted || (left > 0 && !(await sleep(Math.min(interval, left), opts.signal)));
+    interval = Math.min(interval * 2, maxInterval);
     if (canceled)
       return {
         ok: false,

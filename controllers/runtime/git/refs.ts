@@ -5,6 +5,7 @@ import { highestMatch, parseConstraint } from '../semver.ts';
 import { type GitAuth, type GitSession, type ProxyConfig, withSession } from './auth.ts';
 import { GitError } from './errors.ts';
 import { runGit } from './exec.ts';
+import { smartHttpLsRemote } from './smarthttp.ts';
 
 /** spec.ref of a GitRepository. */
 export interface GitRef {
@@ -159,6 +160,14 @@ export async function lsRemote(
   timeoutMs: number,
   opts: RemoteOptions = {},
 ): Promise<Map<string, string>> {
+  // HTTP(S) remotes are asked directly (no git process); SSH goes through git and ssh.
+  if (/^https?:\/\//i.test(url))
+    return smartHttpLsRemote(url, auth, {
+      timeoutMs,
+      signal: opts.signal,
+      patterns: opts.patterns,
+      proxy: opts.proxy,
+    });
   const deadline = Date.now() + timeoutMs;
   return withSession(url, auth, { deadline, signal: opts.signal, proxy: opts.proxy }, (s) =>
     listRefs(s, deadline, opts),
