@@ -1,7 +1,7 @@
 // HelmChart: a packaged chart `<name>-<version>.tgz` from a HelmRepository (selected from the index
 // the HelmRepository stored, or from the tags of an OCI registry for type oci, and downloaded with
 // its credentials) or from a chart directory in a GitRepository or Bucket artifact (packaged with its
-// dependencies). Steps, as Flux's reconciler:
+// dependencies, remote ones fetched from their repositories). Steps, as Flux's reconciler:
 // storage → source (resolve the source, the chart name and version; skip the build when the stored
 // artifact already holds them) → build → artifact.
 
@@ -37,9 +37,14 @@ import {
   type SourceDeps,
   storageFailed,
 } from './common.ts';
+import {
+  type DependencyRepositories,
+  dependencyFetcher,
+  normalizeRepositoryUrl,
+} from './helm/dependencies.ts';
 import { downloadChart, type HelmIndex, parseIndex, selectChartVersion } from './helm/index.ts';
 import { isOciAuthFailure, ociChartRepository, pullOciChart, resolveOciChartVersion } from './helm/oci.ts';
-import { packageChartDir, repackageChart } from './helm/package.ts';
+import { type FetchDependency, packageChartDir, repackageChart } from './helm/package.ts';
 import { type ChartSourceKind, chartVersionForStrategy } from './helm/strategy.ts';
 import { mergeValuesFiles } from './helm/valuesfiles.ts';
 import { repositoryHttpOptions, repositoryOciOptions } from './helmrepository.ts';
@@ -402,13 +407,15 @@ async function chartIdentity(abs: string, isDir: boolean, shown: string) {
 
 /**
  * A chart from a GitRepository or Bucket artifact: extracted from this storage, the chart at
- * spec.chart (a directory, or a packaged .tgz) packaged with its vendored and file:// dependencies,
- * values files (relative to the source root) merged, and the version set per reconcileStrategy.
+ * spec.chart (a directory, or a packaged .tgz) packaged with its dependencies (vendored, file://, or
+ * fetched from their repositories), values files (relative to the source root) merged, and the
+ * version set per reconcileStrategy.
  */
 async function buildFromTarball(
   obj: HelmChart,
   source: ChartSource & { artifact: Artifact },
   deps: SourceDeps,
+  fetchDependency: FetchDependency,
 ): Promise<Build> {
   const work = await mkdtemp(join(tmpdir(), 'tide-helmchart-'));
   try {
@@ -439,7 +446,7 @@ async function buildFromTarball(
     if (!packaged) return { ...id, version, packaged, valuesFiles: [], data: await readFile(abs) };
     const pkg = await step(Reasons.ChartPackageError, async () =>
       st.isDirectory()
-        ? packageChartDir(abs, { rootDir: work, version, values })
+        ? packageChartDir(abs, { rootDir: work, version, values, fetchDependency })
         : repackageChart(await readFile(abs), { version, values }),
     );
     return { name: pkg.name, version: pkg.version, packaged, valuesFiles: files, data: pkg.data };
@@ -512,6 +519,32 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
   return { readyMessage: message, eventMetadata: metadata };
 }
 
+/**
+ * Where remote dependencies of a chart in the namespace of `obj` come from: the HelmRepositories of
+ * that namespace from the cache, their stored indexes and Secrets.
+ */
+function dependencyRepositories(
+  obj: HelmChart,
+  ctx: ReconcileContext,
+  deps: SourceDeps,
+  loadIndex: (path: string) => Promise<HelmIndex>,
+): DependencyRepositories {
+  const ns = obj.metadata.namespace;
+  return {
+    find: (url) =>
+      (ctx.listCached(HelmRepositoryKind) as HelmRepository[])
+        .filter((r) => r.metadata.namespace === ns && normalizeRepositoryUrl(r.spec.url) === url)
+        .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))[0],
+    storedIndex: async (repo) => {
+      const a = repo.status?.artifact;
+      if (!a || !(await deps.storage.exists(a))) return undefined;
+      return loadIndex(deps.storage.localPath(a));
+    },
+    httpOptions: (repo) => repositoryHttpOptions(repo, ctx.client),
+    ociOptions: (repo, registry) => repositoryOciOptions(repo, ctx.client, registry),
+  };
+}
+
 // HelmCharts filed under the source they build from, so a source watch finds them without a scan.
 const bySource = 'sourceRef';
 
@@ -550,7 +583,10 @@ export function helmChartController(deps: SourceDeps) {
         if (!artifact) build = await buildFromOciRepository(obj, ctx, source);
         else if (source.kind === 'HelmRepository') {
           build = await buildFromRepository(obj, ctx, { ...source, artifact }, loadIndex, deps);
-        } else build = await buildFromTarball(obj, { ...source, artifact }, deps);
+        } else {
+          const fetch = dependencyFetcher(dependencyRepositories(obj, ctx, deps, loadIndex));
+          build = await buildFromTarball(obj, { ...source, artifact }, deps, fetch);
+        }
       } catch (err) {
         if (err instanceof BuildError) throw buildFailed(obj, err);
         throw err;
