@@ -4,9 +4,12 @@
 #   ${TIDE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/tide/tools}/<tool>-<version>/bin/
 # A tool already in the cache is skipped. A binary named by TIDE_<TOOL>_BIN
 # (TIDE_ETCD_BIN, TIDE_KUBE_APISERVER_BIN, TIDE_KWOK_BIN, TIDE_HELM_BIN, ...) is used
-# instead of building one.
+# instead of building one. The podinfo-chart entry is no binary but a test fixture:
+# podinfo's Helm chart directory, unpacked from its Go module into
+# <cache>/podinfo-chart-<version>/podinfo/ (TIDE_PODINFO_CHART_DIR overrides it).
 #
-# Usage: hack/tools.sh [--print] [tool ...]   (tools: kubernetes etcd kwok helm kustomize sops)
+# Usage: hack/tools.sh [--print] [tool ...]
+#          (tools: kubernetes etcd kwok helm kustomize sops podinfo-chart)
 #   --print  prints NAME=path lines for every binary and builds nothing.
 set -euo pipefail
 
@@ -25,12 +28,14 @@ dir_of() { # tool -> versioned directory
     helm) echo "$TOOLS/helm-$HELM_VERSION" ;;
     kustomize) echo "$TOOLS/kustomize-$KUSTOMIZE_VERSION" ;;
     sops) echo "$TOOLS/sops-$SOPS_VERSION" ;;
+    podinfo-chart) echo "$TOOLS/podinfo-chart-$PODINFO_CHART_VERSION" ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }
 binaries_of() {
   case $1 in
     kubernetes) echo kube-apiserver kube-controller-manager kube-scheduler ;;
+    podinfo-chart) ;;
     *) echo "$1" ;;
   esac
 }
@@ -40,10 +45,12 @@ bin_path() {
   if [ -n "${!var:-}" ]; then echo "${!var}"; else echo "$(dir_of "$1")/bin/$2"; fi
 }
 have() { # tool -> all binaries present
+  if [ "$1" = podinfo-chart ]; then [ -f "$(chart_path)/Chart.yaml" ]; return; fi
   local b; for b in $(binaries_of "$1"); do [ -x "$(bin_path "$1" "$b")" ] || return 1; done
   if [ "$1" = kwok ] && [ ! -f "$(stages_path)" ]; then need_go; kwok_stages "$(stages_path)"; fi
 }
 stages_path() { echo "${TIDE_KWOK_STAGES:-$(dir_of kwok)/stages.yaml}"; }
+chart_path() { echo "${TIDE_PODINFO_CHART_DIR:-$(dir_of podinfo-chart)/podinfo}"; }
 
 need_go() {
   if ! command -v go >/dev/null 2>&1; then
@@ -100,11 +107,27 @@ kwok_stages() {
 build_helm() { go_install helm helm.sh/helm/v4/cmd/helm "v$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=v$HELM_VERSION"; }
 build_kustomize() { go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "v$KUSTOMIZE_VERSION"; }
 build_sops() { go_install sops github.com/getsops/sops/v3/cmd/sops "v$SOPS_VERSION"; }
+# The chart is copied out of the module cache (read-only there) and checked to be the pinned version.
+build_podinfo_chart() {
+  local out src; out=$(stage podinfo-chart)
+  src=$(go mod download -json "github.com/stefanprodan/podinfo@$PODINFO_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  if ! grep -qx "version: $PODINFO_CHART_VERSION" "$src/charts/podinfo/Chart.yaml" 2>/dev/null; then
+    echo "error: podinfo@$PODINFO_MODULE_VERSION holds no chart version $PODINFO_CHART_VERSION in charts/podinfo" >&2
+    exit 1
+  fi
+  rmdir "$out/bin"
+  cp -R "$src/charts/podinfo" "$out/podinfo"
+  chmod -R u+w "$out"
+  commit podinfo-chart
+}
 
-ALL="kubernetes etcd kwok helm kustomize sops"
+ALL="kubernetes etcd kwok helm kustomize sops podinfo-chart"
 if [ "${1:-}" = "--print" ]; then
   shift
-  for t in ${*:-$ALL}; do for b in $(binaries_of "$t"); do echo "$b=$(bin_path "$t" "$b")"; done; done
+  for t in ${*:-$ALL}; do
+    for b in $(binaries_of "$t"); do echo "$b=$(bin_path "$t" "$b")"; done
+    if [ "$t" = podinfo-chart ]; then echo "podinfo-chart=$(chart_path)"; fi
+  done
   [ -n "${*:-}" ] || echo "kwok-stages=$(stages_path)"
   exit 0
 fi
@@ -115,7 +138,7 @@ for t in ${*:-$ALL}; do
   need_go
   echo "tools: building $t ..."
   start=$SECONDS
-  "build_$t"
+  "build_${t//-/_}"
   echo "tools: built $t in $((SECONDS - start))s"
 done
 echo "tools: done in $((SECONDS - total))s"

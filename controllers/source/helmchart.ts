@@ -1,6 +1,7 @@
 // HelmChart: a packaged chart `<name>-<version>.tgz` from a HelmRepository (selected from the index
-// the HelmRepository stored, downloaded with its credentials) or from a chart directory in a
-// GitRepository or Bucket artifact (packaged with its dependencies). Steps, as Flux's reconciler:
+// the HelmRepository stored, or from the tags of an OCI registry for type oci, and downloaded with
+// its credentials) or from a chart directory in a GitRepository or Bucket artifact (packaged with its
+// dependencies, remote ones fetched from their repositories). Steps, as Flux's reconciler:
 // storage → source (resolve the source, the chart name and version; skip the build when the stored
 // artifact already holds them) → build → artifact.
 
@@ -25,20 +26,28 @@ import { readChartMetadata } from '../runtime/helm/chart.ts';
 import { isHelmError } from '../runtime/helm/errors.ts';
 import { isMap, parseYaml, yamlErrorMessage } from '../runtime/helm/yaml.ts';
 import { type KubeObject, objectKey } from '../runtime/object.ts';
+import { createRegistryClient } from '../runtime/oci/client.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import { sourceIndex, sourceWatch as watchSource } from '../runtime/sourceref.ts';
 import {
+  fetchFailed,
   markArtifactStored,
   reconcileStorage,
   recordNewArtifact,
   type SourceDeps,
   storageFailed,
 } from './common.ts';
+import {
+  type DependencyRepositories,
+  dependencyFetcher,
+  normalizeRepositoryUrl,
+} from './helm/dependencies.ts';
 import { downloadChart, type HelmIndex, parseIndex, selectChartVersion } from './helm/index.ts';
-import { packageChartDir, repackageChart } from './helm/package.ts';
+import { isOciAuthFailure, ociChartRepository, pullOciChart, resolveOciChartVersion } from './helm/oci.ts';
+import { type FetchDependency, packageChartDir, repackageChart } from './helm/package.ts';
 import { type ChartSourceKind, chartVersionForStrategy } from './helm/strategy.ts';
 import { mergeValuesFiles } from './helm/valuesfiles.ts';
-import { repositoryHttpOptions } from './helmrepository.ts';
+import { repositoryHttpOptions, repositoryOciOptions } from './helmrepository.ts';
 
 const kindName = 'helmchart';
 
@@ -126,7 +135,8 @@ type SourceObject = KubeObject & { status?: { artifact?: Artifact } };
 interface ChartSource {
   kind: ChartSourceKind;
   obj: SourceObject;
-  artifact: Artifact;
+  /** Absent for a HelmRepository of type oci, which has none. */
+  artifact?: Artifact;
 }
 
 /** What a build produced; `data` is absent when the stored artifact already holds this chart. */
@@ -159,8 +169,9 @@ const kinds: Record<ChartSourceKind, KindDescriptor> = {
 
 /**
  * The source step's first half: the referenced source from the cache with an artifact in this
- * storage. Sets FetchFailed (SourceUnavailable, NoSourceArtifact) and waits otherwise: the watches
- * reconcile again as soon as the source gets an artifact.
+ * storage (a HelmRepository of type oci has none and needs none). Sets FetchFailed
+ * (SourceUnavailable, NoSourceArtifact) and waits otherwise: the watches reconcile again as soon as
+ * the source gets an artifact.
  */
 async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: SourceDeps): Promise<ChartSource> {
   const { kind, name } = obj.spec.sourceRef;
@@ -170,11 +181,7 @@ async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: Source
     markTrue(obj, ConditionTypes.FetchFailed, Reasons.SourceUnavailable, msg);
     throw new WaitingError(Reasons.SourceUnavailable, msg, 30_000);
   }
-  if (kind === 'HelmRepository' && (src as HelmRepository).spec.type === 'oci') {
-    const msg = `${buildSummaries.ChartPullError}: charts from HelmRepositories of type oci are not supported yet`;
-    markTrue(obj, ConditionTypes.FetchFailed, Reasons.ChartPullError, msg);
-    throw new StallingError(Reasons.ChartPullError, msg);
-  }
+  if (kind === 'HelmRepository' && (src as HelmRepository).spec.type === 'oci') return { kind, obj: src };
   const artifact = src.status?.artifact;
   if (!artifact || !(await deps.storage.exists(artifact))) {
     const msg = `no artifact available for ${kind} source '${name}'`;
@@ -191,7 +198,7 @@ async function resolveSource(obj: HelmChart, ctx: ReconcileContext, deps: Source
 function artifactVersion(obj: HelmChart, source: ChartSource, chartVersion: string): Promise<string> {
   const valuesFiles = valuesFilesOf(obj.spec);
   return step(Reasons.MetadataPatchError, () =>
-    chartVersionForStrategy(chartVersion, obj.spec.reconcileStrategy, source.artifact.revision, {
+    chartVersionForStrategy(chartVersion, obj.spec.reconcileStrategy, source.artifact?.revision, {
       sourceKind: source.kind,
       valuesFilesGeneration: valuesFiles.length ? obj.metadata.generation : undefined,
     }),
@@ -239,15 +246,41 @@ function indexCache(max = 16) {
   };
 }
 
+/** Whether the artifact for this chart version must be packaged rather than stored as pulled. */
+const needsPackaging = (obj: HelmChart, version: string, chartVersion: string) =>
+  valuesFilesOf(obj.spec).length > 0 || version !== chartVersion;
+
 /**
- * A chart from a HelmRepository: the version is selected from the index the HelmRepository stored
- * (no refetch) and downloaded with the repository's credentials. Stored as pulled, or repackaged
- * when valuesFiles or the version change it.
+ * A downloaded chart archive as the artifact: stored as pulled, or repackaged when valuesFiles (the
+ * paths are inside the chart) or the artifact version change it.
+ */
+async function remoteBuild(
+  obj: HelmChart,
+  cv: { name: string; version: string },
+  version: string,
+  data: Buffer,
+): Promise<Build> {
+  const valuesFiles = valuesFilesOf(obj.spec);
+  const packaged = needsPackaging(obj, version, cv.version);
+  if (!packaged) return { name: cv.name, version, packaged, valuesFiles: [], data };
+  const merged = valuesFiles.length
+    ? await step(Reasons.ValuesFilesError, () =>
+        mergeValuesFiles(data, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
+      )
+    : undefined;
+  const values = merged?.files.length ? merged.yaml : undefined;
+  const pkg = await step(Reasons.ChartPackageError, () => repackageChart(data, { version, values }));
+  return { name: cv.name, version: pkg.version, packaged, valuesFiles: merged?.files ?? [], data: pkg.data };
+}
+
+/**
+ * A chart from a HelmRepository of type default: the version is selected from the index the
+ * HelmRepository stored (no refetch) and downloaded with the repository's credentials.
  */
 async function buildFromRepository(
   obj: HelmChart,
   ctx: ReconcileContext,
-  source: ChartSource,
+  source: ChartSource & { artifact: Artifact },
   loadIndex: (path: string) => Promise<HelmIndex>,
   deps: SourceDeps,
 ): Promise<Build> {
@@ -257,31 +290,97 @@ async function buildFromRepository(
     selectChartVersion(index, obj.spec.chart, obj.spec.version ?? '*'),
   );
   const version = await artifactVersion(obj, source, cv.version);
-  const valuesFiles = valuesFilesOf(obj.spec);
-  const packaged = valuesFiles.length > 0 || version !== cv.version;
-  if (upToDate(obj, cv.name, version)) return cachedBuild(obj, cv.name, version, packaged);
+  if (upToDate(obj, cv.name, version)) {
+    return cachedBuild(obj, cv.name, version, needsPackaging(obj, version, cv.version));
+  }
 
   let opts: Awaited<ReturnType<typeof repositoryHttpOptions>>;
   try {
     opts = await repositoryHttpOptions(repo, ctx.client);
   } catch (err) {
-    markTrue(obj, ConditionTypes.FetchFailed, Reasons.AuthenticationFailed, errorText(err));
-    throw new GenericError(Reasons.AuthenticationFailed, errorText(err));
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, errorText(err));
   }
   const data = await step(Reasons.ChartPullError, async () => {
     const downloaded = await downloadChart(repo.spec.url, cv, opts);
     await readChartMetadata(downloaded.data, `chart '${cv.name}' ${cv.version}`);
     return downloaded.data;
   });
-  if (!packaged) return { name: cv.name, version, packaged, valuesFiles: [], data };
-  const merged = valuesFiles.length
-    ? await step(Reasons.ValuesFilesError, () =>
-        mergeValuesFiles(data, valuesFiles, { ignoreMissing: obj.spec.ignoreMissingValuesFiles }),
-      )
-    : undefined;
-  const values = merged?.files.length ? merged.yaml : undefined;
-  const pkg = await step(Reasons.ChartPackageError, () => repackageChart(data, { version, values }));
-  return { name: pkg.name, version: pkg.version, packaged, valuesFiles: merged?.files ?? [], data: pkg.data };
+  return remoteBuild(obj, cv, version, data);
+}
+
+// Flux's RemoteReference.Validate.
+const chartNamePattern = /^([-a-z0-9]+\/?\.?)+$/;
+
+/**
+ * A ChartPullError step of an OCI pull with Flux's `<prefix>: <error>` message. Refused credentials
+ * and untrusted TLS are FetchFailed=True AuthenticationFailed instead, as Flux words them.
+ */
+async function pullStep<T>(obj: HelmChart, prefix: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const message = `${prefix}: ${errorText(err)}`;
+    if (!isOciAuthFailure(err)) throw new BuildError(Reasons.ChartPullError, message);
+    deleteCondition(obj, ConditionTypes.BuildFailed);
+    throw fetchFailed(
+      obj,
+      Reasons.AuthenticationFailed,
+      `failed to authenticate with the Helm repository: ${buildSummaries.ChartPullError}: ${message}`,
+    );
+  }
+}
+
+/**
+ * A chart from a HelmRepository of type oci (Flux's OCIChartRepository): `<url>/<chart>` in the
+ * registry, the version a tag or the highest tag in the range, pulled with the repository's
+ * secretRef (dockerconfigjson or username/password), certSecretRef, insecure and timeout. A URL that
+ * makes no repository stalls (URLInvalid); unusable Secrets are AuthenticationFailed.
+ */
+async function buildFromOciRepository(
+  obj: HelmChart,
+  ctx: ReconcileContext,
+  source: ChartSource,
+): Promise<Build> {
+  const repo = source.obj as HelmRepository;
+  const name = obj.spec.chart;
+  if (!chartNamePattern.test(name)) {
+    throw new BuildError(
+      Reasons.InvalidChartReference,
+      `invalid chart name '${name}': a valid name must be lower case letters and numbers and MAY be ` +
+        'separated with dashes (-), slashes (/) or periods (.)',
+    );
+  }
+  let registry: string;
+  try {
+    registry = ociChartRepository(repo.spec.url, name).repository.registry;
+  } catch (err) {
+    throw fetchFailed(obj, Reasons.URLInvalid, `invalid Helm repository URL: ${errorText(err)}`, true);
+  }
+  let opts: Awaited<ReturnType<typeof repositoryOciOptions>>;
+  try {
+    opts = await repositoryOciOptions(repo, ctx.client, registry);
+  } catch (err) {
+    throw fetchFailed(obj, Reasons.AuthenticationFailed, errorText(err));
+  }
+  const client = createRegistryClient(opts);
+  // One deadline for resolving and pulling, as Flux's context timeout of the repository.
+  const req = { signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000) };
+  try {
+    const cv = await pullStep(obj, 'failed to get chart version for remote reference', () =>
+      resolveOciChartVersion(client, repo.spec.url, name, obj.spec.version ?? '*', req),
+    );
+    const version = await artifactVersion(obj, source, cv.version);
+    if (upToDate(obj, cv.name, version)) {
+      return cachedBuild(obj, cv.name, version, needsPackaging(obj, version, cv.version));
+    }
+    const data = await pullStep(obj, 'failed to download chart for remote reference', () =>
+      pullOciChart(client, cv, req),
+    );
+    await step(Reasons.ChartPullError, () => readChartMetadata(data, cv.url));
+    return remoteBuild(obj, cv, version, data);
+  } finally {
+    await client.close();
+  }
 }
 
 /** Name and version from Chart.yaml of a chart directory, or from a packaged chart file. */
@@ -308,10 +407,16 @@ async function chartIdentity(abs: string, isDir: boolean, shown: string) {
 
 /**
  * A chart from a GitRepository or Bucket artifact: extracted from this storage, the chart at
- * spec.chart (a directory, or a packaged .tgz) packaged with its vendored and file:// dependencies,
- * values files (relative to the source root) merged, and the version set per reconcileStrategy.
+ * spec.chart (a directory, or a packaged .tgz) packaged with its dependencies (vendored, file://, or
+ * fetched from their repositories), values files (relative to the source root) merged, and the
+ * version set per reconcileStrategy.
  */
-async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: SourceDeps): Promise<Build> {
+async function buildFromTarball(
+  obj: HelmChart,
+  source: ChartSource & { artifact: Artifact },
+  deps: SourceDeps,
+  fetchDependency: FetchDependency,
+): Promise<Build> {
   const work = await mkdtemp(join(tmpdir(), 'tide-helmchart-'));
   try {
     await step(Reasons.ChartPullError, () =>
@@ -341,7 +446,7 @@ async function buildFromTarball(obj: HelmChart, source: ChartSource, deps: Sourc
     if (!packaged) return { ...id, version, packaged, valuesFiles: [], data: await readFile(abs) };
     const pkg = await step(Reasons.ChartPackageError, async () =>
       st.isDirectory()
-        ? packageChartDir(abs, { rootDir: work, version, values })
+        ? packageChartDir(abs, { rootDir: work, version, values, fetchDependency })
         : repackageChart(await readFile(abs), { version, values }),
     );
     return { name: pkg.name, version: pkg.version, packaged, valuesFiles: files, data: pkg.data };
@@ -383,7 +488,8 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
     namespace,
     name,
     build.version,
-    `${build.name}-${build.version}.tgz`,
+    // An OCI chart name may have path segments (`team/app`); the file is named after the last.
+    `${posix.basename(build.name)}-${build.version}.tgz`,
   );
   let artifact: Artifact;
   try {
@@ -411,6 +517,32 @@ async function storeBuild(obj: HelmChart, ctx: ReconcileContext, deps: SourceDep
     event: { message, metadata, reason },
   });
   return { readyMessage: message, eventMetadata: metadata };
+}
+
+/**
+ * Where remote dependencies of a chart in the namespace of `obj` come from: the HelmRepositories of
+ * that namespace from the cache, their stored indexes and Secrets.
+ */
+function dependencyRepositories(
+  obj: HelmChart,
+  ctx: ReconcileContext,
+  deps: SourceDeps,
+  loadIndex: (path: string) => Promise<HelmIndex>,
+): DependencyRepositories {
+  const ns = obj.metadata.namespace;
+  return {
+    find: (url) =>
+      (ctx.listCached(HelmRepositoryKind) as HelmRepository[])
+        .filter((r) => r.metadata.namespace === ns && normalizeRepositoryUrl(r.spec.url) === url)
+        .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))[0],
+    storedIndex: async (repo) => {
+      const a = repo.status?.artifact;
+      if (!a || !(await deps.storage.exists(a))) return undefined;
+      return loadIndex(deps.storage.localPath(a));
+    },
+    httpOptions: (repo) => repositoryHttpOptions(repo, ctx.client),
+    ociOptions: (repo, registry) => repositoryOciOptions(repo, ctx.client, registry),
+  };
 }
 
 // HelmCharts filed under the source they build from, so a source watch finds them without a scan.
@@ -444,13 +576,17 @@ export function helmChartController(deps: SourceDeps) {
     async reconcile(obj, ctx) {
       await reconcileStorage(obj, deps.storage, kindName, deps.gc);
       const source = await resolveSource(obj, ctx, deps);
-      obj.status = { ...obj.status, observedSourceArtifactRevision: source.artifact.revision };
+      const { artifact } = source;
+      if (artifact) obj.status = { ...obj.status, observedSourceArtifactRevision: artifact.revision };
       let build: Build;
       try {
-        build =
-          source.kind === 'HelmRepository'
-            ? await buildFromRepository(obj, ctx, source, loadIndex, deps)
-            : await buildFromTarball(obj, source, deps);
+        if (!artifact) build = await buildFromOciRepository(obj, ctx, source);
+        else if (source.kind === 'HelmRepository') {
+          build = await buildFromRepository(obj, ctx, { ...source, artifact }, loadIndex, deps);
+        } else {
+          const fetch = dependencyFetcher(dependencyRepositories(obj, ctx, deps, loadIndex));
+          build = await buildFromTarball(obj, { ...source, artifact }, deps, fetch);
+        }
       } catch (err) {
         if (err instanceof BuildError) throw buildFailed(obj, err);
         throw err;

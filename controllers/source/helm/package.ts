@@ -2,10 +2,13 @@
 // GitRepository or Bucket artifact, or by repackaging a downloaded archive when valuesFiles or the
 // version change it (Flux's local and remote chart builders).
 //
-// Dependencies of a chart directory: those vendored under charts/ (directories or .tgz) go in as
-// they are. Declared ones missing from charts/ (Chart.lock takes precedence over Chart.yaml, as in
-// Flux) are resolved when `file://` (loaded from the source tree, version range checked);
-// remote ones are not fetched: packaging fails and names them.
+// Dependencies of a chart directory, as Flux's DependencyManager (`helm dependency build` without a
+// Chart.lock rewrite): those vendored under charts/ (directories or .tgz) go in as they are. Declared
+// ones missing from charts/ (Chart.lock takes precedence over Chart.yaml) are added: `file://` ones
+// (or without repository: `charts/<name>`) loaded from the source tree with their version range
+// checked, remote ones (`https://`, `oci://`) through the caller's FetchDependency. Each goes in
+// under its chart name as `helm dependency build` vendors it, and Helm applies aliases when it
+// renders (Flux renames an aliased one to its alias, which `helm template` then refuses as missing).
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { posix, relative, resolve, sep } from 'node:path';
@@ -26,13 +29,25 @@ export interface PackageOptions {
   values?: string | Buffer;
 }
 
+/**
+ * Downloads the chart archive of a remote dependency: its version range resolved against the
+ * repository, the archive fetched with the repository's credentials. Throws an Error saying why.
+ */
+export type FetchDependency = (dep: ChartDependency) => Promise<{ version: string; data: Buffer }>;
+
 export interface PackageDirOptions extends PackageOptions {
   /**
    * The source root: symlinks and `file://` dependencies must stay inside it. The chart
    * directory by default.
    */
   rootDir?: string;
+  /** Fetches remote dependencies missing from charts/; without it they fail the build. */
+  fetchDependency?: FetchDependency;
 }
+
+/** Limits on what one chart build fetches: remote dependencies, and their archives' bytes in all. */
+export const MAX_REMOTE_DEPENDENCIES = 64;
+export const MAX_DEPENDENCY_BYTES = 100 << 20;
 
 export interface PackagedChart {
   name: string;
@@ -42,29 +57,30 @@ export interface PackagedChart {
   data: Buffer;
   /** `sha256:<hex>` of `data`. */
   digest: string;
-  /** Names of dependencies added from `file://` references (not vendored in charts/). */
+  /** Chart names of the dependencies added because charts/ lacked them. */
   resolvedDependencies: string[];
 }
 
 const depError = (message: string) => new HelmError(HelmErrorCode.Dependency, message);
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function loadLocalDependency(dep: ChartDependency, chartDir: string, root: string): Promise<Chart> {
   const ref = dep.repository ?? '';
-  // file://../lib is relative to the chart; like Flux's securejoin it cannot leave the root.
+  // file://../lib is relative to the chart, no repository means charts/<name>; like Flux's
+  // securejoin neither can leave the root.
   const relChart = relative(root, chartDir).split(sep).join('/');
-  const inside = posix.normalize(`/${posix.join(relChart, ref.slice('file://'.length))}`);
+  const target = ref === '' ? `charts/${dep.name}` : ref.slice('file://'.length);
+  const inside = posix.normalize(`/${posix.join(relChart, target)}`);
   const abs = resolve(root, `.${inside}`);
   const st = await stat(abs).catch(() => undefined);
-  if (!st) throw depError(`no chart found at '${inside}' (reference '${ref}') for dependency '${dep.name}'`);
+  if (!st) throw new Error(`no chart found at '${inside}' (reference '${ref}')`);
   let chart: Chart;
   try {
     chart = st.isDirectory()
       ? await loadChartDir(abs, root)
       : await loadChartArchive(await readFile(abs), inside);
   } catch (err) {
-    throw depError(
-      `failed to load dependency '${dep.name}' from '${inside}' (reference '${ref}'): ${(err as Error).message}`,
-    );
+    throw new Error(`failed to load chart from '${inside}' (reference '${ref}'): ${errorText(err)}`);
   }
   const range = dep.version?.trim() || '*';
   let ok: boolean;
@@ -72,38 +88,81 @@ async function loadLocalDependency(dep: ChartDependency, chartDir: string, root:
     // The version was validated when the chart loaded.
     ok = parseConstraint(range).check(parseVersion(chart.metadata.version) as SemVer);
   } catch (err) {
-    throw depError(
-      `invalid version/constraint format '${range}' of dependency '${dep.name}': ${(err as Error).message}`,
-    );
+    throw new Error(`invalid version/constraint format '${range}': ${errorText(err)}`);
   }
   if (!ok) {
-    throw depError(
+    throw new Error(
       `dependency '${dep.name}' at '${ref}' has version ${chart.metadata.version}, which does not match '${range}'`,
     );
   }
   return chart;
 }
 
-/** Adds missing declared dependencies; returns the names added from file:// references. */
-async function resolveDependencies(chart: Chart, chartDir: string, root: string): Promise<string[]> {
+const isLocal = (dep: ChartDependency) => !dep.repository || dep.repository.startsWith('file://');
+
+/**
+ * The declared dependencies (Chart.lock first) no subchart stands for: none when there are as many
+ * subcharts as declarations (Flux's collectMissing), else those whose chart name (or alias, as Flux
+ * vendors them) no subchart has. Several aliases of one chart need it once.
+ */
+function collectMissing(chart: Chart): ChartDependency[] {
   const declared =
     (chart.lock?.dependencies as ChartDependency[] | undefined) ?? chart.metadata.dependencies ?? [];
+  if (declared.length === chart.dependencies.length) return [];
   const present = new Set(chart.dependencies.map((d) => d.metadata.name));
-  const missing = declared.filter((d) => !present.has(d.name));
-  const remote = missing.filter((d) => !d.repository?.startsWith('file://'));
-  if (remote.length > 0) {
-    const list = remote.map(
-      (d) => `'${d.name}' (${d.repository || 'no repository'}${d.version ? ` ${d.version}` : ''})`,
-    );
+  const missing: ChartDependency[] = [];
+  for (const dep of declared) {
+    if (present.has(dep.name) || (dep.alias && present.has(dep.alias))) continue;
+    present.add(dep.name);
+    missing.push(dep);
+  }
+  return missing;
+}
+
+/** Loads a fetched dependency, keeping the total of fetched bytes under MAX_DEPENDENCY_BYTES. */
+async function addRemote(dep: ChartDependency, fetch: FetchDependency | undefined, total: { bytes: number }) {
+  if (!fetch) throw new Error(`no chart repository for URL '${dep.repository}'`);
+  const { version, data } = await fetch(dep);
+  total.bytes += data.length;
+  if (total.bytes > MAX_DEPENDENCY_BYTES) {
+    throw new Error(`the fetched dependencies exceed ${MAX_DEPENDENCY_BYTES} bytes in all`);
+  }
+  try {
+    return await loadChartArchive(data, `dependency '${dep.name}'`);
+  } catch (err) {
+    throw new Error(`failed to load downloaded archive of version '${version}': ${errorText(err)}`);
+  }
+}
+
+/** Adds the missing declared dependencies; returns the chart names added. */
+async function resolveDependencies(
+  chart: Chart,
+  chartDir: string,
+  root: string,
+  fetch?: FetchDependency,
+): Promise<string[]> {
+  const missing = collectMissing(chart);
+  const remote = missing.filter((d) => !isLocal(d)).length;
+  if (remote > MAX_REMOTE_DEPENDENCIES) {
     throw depError(
-      `chart '${chart.metadata.name}' depends on ${list.join(', ')}, not vendored in charts/: ` +
-        'remote dependencies are not downloaded; run `helm dependency build` and commit the charts/ directory',
+      `chart '${chart.metadata.name}' has ${remote} remote dependencies missing from charts/, ` +
+        `more than the ${MAX_REMOTE_DEPENDENCIES} fetched for one chart`,
     );
   }
   const added: string[] = [];
+  const total = { bytes: 0 };
   for (const dep of missing) {
-    chart.dependencies.push(await loadLocalDependency(dep, chartDir, root));
-    added.push(dep.name);
+    const local = isLocal(dep);
+    let sub: Chart;
+    try {
+      sub = local ? await loadLocalDependency(dep, chartDir, root) : await addRemote(dep, fetch, total);
+    } catch (err) {
+      throw depError(
+        `failed to add ${local ? 'local' : 'remote'} dependency '${dep.name}': ${errorText(err)}`,
+      );
+    }
+    chart.dependencies.push(sub);
+    added.push(sub.metadata.name);
   }
   chart.dependencies.sort((a, b) =>
     a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
@@ -139,7 +198,7 @@ export async function packageChartDir(
   const root = resolve(opts.rootDir ?? chartDir);
   const dir = resolve(chartDir);
   const chart = await loadChartDir(dir, root);
-  const added = await resolveDependencies(chart, dir, root);
+  const added = await resolveDependencies(chart, dir, root, opts.fetchDependency);
   return finish(chart, opts, added);
 }
 

@@ -2,7 +2,7 @@
 // bed's chart server (published with the real helm binary) and from a GitRepository on the test bed's
 // Git server; the artifacts are read back with helm.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { load } from 'js-yaml';
 import type { HelmChart } from '../../../controllers/api/source-helm.ts';
 import { readArchiveFiles } from '../../../controllers/runtime/helm/chart.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
+import { downloadChartArtifact } from '../../support/charts.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
 import {
   sourceApiVersion as apiVersion,
@@ -90,15 +91,7 @@ describe('source-controller: HelmChart', function () {
       },
     });
   const sourceKind = (kind: string) => source.kind<SourceObject>(kind, ns);
-  /** Downloads the artifact to a file for helm; checks its digest on the way. */
-  const artifactFile = async (o: HelmChart) => {
-    const a = o.status!.artifact!;
-    const bytes = await download(a.url);
-    assert.equal(sha256(bytes), a.digest, 'the served bytes match status.artifact.digest');
-    const file = join(await mkdtemp(join(work, 'art-')), a.path.split('/').pop()!);
-    await writeFile(file, bytes);
-    return file;
-  };
+  const artifactFile = (o: HelmChart) => downloadChartArtifact(o.status!.artifact!, work);
   const showChart = async (file: string) =>
     load(await helm(['show', 'chart', file])) as Record<string, unknown>;
 

@@ -7,7 +7,11 @@ import { load } from 'js-yaml';
 import { Parser, type ReadEntry } from 'tar';
 import { readArchiveFiles, readChartMetadata } from '../../../controllers/runtime/helm/chart.ts';
 import { isHelmError } from '../../../controllers/runtime/helm/errors.ts';
-import { packageChartDir, repackageChart } from '../../../controllers/source/helm/package.ts';
+import {
+  MAX_REMOTE_DEPENDENCIES,
+  packageChartDir,
+  repackageChart,
+} from '../../../controllers/source/helm/package.ts';
 
 async function tree(root: string, files: Record<string, string | Buffer>) {
   for (const [name, data] of Object.entries(files)) {
@@ -194,20 +198,98 @@ describe('source/helm/package', () => {
     assert.deepEqual(await names(changed.data), await names(pkg.data));
   });
 
-  it('fails on dependencies that are neither vendored nor file://, naming them', async () => {
+  it('adds remote dependencies through fetchDependency, under their chart name; fails without it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tide-helm-remote-'));
     try {
       await tree(dir, {
         'Chart.yaml':
           'apiVersion: v2\nname: r\nversion: 1.0.0\ndependencies:\n' +
-          '- {name: redis, version: 18.x, repository: https://charts.bitnami.com/bitnami}\n' +
-          '- {name: pg, version: 1.0.0, repository: oci://registry.example/charts}\n',
+          '- {name: redis, version: 18.x, repository: https://charts.example/bitnami}\n' +
+          '- {name: pg, alias: db, version: 1.0.0, repository: oci://registry.example/charts}\n' +
+          '- {name: pg, alias: replica, version: 1.0.0, repository: oci://registry.example/charts}\n',
       });
       await rejectsWith(
         packageChartDir(dir),
         'Dependency',
-        /chart 'r' depends on 'redis' \(https:\/\/charts.bitnami.com\/bitnami 18.x\), 'pg' \(oci:\/\/registry.example\/charts 1.0.0\), not vendored in charts\/: .*helm dependency build/,
+        /^failed to add remote dependency 'redis': no chart repository for URL 'https:\/\/charts.example\/bitnami'$/,
       );
+      const asked: string[] = [];
+      const published: Record<string, Buffer> = {};
+      for (const [name, version] of [
+        ['redis', '18.2.0'],
+        ['pg', '1.0.0'],
+      ] as const) {
+        await tree(join(dir, 'src', name), {
+          'Chart.yaml': `apiVersion: v2\nname: ${name}\nversion: ${version}\n`,
+        });
+        published[name] = (await packageChartDir(join(dir, 'src', name))).data;
+      }
+      const pkg = await packageChartDir(dir, {
+        fetchDependency: async (dep) => {
+          asked.push(`${dep.name} ${dep.version} ${dep.repository}`);
+          return { version: 'x', data: published[dep.name] as Buffer };
+        },
+      });
+      // Two aliases of one chart need it once.
+      assert.deepEqual(asked, [
+        'redis 18.x https://charts.example/bitnami',
+        'pg 1.0.0 oci://registry.example/charts',
+      ]);
+      assert.deepEqual(pkg.resolvedDependencies, ['redis', 'pg']);
+      // Aliases are Helm's to apply when rendering, as after `helm dependency build`.
+      assert.equal(
+        await fileText(pkg.data, 'r/charts/pg/Chart.yaml'),
+        'apiVersion: v2\nname: pg\nversion: 1.0.0\n',
+      );
+      assert.ok((await names(pkg.data)).includes('r/charts/redis/Chart.yaml'));
+
+      await rejectsWith(
+        packageChartDir(dir, {
+          fetchDependency: async () => {
+            throw new Error(
+              "failed to get chart 'redis' version '18.x' from 'https://charts.example/bitnami': gone",
+            );
+          },
+        }),
+        'Dependency',
+        /^failed to add remote dependency 'redis': failed to get chart 'redis' version '18.x'.*: gone$/,
+      );
+      await rejectsWith(
+        packageChartDir(dir, {
+          fetchDependency: async () => ({ version: '18.2.0', data: Buffer.from('junk') }),
+        }),
+        'Dependency',
+        /^failed to add remote dependency 'redis': failed to load downloaded archive of version '18.2.0': /,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses more remote dependencies than MAX_REMOTE_DEPENDENCIES before fetching any', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tide-helm-many-'));
+    try {
+      const deps = Array.from(
+        { length: MAX_REMOTE_DEPENDENCIES + 1 },
+        (_, i) => `- {name: d${i}, version: 1.0.0, repository: https://charts.example}\n`,
+      );
+      await tree(dir, {
+        'Chart.yaml': `apiVersion: v2\nname: r\nversion: 1.0.0\ndependencies:\n${deps.join('')}`,
+      });
+      let fetched = 0;
+      await rejectsWith(
+        packageChartDir(dir, {
+          fetchDependency: async () => {
+            fetched++;
+            throw new Error('not reached');
+          },
+        }),
+        'Dependency',
+        new RegExp(
+          `has ${MAX_REMOTE_DEPENDENCIES + 1} remote dependencies missing from charts/, more than the ${MAX_REMOTE_DEPENDENCIES}`,
+        ),
+      );
+      assert.equal(fetched, 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
