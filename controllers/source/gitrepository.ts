@@ -13,13 +13,14 @@ import { extractTarGz } from '../runtime/artifact/extract.ts';
 import type { Storage } from '../runtime/artifact/storage.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
-import { StallingError, WaitingError } from '../runtime/errors.ts';
+import { isReconcileError, StallingError, WaitingError } from '../runtime/errors.ts';
 import { authFromSecret, type GitAuth } from '../runtime/git/auth.ts';
-import { checkout } from '../runtime/git/checkout.ts';
+import { type CheckoutResult, checkout } from '../runtime/git/checkout.ts';
 import { type GitError, isGitError } from '../runtime/git/errors.ts';
 import { remoteHead } from '../runtime/git/refs.ts';
 import type { ProxyConfig } from '../runtime/http.ts';
 import { proxyFromSecret } from '../runtime/http-secrets.ts';
+import { keyedLock } from '../runtime/lock.ts';
 import { jsonEqual, objectKey } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
@@ -194,6 +195,50 @@ function upToDate(
 }
 
 /**
+ * Artifacts recently built from a checkout, by what decides their bytes and status: URL, revision
+ * (the ref's label and commit: a tag and a branch on one commit differ) and the shape
+ * (ignore, include digests, submodules, sparse paths). Many GitRepositories on one repository and
+ * revision then cost one clone: the others link the stored file. Safe without the credentials in the
+ * key, because each object has just listed the commit with its own credentials.
+ */
+interface Built {
+  artifact: Artifact;
+  result: CheckoutResult;
+}
+const maxBuilt = 256;
+
+function builtKey(obj: GitRepository, revision: string, includes: ResolvedInclude[]): string {
+  return JSON.stringify([obj.spec.url, revision, observedShape(obj), includes.map((i) => i.artifact.digest)]);
+}
+
+/** Runs git, or takes the result of a checkout of the same commit and shape from `built`. */
+async function checkoutOrReuse(
+  obj: GitRepository,
+  deps: SourceDeps,
+  opts: Access,
+  work: string,
+  reuse: Built | undefined,
+): Promise<CheckoutResult> {
+  if (reuse) return reuse.result;
+  try {
+    return await checkout({
+      url: obj.spec.url,
+      ref: obj.spec.ref,
+      auth: opts.auth,
+      proxy: opts.proxy,
+      dir: work,
+      timeoutMs: opts.timeoutMs,
+      recurseSubmodules: obj.spec.recurseSubmodules,
+      sparseCheckout: obj.spec.sparseCheckout,
+      maxSizeBytes: deps.maxSourceBytes,
+    });
+  } catch (err) {
+    if (!isGitError(err)) throw err;
+    throw fetchFailed(obj, fetchReason(err), `failed to checkout and determine revision: ${err.message}`);
+  }
+}
+
+/**
  * The checkout, verification, include and artifact steps: clones the ref, verifies its signatures
  * (gitverify.ts), copies the includes, archives the tree with the ignore rules and records it. Sets
  * FetchFailed, SourceVerified=False or StorageOperationFailed on failure, and ArtifactInStorage (and
@@ -203,42 +248,42 @@ async function buildArtifact(
   obj: GitRepository,
   ctx: ReconcileContext,
   deps: SourceDeps,
-  opts: Access & { includes: ResolvedInclude[] },
+  opts: Access & { includes: ResolvedInclude[]; revision: string; built: Map<string, Built> },
 ): Promise<Artifact> {
   const { storage } = deps;
-  const work = await mkdtemp(join(tmpdir(), 'tide-gitrepo-'));
+  const key = builtKey(obj, opts.revision, opts.includes);
+  const reuse = opts.built.get(key);
+  const work = reuse ? '' : await mkdtemp(join(tmpdir(), 'tide-gitrepo-'));
   try {
-    let result: Awaited<ReturnType<typeof checkout>>;
-    try {
-      result = await checkout({
-        url: obj.spec.url,
-        ref: obj.spec.ref,
-        auth: opts.auth,
-        proxy: opts.proxy,
-        dir: work,
-        timeoutMs: opts.timeoutMs,
-        recurseSubmodules: obj.spec.recurseSubmodules,
-        sparseCheckout: obj.spec.sparseCheckout,
-        maxSizeBytes: deps.maxSourceBytes,
-      });
-    } catch (err) {
-      if (!isGitError(err)) throw err;
-      throw fetchFailed(obj, fetchReason(err), `failed to checkout and determine revision: ${err.message}`);
-    }
+    const result = await checkoutOrReuse(obj, deps, opts, work, reuse);
     clearFetchFailed(obj);
     await verifyCheckout(obj, ctx, result, Date.now() + opts.timeoutMs);
-    await copyIncludes(work, opts.includes, storage, deps.maxSourceBytes);
 
     const ns = obj.metadata.namespace ?? '';
     const name = obj.metadata.name ?? '';
     const target = storage.artifactFor(kindName, ns, name, result.revision, `${result.commit}.tar.gz`);
-    let artifact: Artifact;
+    let artifact: Artifact | undefined;
     try {
-      artifact = await storage.archive(target, work, await buildIgnoreFilter(work, obj.spec.ignore));
+      if (reuse) artifact = await storage.linkFrom(target, reuse.artifact);
+      if (!artifact) {
+        // No reuse, or its file was collected since: build from a checkout of our own.
+        if (reuse) {
+          opts.built.delete(key);
+          return await buildArtifact(obj, ctx, deps, opts);
+        }
+        await copyIncludes(work, opts.includes, storage, deps.maxSourceBytes);
+        artifact = await storage.archive(target, work, await buildIgnoreFilter(work, obj.spec.ignore));
+      }
     } catch (err) {
+      if (isReconcileError(err)) throw err;
       const message = `unable to archive artifact: ${(err as Error).message}`;
       throw storageFailed(obj, Reasons.ArchiveOperationFailed, message);
     }
+    // Under the revision actually checked out: the branch may have moved since ls-remote.
+    const storedKey = builtKey(obj, result.revision, opts.includes);
+    opts.built.delete(storedKey);
+    opts.built.set(storedKey, { artifact, result });
+    if (opts.built.size > maxBuilt) opts.built.delete(opts.built.keys().next().value as string);
     const shape = observedShape(obj);
     const included = opts.includes.map((i) => i.artifact);
     obj.status = {
@@ -259,12 +304,15 @@ async function buildArtifact(
     });
     return artifact;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   }
 }
 
 export function gitRepositoryController(deps: SourceDeps) {
   const { storage } = deps;
+  const built = new Map<string, Built>();
+  // One build per revision and shape at a time: the others wait, then link its artifact.
+  const buildLock = keyedLock();
   return defineController<GitRepository>({
     name: 'gitrepository',
     kind: GitRepositoryKind,
@@ -315,7 +363,9 @@ export function gitRepositoryController(deps: SourceDeps) {
         return { readyMessage: `stored artifact for revision '${current.revision}'` };
       }
       markOutdated(obj, head.revision);
-      const artifact = await buildArtifact(obj, ctx, deps, { ...access, includes });
+      const artifact = await buildLock(builtKey(obj, head.revision, includes), () =>
+        buildArtifact(obj, ctx, deps, { ...access, includes, revision: head.revision, built }),
+      );
       return {
         readyMessage: `stored artifact for revision '${artifact.revision}'`,
         eventMetadata: { [EventMetadata.sourceRevision]: artifact.revision },

@@ -7,11 +7,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Artifact } from '../../api/meta.ts';
+import { keyedLock } from '../lock.ts';
 import { type ArchiveFilter, buildArchive } from './archive.ts';
 import { CANONICAL_ALGORITHM, digestFile, formatDigest, newHash, parseDigest } from './digest.ts';
 import { ArtifactError } from './errors.ts';
@@ -55,6 +56,11 @@ export interface Storage {
   /** Archives `dir` (deterministic tar.gz); returns the artifact with digest, size and lastUpdateTime. */
   archive(artifact: ArtifactRef, dir: string, filter?: ArchiveFilter): Promise<Artifact>;
   copyFromPath(artifact: ArtifactRef, file: string): Promise<Artifact>;
+  /**
+   * Stores the content of another artifact of this storage as `artifact` (a hard link, else a copy),
+   * taking its digest and size; undefined when the source file is gone (garbage-collected).
+   */
+  linkFrom(artifact: ArtifactRef, source: Artifact): Promise<Artifact | undefined>;
   writeBytes(artifact: ArtifactRef, data: Uint8Array | string): Promise<Artifact>;
   writeStream(artifact: ArtifactRef, source: Readable | AsyncIterable<Uint8Array>): Promise<Artifact>;
   /** The artifact file exists and is a regular file. */
@@ -168,6 +174,23 @@ export function createStorage(opts: StorageOptions): Storage {
     archive: (artifact, dir, filter) =>
       atomicWrite(artifact, (tmp) => buildArchive(dir, tmp, filter === undefined ? {} : { filter })),
     copyFromPath: (artifact, file) => writeStream(artifact, createReadStream(file)),
+    async linkFrom(artifact, source) {
+      const from = localPath(source);
+      if (!source.digest || source.size === undefined) return undefined;
+      try {
+        return await atomicWrite(artifact, async (tmp) => {
+          // Artifact files are written once and never changed, so a link shares them safely.
+          await link(from, tmp).catch(() => copyFile(from, tmp));
+          // Fresh for the garbage collector of either owner, which goes by age.
+          const t = new Date(now());
+          await utimes(tmp, t, t);
+          return { digest: source.digest, size: source.size ?? 0 };
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
     writeBytes: (artifact, data) => writeStream(artifact, Readable.from([Buffer.from(data)])),
     writeStream,
 
@@ -271,25 +294,4 @@ async function listFiles(dir: string): Promise<Array<{ name: string; mtimeMs: nu
     if (st?.isFile()) files.push({ name: entry.name, mtimeMs: st.mtimeMs });
   }
   return files;
-}
-
-// Serializes async work per key; the map only holds keys with work queued or running.
-function keyedLock(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
-  const tails = new Map<string, Promise<void>>();
-  return async (key, fn) => {
-    const prev = tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => {
-      release = r;
-    });
-    const tail = prev.then(() => mine);
-    tails.set(key, tail);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (tails.get(key) === tail) tails.delete(key);
-    }
-  };
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitRepository } from '../../../controllers/api/source.ts';
+import { emptyGitCounts, gitRequestCounter } from '../../../hack/bench/gitcount.ts';
+import { startGitHttpServer } from '../../../hack/testbed/gitserver.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
 import {
@@ -94,6 +96,44 @@ describe('source-controller: GitRepository', function () {
       `refs/heads/main@sha1:${first}`,
       `sha1:${first}`,
     ]);
+  });
+
+  it('clones once for many GitRepositories on one revision, and lists refs without git on every poll', async () => {
+    const tb = testbed();
+    const counts = emptyGitCounts();
+    // The same repositories behind a second server that counts what the controller asks.
+    const counted = await startGitHttpServer(
+      tb.git.root,
+      tb.git.username,
+      tb.git.password,
+      gitRequestCounter(counts),
+    );
+    try {
+      const url = repo.url.replace(tb.git.url, counted.url);
+      const names = ['fan-1', 'fan-2', 'fan-3', 'fan-4', 'fan-5', 'fan-6'];
+      for (const n of names) await create(n, { url, ref: { branch: 'main' } });
+      const objs = await Promise.all(names.map((n) => waitReady(n)));
+      const digests = new Set(objs.map((o) => o.status?.artifact?.digest));
+      assert.equal(digests.size, 1, 'every artifact has the same content');
+      for (const o of objs) {
+        const a = o.status!.artifact!;
+        assert.equal(sha256(await download(a.url)), a.digest, `${o.metadata.name} serves its own file`);
+      }
+      assert.equal(counts.fetch, 1, `one clone for ${names.length} objects: ${JSON.stringify(counts)}`);
+      assert.ok(
+        counts['ref-listing'] >= names.length,
+        `each object listed the refs: ${JSON.stringify(counts)}`,
+      );
+
+      // An unchanged revision costs a ref listing, no clone.
+      const listed = counts['ref-listing'];
+      await requestReconcile('fan-1', 'poll-1');
+      await waitReady('fan-1', (x) => x.status?.lastHandledReconcileAt === 'poll-1');
+      assert.equal(counts.fetch, 1, JSON.stringify(counts));
+      assert.ok(counts['ref-listing'] > listed, JSON.stringify(counts));
+    } finally {
+      await counted.close();
+    }
   });
 
   it('clones over SSH with identity and known_hosts', async () => {
