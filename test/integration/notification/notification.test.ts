@@ -4,14 +4,17 @@
 // push webhook asks for a GitRepository's reconciliation.
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
+import { join } from 'node:path';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
-import { freePort, poll } from '../../../hack/testbed/proc.ts';
+import { freePort, poll, run } from '../../../hack/testbed/proc.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { createWorkRepo } from '../../support/gitwork.ts';
 import { type Recorded, type Sink, startSink } from '../../support/sink.ts';
+import { testbed } from '../../support/testbed.ts';
 import { configMap, ready, useKustomizeEnv, yaml } from '../kustomize/kustomization-support.ts';
 
+const root = join(import.meta.dirname, '..', '..', '..');
 const ncApiVersion = 'notification.toolkit.fluxcd.io/v1beta3';
 const receiverApiVersion = 'notification.toolkit.fluxcd.io/v1';
 const gitApiVersion = 'source.toolkit.fluxcd.io/v1';
@@ -289,5 +292,62 @@ describe('notification-controller: alerts, commit statuses and webhooks', functi
       annotated.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'],
       'the webhook asked for it',
     );
+  });
+
+  it('tide get and reconcile the notification kinds against the running controller', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, [join(root, 'controllers', 'cli', 'main.ts'), ...args, '-n', ns()], {
+        env: { ...process.env, KUBECONFIG: testbed().controlPlane.kubeconfig },
+      });
+    const receivers = await cli('get', 'receivers');
+    assert.match(receivers, /^NAME\s+SUSPENDED\s+READY\s+MESSAGE/);
+    assert.match(receivers, /\ngithub\s+False\s+True\s+Receiver initialized for path: \/hook\/[0-9a-f]{8}/);
+    assert.match(await cli('get', 'alerts'), /\nfailures\s+False\s+True\s+Alert is Ready/);
+    assert.match(await cli('get', 'alert-providers'), /\nslack\s+True\s+Provider is Ready/);
+    await cli('reconcile', 'receiver', 'github');
+    const handled = await env
+      .client()
+      .get({ apiVersion: receiverApiVersion, kind: 'Receiver', namespace: ns(), name: 'github' });
+    assert.ok(handled.status?.lastHandledReconcileAt, 'the controller handled the request');
+  });
+
+  it('refuses provider and receiver types it does not implement, telling the user', async () => {
+    await provider('pager', { type: 'pagerduty', address: 'https://events.pagerduty.com/v2/enqueue' });
+    await alert('paging', {
+      providerRef: { name: 'pager' },
+      eventSources: [{ kind: 'Kustomization', name: '*' }],
+    });
+    // Provider and Alert have no status: the refusal is a Warning event on both.
+    for (const kind of ['Provider', 'Alert']) {
+      const name = kind === 'Provider' ? 'pager' : 'paging';
+      const [warning] = await poll(`a warning on the ${kind}`, 60_000, async () => {
+        const es = await eventsOf(kind, name, 'UnsupportedField');
+        return es.length > 0 ? es : undefined;
+      });
+      assert.match(String(warning?.message), /spec\.type 'pagerduty' is not supported by Tide/);
+      assert.equal(warning?.type, 'Warning');
+    }
+    const receiverRef = { apiVersion: receiverApiVersion, kind: 'Receiver', namespace: ns(), name: 'oidc' };
+    await create({
+      ...receiverRef,
+      metadata: { name: 'oidc', namespace: ns() },
+      spec: {
+        type: 'generic-oidc',
+        resources: [{ kind: 'GitRepository', name: 'hooked' }],
+        oidcProviders: [
+          {
+            issuerURL: 'https://token.actions.githubusercontent.com',
+            validations: [{ expression: 'true', message: 'x' }],
+          },
+        ],
+      },
+    });
+    const stalled = await env.until('the Receiver stalled', async () => {
+      const r = await env.client().get(receiverRef);
+      const c = (r.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Stalled');
+      return c?.status === 'True' ? c : undefined;
+    });
+    assert.equal(stalled.reason, 'UnsupportedField');
+    assert.match(stalled.message, /spec\.type 'generic-oidc' is not supported by Tide/);
   });
 });
