@@ -6,7 +6,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { cleanupMetadata, parseEvent, rateLimitKey } from './event.ts';
 import type { RateLimiter } from './ratelimit.ts';
-import { answer, type Observe, readBody, TooLargeError } from './server.ts';
+import { answer, type Observe, readBody, synced, TooLargeError } from './server.ts';
 
 export interface EventServerDeps {
   dispatcher: Dispatcher;
@@ -48,7 +48,10 @@ export function eventHandler(deps: EventServerDeps): RequestListener {
         });
         return answer(res, 429);
       }
-      await deps.synced();
+      if (!(await synced(deps.synced))) {
+        log.error('the Alert and Provider caches have not synced; refusing the event for now');
+        return answer(res, 503);
+      }
       await deps.dispatcher.dispatch(event);
       answer(res, 202);
     })().catch((err) => {

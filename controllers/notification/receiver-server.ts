@@ -16,7 +16,7 @@ import type { Logger } from '../runtime/log.ts';
 import { type KubeObject, parseApiVersion } from '../runtime/object.ts';
 import type { GcrVerifier } from './gcr.ts';
 import { byWebhookPath, filterVariables, webhookPathPrefix } from './receiver.ts';
-import { answer, type Observe, readBody, TooLargeError } from './server.ts';
+import { answer, type Observe, readBody, synced, TooLargeError } from './server.ts';
 import { type Accepted, validateWebhook } from './webhooks.ts';
 
 export interface ReceiverServerDeps {
@@ -195,7 +195,7 @@ export function receiverHandler(deps: ReceiverServerDeps): RequestListener {
       log.error('reading the request body failed', err);
       return err instanceof TooLargeError ? 413 : 400;
     }
-    await deps.receivers.waitForSync();
+    if (!(await synced(() => deps.receivers.waitForSync()))) return 503;
     const receiver = deps.receivers.byIndex(byWebhookPath, path)[0] as Receiver | undefined;
     if (!receiver) return 404;
     const { name, namespace } = receiver.metadata;

@@ -31,6 +31,22 @@ export function answer(res: ServerResponse, status: number, close = false): void
   res.writeHead(status).end();
 }
 
+/**
+ * Waits for caches to fill, at most `timeoutMs`: false when they have not, so a request is answered
+ * 503 (emitters retry) instead of hanging while a CRD is missing.
+ */
+export async function synced(wait: () => Promise<void>, timeoutMs = 10_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([wait().then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export type Observe = (handler: string, method: string, status: number, seconds: number) => void;
 
 /** `<prefix>_http_request_duration_seconds{code,handler,method,service}`, as go-http-metrics names it. */

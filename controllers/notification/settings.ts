@@ -130,6 +130,7 @@ export async function providerSettings(client: Client, input: SettingsInput): Pr
     ...auth,
     type: spec.type,
     address: address ?? spec.address ?? '',
+    ...(address !== undefined ? { addressIsSecret: true } : {}),
     ...(spec.channel ? { channel: spec.channel } : {}),
     ...(spec.username ? { username: spec.username } : {}),
     ...(input.commitStatus ? { commitStatus: input.commitStatus } : {}),

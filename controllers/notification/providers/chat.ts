@@ -20,7 +20,11 @@ export function requireUrl(s: ProviderSettings, what: string): URL {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
     return u;
   } catch {
-    throw new Error(`invalid ${what} URL '${s.address}'`);
+    throw new Error(
+      s.addressIsSecret
+        ? `invalid ${what} URL in the Secret's address`
+        : `invalid ${what} URL '${s.address}'`,
+    );
   }
 }
 

@@ -25,10 +25,22 @@ export interface SendOptions {
 const maxAnswer = 64 * 1024;
 const retryable = (status: number) => status === 429 || status >= 500;
 
+/** The parts of an address from a Secret that are credentials: its path and query. */
+function secretParts(s: ProviderSettings): string[] {
+  if (!s.addressIsSecret) return [];
+  try {
+    const u = new URL(s.address);
+    return [u.search.slice(1), u.pathname.length > 1 ? u.pathname : ''];
+  } catch {
+    return [s.address];
+  }
+}
+
 /** Replaces the secrets of the settings in an error text. */
-function mask(text: string, s: ProviderSettings): string {
+export function mask(text: string, s: ProviderSettings): string {
   let out = text;
-  for (const secret of [s.token, s.basic?.password]) if (secret) out = out.split(secret).join('*****');
+  for (const secret of [s.token, s.basic?.password, ...secretParts(s)])
+    if (secret) out = out.split(secret).join('*****');
   return out;
 }
 

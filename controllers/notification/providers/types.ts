@@ -17,6 +17,8 @@ export interface ProviderSettings {
   type: string;
   /** spec.address, or the Secret's `address`. */
   address: string;
+  /** The address came from the Secret (a Slack or Teams webhook URL is a credential): never shown. */
+  addressIsSecret?: boolean;
   channel?: string;
   /** spec.username (the name messages are posted under). */
   username?: string;

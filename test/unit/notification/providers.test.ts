@@ -91,6 +91,19 @@ describe('notification: providers', () => {
     assert.equal(sink.requests.length, 2, 'delivered on the retry');
   });
 
+  it('keeps a webhook URL from the Secret out of errors: its path is a credential', async () => {
+    answer = () => ({ status: 400 });
+    const s = settings('slack', `${sink.url}/services/T0/B0/s3cr3tpath`, { addressIsSecret: true });
+    await assert.rejects(
+      post(s),
+      (err: Error) => /status code 400/.test(err.message) && !err.message.includes('s3cr3tpath'),
+    );
+    assert.throws(
+      () => notifierFor({ ...s, address: 'not a url' }),
+      (err: Error) => !err.message.includes('not a url'),
+    );
+  });
+
   it('stops retrying when the provider timeout runs out', async () => {
     answer = () => ({ status: 500 });
     const s = settings('generic', `${sink.url}/hook`, { retry: { max: 10, minMs: 200, maxMs: 200 } });
