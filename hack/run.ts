@@ -9,6 +9,7 @@ import { createClient } from '../controllers/runtime/client.ts';
 import { installCrds } from './crds.ts';
 import { startExample } from './example.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
+import { freePort } from './testbed/proc.ts';
 import { hackDir, toolPaths } from './testbed/tools.ts';
 import { defaultTestbedDir } from './testbed.ts';
 
@@ -59,20 +60,33 @@ async function main() {
     '--health-addr=127.0.0.1:0',
     '--enable-leader-election=false',
   ];
+  // notification-controller receives the other controllers' events, and webhooks, on loopback ports.
+  const [eventsPort, receiverPort] = [await freePort(), await freePort()];
+  const nameOf = (main: string) => main.split('/').at(-2) ?? '';
+  const notifying = mains.some((m) => nameOf(m) === 'notification');
+  const eventsFlags = notifying ? [`--events-addr=http://127.0.0.1:${eventsPort}/`] : [];
   // Artifacts live beside the control plane's state, served on a free loopback port.
   const ownFlags: Record<string, string[]> = {
     source: [`--storage-path=${join(defaultTestbedDir, 'source-storage')}`, '--storage-addr=127.0.0.1:0'],
+    notification: [`--events-addr=127.0.0.1:${eventsPort}`, `--receiverAddr=127.0.0.1:${receiverPort}`],
   };
   // The kustomize-controller runs the pinned kustomize and sops builds.
   const tools = await toolPaths(['kustomize', 'sops']);
   const toolEnv = { TIDE_KUSTOMIZE_BIN: tools.kustomize, TIDE_SOPS_BIN: tools.sops };
+  const flagsOf = (name: string) => [
+    ...localFlags,
+    ...(name === 'notification' ? [] : eventsFlags),
+    ...(ownFlags[name] ?? []),
+  ];
   const children = mains.map((m) =>
-    spawn(process.execPath, [m, ...localFlags, ...(ownFlags[m.split('/').at(-2) ?? ''] ?? [])], {
+    spawn(process.execPath, [m, ...flagsOf(nameOf(m))], {
       stdio: 'inherit',
       env: { ...process.env, KUBECONFIG: kubeconfig, ...toolEnv },
     }),
   );
   log(`running ${mains.map((m) => m.split('/').at(-2)).join(', ')}-controller; Ctrl-C to stop`);
+  if (notifying)
+    log(`webhook receiver: http://127.0.0.1:${receiverPort}/hook/<status.webhookPath of a Receiver>`);
   const stop = () => {
     for (const c of children) c.kill('SIGTERM');
   };

@@ -112,6 +112,20 @@ export const Reasons = {
   GetLastReleaseFailed: 'GetLastReleaseFailed',
   DriftDetected: 'DriftDetected',
   NoDriftDetected: 'NoDriftDetected',
+
+  // notification-controller (api/v1/condition_types.go, internal/server).
+  /** Receiver: the Secret or its `token` key is missing. */
+  TokenNotFound: 'TokenNotFound',
+  /** Receiver: the spec fails a check the CRD cannot express. */
+  ValidationFailed: 'ValidationFailed',
+  /** Warning on an Alert: an event could not be delivered through its Provider. */
+  NotificationDispatchFailed: 'NotificationDispatchFailed',
+  /** Warning on an Alert: a regular expression or matchLabels entry is invalid. */
+  InvalidConfig: 'InvalidConfig',
+  /** Warning on an Alert: the object of an event could not be read for matchLabels. */
+  SourceFetchFailed: 'SourceFetchFailed',
+  /** Warning on an Alert: eventMetadata or summary collides with the event's own metadata. */
+  MetadataAppendFailed: 'MetadataAppendFailed',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
@@ -158,12 +172,30 @@ export const Labels = {
   legacyGcMark: 'fluxcd.io/sync-gc-mark',
 } as const;
 
-/** Keys of the metadata Flux's controllers attach to their events (`<group>/<key>`). */
+/**
+ * Keys of the metadata Flux's controllers attach to their events (`<group>/<key>`), and the short keys
+ * (fluxcd/pkg apis/event/v1beta1) notification-controller reads once it has stripped the group.
+ */
 export const EventMetadata = {
   sourceRevision: 'source.toolkit.fluxcd.io/revision',
   sourceDigest: 'source.toolkit.fluxcd.io/digest',
   kustomizeRevision: 'kustomize.toolkit.fluxcd.io/revision',
+  /** `update` on a Kustomization's success event: Git providers set a commit status from it. */
+  kustomizeCommitStatus: 'kustomize.toolkit.fluxcd.io/commit_status',
   helmRevision: 'helm.toolkit.fluxcd.io/revision',
   /** The upstream revision an artifact was built from (OCI `org.opencontainers.image.revision`). */
   originRevision: 'originRevision',
+  revision: 'revision',
+  /** A Git commit hash, set by users through `event.toolkit.fluxcd.io/commit`. */
+  commit: 'commit',
+  commitStatus: 'commit_status',
+  checksum: 'checksum',
+  digest: 'digest',
+  /** An emitter's own identity of the event's content, part of the rate-limit key. */
+  token: 'token',
+  /** The Alert's summary (spec.summary or eventMetadata.summary). */
+  summary: 'summary',
 } as const;
+
+/** The value of the commit_status metadata that asks Git providers for a commit status. */
+export const COMMIT_STATUS_UPDATE = 'update';

@@ -41,13 +41,10 @@ export const CrossNamespaceObjectReference = (description: string) =>
         maxLength: 253,
       }),
       namespace: optional(
-        str(
-          'Namespace of the object, or `*` for all namespaces (then name must be `*`); defaults to this namespace.',
-          {
-            minLength: 1,
-            maxLength: 253,
-          },
-        ),
+        str('Namespace of the object; defaults to the namespace of the Alert or Receiver.', {
+          minLength: 1,
+          maxLength: 253,
+        }),
       ),
       matchLabels: optional(stringMap('Labels the objects must carry; requires name `*`.')),
     },
@@ -82,12 +79,27 @@ export const PROVIDER_TYPES = [
   'alertmanager',
   'grafana',
   'githubdispatch',
+  'githubpullrequestcomment',
+  'gitlabmergerequestcomment',
+  'giteapullrequestcomment',
   'pagerduty',
   'datadog',
   'nats',
+  'zulip',
+  'otel',
+  'zoom',
+  'incident.io',
 ] as const;
 
-const COMMIT_STATUS_TYPES = ['github', 'gitlab', 'gitea', 'bitbucketserver', 'bitbucket', 'azuredevops'];
+/** Provider types that set Git commit statuses (and may set commitStatusExpr). */
+export const COMMIT_STATUS_TYPES = [
+  'github',
+  'gitlab',
+  'gitea',
+  'bitbucketserver',
+  'bitbucket',
+  'azuredevops',
+];
 
 export const ProviderSpec = obj(
   {
@@ -259,6 +271,19 @@ export const OIDCProvider = obj(
   'OIDC issuer trusted to authenticate webhook calls.',
 );
 
+export const ReceiverResource = obj(
+  {
+    ...CrossNamespaceObjectReference('').properties,
+    filter: optional(
+      str(
+        'CEL expression over `res` (the object) and `req` (the JSON body of the webhook); the object is ' +
+          'reconciled only when it and resourceFilter (when set) are true.',
+      ),
+    ),
+  },
+  'Object to reconcile, with an optional filter of its own.',
+);
+
 export const ReceiverSpec = obj(
   {
     type: enumOf(RECEIVER_TYPES, 'Webhook sender; decides how requests are authenticated and parsed.'),
@@ -267,11 +292,14 @@ export const ReceiverSpec = obj(
       arr(str('Event type.'), 'Event types to act on, e.g. `push` for GitHub; all when unset.'),
     ),
     resources: arr(
-      CrossNamespaceObjectReference('Object to reconcile.'),
+      ReceiverResource,
       'Objects whose reconciliation is requested when a valid webhook arrives.',
     ),
     resourceFilter: optional(
-      str('CEL expression evaluated per resource; resources for which it is false are not reconciled.'),
+      str(
+        'CEL expression over `res` (the object) and `req` (the JSON body of the webhook), evaluated per ' +
+          'resource; resources for which it is false are not reconciled.',
+      ),
     ),
     secretRef: optional(
       LocalObjectReference(
@@ -296,6 +324,10 @@ export const ReceiverSpec = obj(
       {
         rule: "self.type == 'generic-oidc' || !has(self.oidcProviders) || size(self.oidcProviders) == 0",
         message: 'oidcProviders can only be set when type is generic-oidc',
+      },
+      {
+        rule: "self.type != 'generic-oidc' || !has(self.secretRef)",
+        message: 'secretRef cannot be set when type is generic-oidc',
       },
       {
         rule: "self.type == 'generic-oidc' || has(self.secretRef)",

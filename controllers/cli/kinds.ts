@@ -2,6 +2,7 @@
 // `helmrelease`, `hr`), with what flux prints for each: the REVISION column, the success line after a
 // reconcile, and where `--with-source` goes first.
 import {
+  AlertKind,
   BucketKind,
   GitRepositoryKind,
   HelmChartKind,
@@ -10,6 +11,8 @@ import {
   type KindDescriptor,
   KustomizationKind,
   OCIRepositoryKind,
+  ProviderKind,
+  ReceiverKind,
 } from '../api/index.ts';
 import type { KubeObject } from '../runtime/object.ts';
 import { CliError } from './errors.ts';
@@ -22,8 +25,15 @@ export interface CliKind {
   human: string;
   /** The controller that reconciles the kind, named in timeout hints. */
   controller: string;
-  /** The REVISION column of `get`. */
-  revision(obj: KubeObject): string;
+  /** The REVISION column of `get`; kinds without one (notification kinds) have no such column. */
+  revision?(obj: KubeObject): string;
+  /** False hides the SUSPENDED column of `get` (alert providers, as flux prints them). */
+  suspendColumn?: false;
+  /**
+   * A kind without status or reconciler (v1beta3 Alert and Provider): Ready by definition, with this
+   * message; `reconcile` has nothing to ask and `resume` nothing to wait for.
+   */
+  static?: { message: string };
   /** The last line of a successful reconcile, e.g. `fetched revision main@sha1:…`. */
   success(obj: KubeObject): string | undefined;
   /** The object `--with-source` reconciles first; absent for kinds without a source. */
@@ -101,6 +111,27 @@ export const helmReleaseKind: CliKind = {
   },
 };
 
+// notification-controller's kinds (flux's `alert`, `alert-provider` and `receiver` commands).
+const notificationKind = (
+  descriptor: KindDescriptor,
+  human: string,
+  more: Partial<CliKind> = {},
+): CliKind => ({
+  descriptor,
+  kind: descriptor.kind,
+  human,
+  controller: 'notification-controller',
+  success: () => undefined,
+  ...more,
+});
+
+export const alertKind = notificationKind(AlertKind, 'alert', { static: { message: 'Alert is Ready' } });
+export const alertProviderKind = notificationKind(ProviderKind, 'alert provider', {
+  static: { message: 'Provider is Ready' },
+  suspendColumn: false,
+});
+export const receiverKind = notificationKind(ReceiverKind, 'receiver');
+
 const namespaceOf = (obj: KubeObject): string => obj.metadata.namespace ?? '';
 
 const byKind = new Map(
@@ -131,6 +162,12 @@ const topLevel: ReadonlyMap<string, CliKind> = new Map([
   ['helmrelease', helmReleaseKind],
   ['helmreleases', helmReleaseKind],
   ['hr', helmReleaseKind],
+  ['alert', alertKind],
+  ['alerts', alertKind],
+  ['alert-provider', alertProviderKind],
+  ['alert-providers', alertProviderKind],
+  ['receiver', receiverKind],
+  ['receivers', receiverKind],
 ]);
 
 export interface Resolved {
@@ -143,12 +180,15 @@ export interface Resolved {
 
 /**
  * Reads the kind words after a verb: `source <git|oci|helm|chart|bucket>` (`sources` too, and `all`
- * when allowAll), `kustomization(s)`/`ks`, `helmrelease(s)`/`hr`.
+ * when allowAll), `kustomization(s)`/`ks`, `helmrelease(s)`/`hr`, `alert(s)`, `alert-provider(s)`,
+ * `receiver(s)`.
  */
 export function resolveKind(words: readonly string[], verb: string, allowAll = false): Resolved {
   const [first, second, ...more] = words;
   const sourceList = `${allowAll ? 'all, ' : ''}${[...sourceKinds.keys()].sort().join(', ')}`;
-  const kindList = `source(s) <${sourceList.replaceAll(', ', '|')}>, kustomization(s) (ks), helmrelease(s) (hr)`;
+  const kindList =
+    `source(s) <${sourceList.replaceAll(', ', '|')}>, kustomization(s) (ks), helmrelease(s) (hr), ` +
+    'alert(s), alert-provider(s), receiver(s)';
   if (first === undefined) throw new CliError(`tide ${verb} needs a kind: ${kindList}`);
   const top = topLevel.get(first);
   if (top) return { kinds: [top], all: false, rest: words.slice(1) };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KUSTOMIZE_GROUP, type Kustomization, KustomizationKind } from '../api/kustomize.ts';
 import type { Artifact, KindDescriptor } from '../api/meta.ts';
-import { ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
+import { COMMIT_STATUS_UPDATE, ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
 import { GitRepositoryKind, OCIRepositoryKind } from '../api/source.ts';
 import { BucketKind } from '../api/source-bucket.ts';
 import { compileHealthExprs, type StatusOverride } from '../runtime/apply/healthexprs.ts';
@@ -437,6 +437,11 @@ export function kustomizationController(deps: KustomizeDeps) {
             : undefined,
       });
       const originRevision = artifact.metadata?.[OciAnnotation.revision];
+      // From here on every event names the revision, the failures' included, as in Flux.
+      ctx.eventMetadata({
+        [EventMetadata.kustomizeRevision]: revision,
+        ...(originRevision ? { [`${KUSTOMIZE_GROUP}/${EventMetadata.originRevision}`]: originRevision } : {}),
+      });
       obj.status = { ...obj.status, lastAttemptedRevision: revision };
       const client = await clientFor(obj, ctx, clients);
       const objects = await build(obj, ctx, deps, artifact);
@@ -456,9 +461,8 @@ export function kustomizationController(deps: KustomizeDeps) {
         lastAppliedOriginRevision: originRevision,
       };
       recordHistory(obj, ctx, attempt);
-      const eventMetadata: Record<string, string> = { [EventMetadata.kustomizeRevision]: revision };
-      if (originRevision)
-        eventMetadata[`${KUSTOMIZE_GROUP}/${EventMetadata.originRevision}`] = originRevision;
+      // Git providers of notification-controller set a commit status from this event.
+      const eventMetadata = { [EventMetadata.kustomizeCommitStatus]: COMMIT_STATUS_UPDATE };
       return { readyMessage: `Applied revision: ${revision}`, eventMetadata };
     },
 

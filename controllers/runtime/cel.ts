@@ -17,11 +17,13 @@ export class CelEvaluationError extends Error {
 // cel-js messages end with a source excerpt on further lines; conditions and events keep the first.
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
-export interface BoolExpression {
+export interface Expression<T> {
   readonly source: string;
-  /** True or false; throws CelEvaluationError when the expression fails or yields a non-boolean. */
-  evaluate(vars: Record<string, unknown>): boolean;
+  /** The value; throws CelEvaluationError when the expression fails or yields another type. */
+  evaluate(vars: Record<string, unknown>): T;
 }
+
+export type BoolExpression = Expression<boolean>;
 
 export interface CompileOptions {
   /**
@@ -33,8 +35,22 @@ export interface CompileOptions {
   variables?: readonly string[];
 }
 
-/** Parses (and with `variables`, type-checks) an expression; throws CelCompileError. */
+/** Parses (and with `variables`, type-checks) an expression yielding a bool; throws CelCompileError. */
 export function compileBool(source: string, opts: CompileOptions = {}): BoolExpression {
+  return compileTyped(source, opts, 'bool', (v): v is boolean => typeof v === 'boolean');
+}
+
+/** As compileBool, for an expression yielding a string (notification-controller's commitStatusExpr). */
+export function compileString(source: string, opts: CompileOptions = {}): Expression<string> {
+  return compileTyped(source, opts, 'string', (v): v is string => typeof v === 'string');
+}
+
+function compileTyped<T>(
+  source: string,
+  opts: CompileOptions,
+  type: 'bool' | 'string',
+  is: (v: unknown) => v is T,
+): Expression<T> {
   const env = new Environment({
     unlistedVariablesAreDyn: !opts.variables,
     enableOptionalTypes: true,
@@ -53,8 +69,8 @@ export function compileBool(source: string, opts: CompileOptions = {}): BoolExpr
       throw new CelCompileError(
         `failed to parse the CEL expression '${source}': ${firstLine(checked.error)}`,
       );
-    if (checked.type !== 'bool')
-      throw new CelCompileError(`CEL expression output type mismatch: expected bool, got ${checked.type}`);
+    if (checked.type !== type)
+      throw new CelCompileError(`CEL expression output type mismatch: expected ${type}, got ${checked.type}`);
   }
   return {
     source,
@@ -65,8 +81,10 @@ export function compileBool(source: string, opts: CompileOptions = {}): BoolExpr
       } catch (err) {
         throw new CelEvaluationError(`failed to evaluate the CEL expression '${source}': ${firstLine(err)}`);
       }
-      if (typeof value !== 'boolean')
-        throw new CelEvaluationError(`failed to evaluate CEL expression as boolean: '${source}'`);
+      if (!is(value))
+        throw new CelEvaluationError(
+          `failed to evaluate CEL expression as ${type === 'bool' ? 'boolean' : type}: '${source}'`,
+        );
       return value;
     },
   };

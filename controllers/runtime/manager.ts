@@ -155,6 +155,11 @@ export interface Manager {
   /** Settles once the manager stopped, with why. */
   readonly done: Promise<StopReason>;
   isLeader(): boolean;
+  /**
+   * The shared informer of a kind (and selector), for servers that read the cache outside a reconcile;
+   * it starts with the manager and counts in /readyz.
+   */
+  informer(kind: GVK, labelSelector?: string): Informer;
   /** True once every informer has synced. */
   ready(): boolean;
   waitForSync(signal?: AbortSignal): Promise<void>;
@@ -226,6 +231,7 @@ export function createManager(opts: ManagerOptions): Manager {
   let health: HealthServer | undefined;
   let metricsServer: { close(): Promise<void>; port: number } | undefined;
   let stopping: Promise<void> | undefined;
+  let started = false;
   const lifetime = new AbortController();
   let settle: (r: StopReason) => void = () => {};
   const done = new Promise<StopReason>((r) => {
@@ -293,7 +299,8 @@ export function createManager(opts: ManagerOptions): Manager {
           readyz: { informers: () => ready() || 'informers have not synced' },
         });
       }
-      for (const r of runners) r.startInformers();
+      started = true;
+      for (const i of informers.values()) i.start();
       if (!flags.enableLeaderElection) {
         startWorkers();
         return;
@@ -319,6 +326,11 @@ export function createManager(opts: ManagerOptions): Manager {
       return stopping;
     },
     isLeader: () => (elector ? elector.isLeader() : !lifetime.signal.aborted),
+    informer(kind, labelSelector) {
+      const inf = informerFor(kind, labelSelector);
+      if (started) inf.start();
+      return inf;
+    },
     ready,
     waitForSync,
     ports: () => ({ health: health?.port, metrics: metricsServer?.port }),
@@ -331,10 +343,19 @@ export function createManager(opts: ManagerOptions): Manager {
  * once), return the exit code (1 after lost leadership).
  */
 export async function runManager(
-  opts: Omit<ManagerOptions, 'flags'> & { argv?: string[]; extraFlags?: ParseArgsOptionsConfig },
+  opts: Omit<ManagerOptions, 'flags'> & {
+    argv?: string[];
+    extraFlags?: ParseArgsOptionsConfig;
+    /**
+     * Runs before the manager starts (e.g. servers reading its informers); the function it returns runs
+     * once the manager has stopped.
+     */
+    setup?: (manager: Manager) => Promise<() => Promise<void>>;
+  },
 ): Promise<number> {
   const { flags } = parseFlags(opts.argv ?? process.argv.slice(2), { extra: opts.extraFlags });
   const manager = createManager({ ...opts, flags });
+  const teardown = await opts.setup?.(manager);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) process.exit(1);
@@ -348,6 +369,7 @@ export async function runManager(
     const reason = await manager.done;
     return reason === 'lost-leadership' ? 1 : 0;
   } finally {
+    await teardown?.();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }

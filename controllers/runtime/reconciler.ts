@@ -60,6 +60,11 @@ export interface ReconcileContext {
   listCached(kind: GVK): KubeObject[];
   /** Records an event on the object being reconciled. */
   event(type: EventType, reason: string, message: string, opts?: EventOptions): void;
+  /**
+   * Adds metadata to every event of this attempt from now on, the outcome's included (Flux's
+   * controllers attach the revision being applied to their failure events too).
+   */
+  eventMetadata(metadata: Record<string, string>): void;
   /** Writes the status changed so far (e.g. before a long step); the runner writes the rest at the end. */
   patchStatus(): Promise<void>;
 }
@@ -280,7 +285,12 @@ export function runController<T extends KubeObject>(
     namespace: obj.metadata.namespace ?? '',
   });
 
-  function contextFor(obj: T, log: Logger, writeStatus: () => Promise<void>): ReconcileContext {
+  function contextFor(
+    obj: T,
+    log: Logger,
+    writeStatus: () => Promise<void>,
+    metadata: Record<string, string> = {},
+  ): ReconcileContext {
     return {
       client,
       log,
@@ -288,7 +298,11 @@ export function runController<T extends KubeObject>(
       now: () => new Date(clock.now()),
       cached: (kind, key) => findInformer(kind).get(key),
       listCached: (kind) => findInformer(kind).list(),
-      event: (type, reason, message, opts) => recorder.event(obj, type, reason, message, opts),
+      event: (type, reason, message, opts) =>
+        recorder.event(obj, type, reason, message, { ...opts, metadata: { ...metadata, ...opts?.metadata } }),
+      eventMetadata: (m) => {
+        Object.assign(metadata, m);
+      },
       patchStatus: writeStatus,
     };
   }
@@ -321,9 +335,10 @@ export function runController<T extends KubeObject>(
 
     let error: unknown;
     let result: ReconcileResult = {};
+    const eventMetadata: Record<string, string> = {};
     try {
       refuseUnsupported(obj, def.unsupportedFields ?? []);
-      result = (await def.reconcile(obj, contextFor(obj, log, writeStatus))) ?? {};
+      result = (await def.reconcile(obj, contextFor(obj, log, writeStatus, eventMetadata))) ?? {};
     } catch (err) {
       error = err;
     }
@@ -339,19 +354,19 @@ export function runController<T extends KubeObject>(
     }
     return {
       error,
-      result,
+      result: { ...result, eventMetadata: { ...eventMetadata, ...result.eventMetadata } },
       readyBefore: getCondition({ status: before } as Conditioned, ConditionTypes.Ready),
     };
   }
 
   // Event, log and metric of a failed attempt; requeue at spec.retryInterval, else let the queue decide
   // (Waiting: its delay; Stalling: none; others: backoff).
-  function failed(obj: T, error: unknown, log: Logger): WorkerResult {
+  function failed(obj: T, error: unknown, log: Logger, metadata?: Record<string, string>): WorkerResult {
     const rerr = isReconcileError(error) ? error : undefined;
     const reason = reasonOf(error);
     if (!rerr || rerr.event) {
       const type = rerr?.severity === 'info' ? 'Normal' : 'Warning';
-      recorder.event(obj, type, reason, messageOf(error), { notify: rerr?.notify ?? true });
+      recorder.event(obj, type, reason, messageOf(error), { notify: rerr?.notify ?? true, metadata });
     }
     if (isWaiting(error)) log.info(messageOf(error), { reason });
     else log.error('Reconciler error', error, { reason });
@@ -386,7 +401,7 @@ export function runController<T extends KubeObject>(
 
   async function reconcileObject(obj: T, log: Logger, started: number): Promise<WorkerResult | undefined> {
     const { error, result, readyBefore } = await attempt(obj, log);
-    if (error !== undefined) return failed(obj, error, log);
+    if (error !== undefined) return failed(obj, error, log, result.eventMetadata);
     return succeeded(obj, result, readyBefore, started, log);
   }
 

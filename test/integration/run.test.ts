@@ -65,6 +65,9 @@ describe('make run (hack/run.ts) on the local control plane', function () {
       2_000,
     );
     for (const env of ['dev', 'staging', 'prod']) assert.match(table, new RegExp(`apps-${env}`));
+    // notification-controller runs too, its receiver on a loopback port the run prints.
+    assert.match(output, /webhook receiver: http:\/\/127\.0\.0\.1:\d+\/hook\//);
+    assert.match(output, /"msg":"starting webhook receiver server"/);
 
     // What the overlays promise: replicas 1, 2, 3 per environment, available on the kwok node.
     const kc = new KubeConfig();

@@ -30,28 +30,34 @@ export function statusMatches(obj: KubeObject, sel: StatusSelector): boolean {
   return found !== undefined && found.status.toLowerCase() === sel.status.toLowerCase();
 }
 
-export const headers = (allNamespaces: boolean): string[] => [
+/** The columns of a kind, as flux prints them: REVISION and SUSPENDED where the kind has them. */
+export const headers = (allNamespaces: boolean, kind?: CliKind): string[] => [
   ...(allNamespaces ? ['Namespace'] : []),
   'Name',
-  'Revision',
-  'Suspended',
+  ...(!kind || kind.revision ? ['Revision'] : []),
+  ...(kind?.suspendColumn === false ? [] : ['Suspended']),
   'Ready',
   'Message',
 ];
 
-/** One table row as flux prints it; an object without Ready is False, "waiting to be reconciled". */
+/**
+ * One table row as flux prints it; an object without Ready is False, "waiting to be reconciled", a
+ * kind without status is Ready with its fixed message.
+ */
 export function row(
   kind: CliKind,
   obj: KubeObject,
   opts: { allNamespaces: boolean; withKind: boolean },
 ): string[] {
-  const ready = getCondition(obj, ConditionTypes.Ready);
+  const ready = kind.static
+    ? { status: 'True', message: kind.static.message }
+    : getCondition(obj, ConditionTypes.Ready);
   const name = opts.withKind ? `${kind.kind.toLowerCase()}/${obj.metadata.name}` : (obj.metadata.name ?? '');
   return [
     ...(opts.allNamespaces ? [obj.metadata.namespace ?? ''] : []),
     name,
-    truncateHex(kind.revision(obj)),
-    obj.spec?.suspend === true ? 'True' : 'False',
+    ...(kind.revision ? [truncateHex(kind.revision(obj))] : []),
+    ...(kind.suspendColumn === false ? [] : [obj.spec?.suspend === true ? 'True' : 'False']),
     ready ? ready.status : 'False',
     truncateHex(ready ? ready.message : 'waiting to be reconciled'),
   ];
@@ -100,7 +106,7 @@ async function run(ctx: Context, args: string[]): Promise<number> {
     const rows = items
       .filter((obj) => !selector || statusMatches(obj, selector))
       .map((obj) => row(kind, obj, { allNamespaces: q.allNamespaces, withKind: all }));
-    ctx.io.out(renderTable(ctx.flags['no-header'] ? undefined : headers(q.allNamespaces), rows));
+    ctx.io.out(renderTable(ctx.flags['no-header'] ? undefined : headers(q.allNamespaces, kind), rows));
     if (all) ctx.io.out('\n');
   }
   return 0;
@@ -117,6 +123,9 @@ Usage:
   tide get sources <all|git|oci|helm|chart|bucket> [name] [flags]
   tide get kustomizations [name] [flags]      (aliases: kustomization, ks)
   tide get helmreleases [name] [flags]        (aliases: helmrelease, hr)
+  tide get alerts [name] [flags]              (alias: alert)
+  tide get alert-providers [name] [flags]     (alias: alert-provider)
+  tide get receivers [name] [flags]           (alias: receiver)
 
 Flags:
   -A, --all-namespaces           list the requested object(s) across all namespaces

@@ -1,4 +1,5 @@
 // tide reconcile source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name> [--with-source]
+//   | receiver <name>
 // Asks the controller to reconcile now and waits for the result (F2 cmd/flux/reconcile.go,
 // reconcile_with_source.go).
 import type { KubeObject } from '../../runtime/object.ts';
@@ -21,6 +22,10 @@ export async function reconcileObject(
   withSource: boolean,
 ): Promise<KubeObject> {
   const obj = await getObject(await ctx.client(), kind, name, namespace);
+  if (kind.static) {
+    ctx.log.success('reconciliation not supported by the object');
+    return obj;
+  }
   if (obj.spec?.suspend === true) throw new CliError('resource is suspended');
   if (withSource && kind.source) {
     const src = kind.source(obj);
@@ -65,6 +70,7 @@ Usage:
   tide reconcile source <git|oci|helm|chart|bucket> <name> [flags]
   tide reconcile kustomization <name> [--with-source] [flags]   (alias: ks)
   tide reconcile helmrelease <name> [--with-source] [flags]     (alias: hr)
+  tide reconcile receiver <name> [flags]
 
 Flags:
       --with-source   reconcile the source first (spec.sourceRef of a Kustomization; the chart
@@ -76,5 +82,8 @@ Examples:
 
   # Fetch the source, then apply the Kustomization
   tide reconcile ks apps --with-source
+
+  # Re-read a Receiver's Secret now (e.g. after rotating its token)
+  tide reconcile receiver github
 `,
 };

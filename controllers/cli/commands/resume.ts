@@ -1,4 +1,5 @@
-// tide resume source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name...> | --all
+// tide resume source <git|oci|helm|chart|bucket> | kustomization | helmrelease | alert | alert-provider
+//   | receiver <name...> | --all
 // Sets spec.suspend: false together with a reconcile request, then waits for the result like
 // `reconcile` (F2 cmd/flux/resume.go).
 import type { Command, Context } from '../command.ts';
@@ -70,6 +71,7 @@ Usage:
   tide resume source <git|oci|helm|chart|bucket> <name>... [flags]
   tide resume kustomization <name>... [flags]   (alias: ks)
   tide resume helmrelease <name>... [flags]     (alias: hr)
+  tide resume alert <name>... [flags]           (also alert-provider, receiver)
 
 Flags:
       --all    resume all resources of the kind in the namespace

@@ -1,4 +1,5 @@
-// tide suspend source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name...> | --all
+// tide suspend source <git|oci|helm|chart|bucket> | kustomization | helmrelease | alert | alert-provider
+//   | receiver <name...> | --all
 // Sets spec.suspend: true, which makes the controller skip the object (F2 cmd/flux/suspend.go).
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
@@ -49,6 +50,7 @@ Usage:
   tide suspend source <git|oci|helm|chart|bucket> <name>... [flags]
   tide suspend kustomization <name>... [flags]   (alias: ks)
   tide suspend helmrelease <name>... [flags]     (alias: hr)
+  tide suspend alert <name>... [flags]           (also alert-provider, receiver)
 
 Flags:
       --all   suspend all resources of the kind in the namespace
@@ -59,5 +61,8 @@ Examples:
 
   # Suspend every HelmRelease in the apps namespace
   tide suspend hr --all -n apps
+
+  # Stop an Alert from sending notifications during maintenance
+  tide suspend alert on-call
 `,
 };

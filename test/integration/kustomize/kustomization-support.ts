@@ -103,8 +103,9 @@ const timeout = 60_000;
  * Registers hooks: a namespace, both controllers (with the pinned kustomize and sops), the CRDs, and a
  * Secret `git-auth` with the Git server's credentials. After the tests the Kustomizations are deleted
  * while the controllers still run, so their finalizers prune what the tests created outside the namespace.
+ * `controllerArgs` adds flags to both controllers (read when they start, e.g. an --events-addr).
  */
-export function useKustomizeEnv(prefix: string): KsEnv {
+export function useKustomizeEnv(prefix: string, opts: { controllerArgs?: () => string[] } = {}): KsEnv {
   let client: Client | undefined;
   let source: ControllerProcess | undefined;
   let kustomize: ControllerProcess | undefined;
@@ -151,11 +152,13 @@ export function useKustomizeEnv(prefix: string): KsEnv {
     client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
     const tools = await toolPaths(['kustomize', 'sops']);
     const storage = await mkdtemp(join(tb.dir, 'ks-storage-'));
+    const extra = opts.controllerArgs?.() ?? [];
     [source, kustomize] = await Promise.all([
       startController('source', [
         `--storage-path=${storage}`,
         '--storage-addr=127.0.0.1:0',
         '--concurrent=4',
+        ...extra,
       ]),
       startController('kustomize', [
         `--kustomize-path=${tools.kustomize}`,
@@ -163,6 +166,7 @@ export function useKustomizeEnv(prefix: string): KsEnv {
         '--health-check-interval=1s',
         '--requeue-dependency=2s',
         '--concurrent=6',
+        ...extra,
       ]),
     ]);
     await client.create({

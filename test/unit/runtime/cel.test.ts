@@ -1,7 +1,12 @@
 // CEL expressions as Flux evaluates them over Kubernetes objects: readyExpr (typed variables, bool
 // result) and health expressions (any top-level field, parsed only).
 import assert from 'node:assert/strict';
-import { CelCompileError, CelEvaluationError, compileBool } from '../../../controllers/runtime/cel.ts';
+import {
+  CelCompileError,
+  CelEvaluationError,
+  compileBool,
+  compileString,
+} from '../../../controllers/runtime/cel.ts';
 
 const dep = {
   metadata: { name: 'backend', generation: 3, labels: { 'app/version': 'v1.2.3' } },
@@ -46,5 +51,20 @@ describe('runtime/cel', () => {
         err.message === `failed to evaluate the CEL expression 'status.phase == "Bound"': No such key: phase`,
     );
     assert.throws(() => compileBool('status.phase').evaluate({ status: { phase: 'x' } }), /as boolean/);
+  });
+
+  it('compiles string expressions (commitStatusExpr): typed output, refused otherwise', () => {
+    const vars = { variables: ['event', 'provider', 'alert'] };
+    const expr = compileString(
+      "(event.involvedObject.kind + '/' + event.involvedObject.name + '/' + provider.metadata.uid.split('-')[0]).lowerAscii()",
+      vars,
+    );
+    const event = { involvedObject: { kind: 'Kustomization', name: 'Apps' } };
+    assert.equal(
+      expr.evaluate({ event, provider: { metadata: { uid: 'abc123-def' } }, alert: {} }),
+      'kustomization/apps/abc123',
+    );
+    assert.throws(() => compileString("event.reason == 'x'", vars), /expected string, got bool/);
+    assert.throws(() => compileString('event.reason').evaluate({ event: { reason: 1 } }), /as string/);
   });
 });
