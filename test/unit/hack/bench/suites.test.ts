@@ -31,7 +31,11 @@ describe('bench suites', () => {
     const [tide, flux] = suitesOf(cfg).map(
       (s) => describeControllers(s, ['source'], cfg)['source-controller']!,
     );
-    assert.deepEqual(tide?.slice(0, 3), ['node', '--max-old-space-size=1024', 'dist/controllers/source/main.js']);
+    assert.deepEqual(tide?.slice(0, 3), [
+      'node',
+      '--max-old-space-size=1024',
+      'dist/controllers/source/main.js',
+    ]);
     assert.deepEqual(flux?.slice(0, 2), ['GOMEMLIMIT=1024MiB', 'source-controller']);
     assert.deepEqual(tide?.slice(3), flux?.slice(2));
     assert.ok(tide?.includes('--storage-addr=127.0.0.1:<port>'));
