@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type Client, createClient, isApiError, isNoMatch, isNotFound } from '../runtime/client.ts';
+import { KubeConfig } from '../runtime/kubeconfig.ts';
 import type { KubeObject } from '../runtime/object.ts';
 import { CliError } from './errors.ts';
 import type { CliKind } from './kinds.ts';
@@ -20,8 +20,6 @@ export interface ConnectOptions {
 const serviceAccountToken = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export async function loadKubeConfig(opts: ConnectOptions): Promise<KubeConfig> {
-  // Loaded on demand: client-node takes half a second to import, and --help needs none of it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (opts.kubeconfig) {
     if (!existsSync(opts.kubeconfig))

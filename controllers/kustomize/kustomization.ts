@@ -7,7 +7,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { KUSTOMIZE_GROUP, type Kustomization, KustomizationKind } from '../api/kustomize.ts';
 import type { Artifact, KindDescriptor } from '../api/meta.ts';
 import { COMMIT_STATUS_UPDATE, ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
@@ -48,6 +47,7 @@ import {
 import { parseDuration } from '../runtime/duration.ts';
 import { GenericError, isReconcileError, reasonOf, StallingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
+import type { KubeConfigSource } from '../runtime/kubeconfig.ts';
 import { type KubeObject, keyOf } from '../runtime/object.ts';
 import { Annotation as OciAnnotation } from '../runtime/oci/artifact.ts';
 import { defineController, type ReconcileContext, type WatchSpec } from '../runtime/reconciler.ts';
@@ -60,7 +60,7 @@ import { manifestsDigest, upsertHistory } from './history.ts';
 
 export interface KustomizeDeps {
   /** The controller's own credentials, for impersonated clients. */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigSource;
   fieldManager: string;
   kustomizeBin: string;
   sopsBin: string;
@@ -334,14 +334,20 @@ async function checkHealth(
     deleteCondition(obj, ConditionTypes.Healthy);
     return;
   }
-  // The wait may be long: show the new inventory (and the revision attempted) meanwhile, as Flux does.
-  await ctx.patchStatus();
   const timeoutMs = parseDuration(obj.spec.timeout ?? obj.spec.interval);
-  const result = await waitForHealth(client, checks, {
-    timeoutMs,
-    intervalMs: deps.healthIntervalMs ?? 2000,
-    statusOverride,
-  });
+  const wait = (ms: number) =>
+    waitForHealth(client, checks, {
+      timeoutMs: ms,
+      intervalMs: deps.healthIntervalMs ?? 2000,
+      statusOverride,
+    });
+  // Most objects are Current at once; only a real wait writes the new inventory (and the revision
+  // attempted) first, as Flux does, and gives the controller's slot to another object meanwhile.
+  let result = await wait(0);
+  if (!result.ok && result.reason === 'Timeout') {
+    await ctx.patchStatus();
+    result = await ctx.whileWaiting(() => wait(timeoutMs));
+  }
   if (!result.ok) {
     markFalse(obj, ConditionTypes.Healthy, Reasons.HealthCheckFailed, result.message);
     throw new GenericError(Reasons.HealthCheckFailed, result.message);

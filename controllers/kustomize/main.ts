@@ -2,8 +2,8 @@
 //   node dist/controllers/kustomize/main.js --concurrent=4 --requeue-dependency=30s \
 //     --kustomize-path=/usr/local/bin/kustomize --sops-path=/usr/local/bin/sops
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '../runtime/duration.ts';
+import { KubeConfig } from '../runtime/kubeconfig.ts';
 import { parseFlags, runManager } from '../runtime/manager.ts';
 import { kustomizationController } from './kustomization.ts';
 

@@ -3,11 +3,11 @@
 //   node dist/controllers/notification/main.js --events-addr=:9090 --receiverAddr=:9292 \
 //     --rate-limit-interval=5m
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { AlertKind, ProviderKind, ReceiverKind } from '../api/notification.ts';
 import { createClient } from '../runtime/client.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { createRecorder } from '../runtime/events.ts';
+import { KubeConfig } from '../runtime/kubeconfig.ts';
 import { listen } from '../runtime/listen.ts';
 import { createLogger } from '../runtime/log.ts';
 import { parseFlags, runManager } from '../runtime/manager.ts';

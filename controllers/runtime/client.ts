@@ -2,11 +2,11 @@
 // objects, server-side apply, status writes and finalizers, and a raw watch stream for the informer.
 // It speaks HTTP through runtime/http.ts: one keep-alive pool per TLS/proxy configuration of the
 // KubeConfig, shared by every client made from it (impersonating ones included).
+
 import { STATUS_CODES } from 'node:http';
-import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { type HttpClient, type HttpResponse, httpClient, type TlsConfig } from './http.ts';
+import type { HttpsOptions, KubeConfigSource } from './kubeconfig.ts';
 import {
   apiVersionOf,
   type GVK,
@@ -172,7 +172,7 @@ export interface Client {
 }
 
 /** The TLS settings applyToHTTPSOptions derived from the kubeconfig; its CA replaces the system roots. */
-function tlsOf(opts: HttpsRequestOptions): TlsConfig {
+function tlsOf(opts: HttpsOptions): TlsConfig {
   const pem = (v: unknown) => v as string | Buffer;
   return {
     ...(opts.ca ? { ca: pem(opts.ca), systemRoots: false } : {}),
@@ -191,7 +191,7 @@ interface Transport {
 
 const authTtlMs = 10_000;
 
-export function createClient(kc: KubeConfig, options: ClientOptions = {}): Client {
+export function createClient(kc: KubeConfigSource, options: ClientOptions = {}): Client {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const server = cluster.server.replace(/\/+$/, '');
@@ -210,7 +210,7 @@ export function createClient(kc: KubeConfig, options: ClientOptions = {}): Clien
   let transport: Transport | undefined;
   async function getTransport(): Promise<Transport> {
     if (transport && Date.now() - transport.at < authTtlMs) return transport;
-    const opts: HttpsRequestOptions = {};
+    const opts: HttpsOptions = {};
     await kc.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);

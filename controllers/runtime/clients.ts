@@ -8,15 +8,15 @@
 // Clients are kept (one per ServiceAccount, one per kubeconfig and ServiceAccount) so that connections
 // and API discovery are reused; a rotated kubeconfig is a new key, and the oldest remote clients go.
 import { createHash } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import type { KubeConfigReference } from '../api/meta.ts';
 import { type Client, createClient } from './client.ts';
 import { readTextData } from './configdata.ts';
+import { KubeConfig, type KubeConfigSource } from './kubeconfig.ts';
 
 export interface ClientsOptions {
   /** The controller's own credentials. */
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigSource;
   fieldManager: string;
   /** ServiceAccount impersonated when the object names none (Flux --default-service-account). */
   defaultServiceAccount?: string;
@@ -63,7 +63,7 @@ export function createClients(opts: ClientsOptions): Clients {
     const sa = t.serviceAccountName || opts.defaultServiceAccount;
     return sa ? `system:serviceaccount:${t.namespace}:${sa}` : undefined;
   };
-  const make = (kc: KubeConfig, user: string | undefined) =>
+  const make = (kc: KubeConfigSource, user: string | undefined) =>
     createClient(kc, { fieldManager: opts.fieldManager, ...(user ? { impersonate: { user } } : {}) });
 
   /** The kept client for key, else a new one from build, probed and kept (least recently used goes). */

@@ -4,12 +4,12 @@
 // gracefully (in-flight reconciles finish, the lease is released, informers stop, events are flushed).
 import { existsSync, readFileSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { type Client, createClient } from './client.ts';
 import { parseDuration } from './duration.ts';
 import { createRecorder, type Recorder } from './events.ts';
 import { type HealthServer, serveHealth } from './health.ts';
 import { createInformer, type Informer, type InformerOptions } from './informer.ts';
+import { KubeConfig, type KubeConfigSource } from './kubeconfig.ts';
 import { createLeaderElector, type LeaderElector } from './leader.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { createMetrics, type RuntimeMetrics, serveMetrics } from './metrics.ts';
@@ -126,7 +126,7 @@ export interface ManagerOptions {
   // biome-ignore lint/suspicious/noExplicitAny: definitions of different kinds run side by side
   controllers: ControllerDefinition<any>[];
   flags: ManagerFlags;
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigSource;
   /** The pod's namespace (lease, and the watch scope without --watch-all-namespaces). */
   namespace?: string;
   identity?: string;

@@ -211,24 +211,74 @@ export interface WorkerOptions {
   concurrency: number;
   /** Jitter applied to success requeues, default 0.05 (Flux --interval-jitter-percentage=5). */
   jitterFraction?: number;
+  /**
+   * Handlers in flight at most, waiting ones included (see WorkerContext.whileWaiting); default
+   * 8 × concurrency.
+   */
+  maxInFlight?: number;
+}
+
+export interface WorkerContext {
+  /**
+   * Runs `wait` (a wait on something outside: health checks) without holding a worker slot, so
+   * another key is worked on meanwhile; the slot is taken back, ahead of new keys, before returning.
+   */
+  whileWaiting<T>(wait: () => Promise<T>): Promise<T>;
+}
+
+/** A counting semaphore whose `priority` acquirers go before the others. */
+function semaphore(permits: number) {
+  let free = permits;
+  const urgent: (() => void)[] = [];
+  const normal: (() => void)[] = [];
+  return {
+    acquire(priority = false): Promise<void> {
+      if (free > 0 && urgent.length === 0 && normal.length === 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => (priority ? urgent : normal).push(resolve));
+    },
+    release(): void {
+      const next = urgent.shift() ?? normal.shift();
+      if (next) next();
+      else free++;
+    },
+  };
 }
 
 /**
- * Runs `concurrency` workers over the queue. After the handler: success → forget and, with
+ * Works the queue with `concurrency` slots. After the handler: success → forget and, with
  * requeueAfterMs, requeue after a jittered delay; WaitingError → forget and requeue after its delay;
- * StallingError → forget, no requeue; other errors → rate-limited requeue. stop() shuts the queue
- * down and resolves once in-flight handlers have finished.
+ * StallingError → forget, no requeue; other errors → rate-limited requeue. A handler that waits on
+ * something outside (WorkerContext.whileWaiting) gives its slot to the next key meanwhile, so
+ * `concurrency` bounds the reconciles doing work, not those waiting for a Deployment to roll out.
+ * stop() shuts the queue down and resolves once in-flight handlers have finished.
  */
 export function startWorkers(
   queue: WorkQueue,
   opts: WorkerOptions,
-  handler: (key: string) => Promise<WorkerResult | undefined>,
+  handler: (key: string, ctx: WorkerContext) => Promise<WorkerResult | undefined>,
 ): { stop(): Promise<void> } {
   const fraction = opts.jitterFraction ?? 0.05;
+  const concurrency = Math.max(1, opts.concurrency);
+  const slots = semaphore(concurrency);
+  const inFlight = semaphore(Math.max(concurrency, opts.maxInFlight ?? 8 * concurrency));
+  const running = new Set<Promise<void>>();
+  const ctx: WorkerContext = {
+    async whileWaiting(wait) {
+      slots.release();
+      try {
+        return await wait();
+      } finally {
+        await slots.acquire(true);
+      }
+    },
+  };
 
   const run = async (key: string): Promise<void> => {
     try {
-      const result = await handler(key);
+      const result = await handler(key, ctx);
       queue.forget(key);
       const after = result?.requeueAfterMs;
       if (after !== undefined && after > 0) queue.addAfter(key, jitter(after, fraction));
@@ -243,22 +293,33 @@ export function startWorkers(
       }
     } finally {
       queue.done(key);
+      slots.release();
+      inFlight.release();
     }
   };
 
-  const loop = async (): Promise<void> => {
+  const dispatch = async (): Promise<void> => {
     for (;;) {
+      await inFlight.acquire();
+      await slots.acquire();
       const key = await queue.get();
-      if (key === undefined) return;
-      await run(key);
+      if (key === undefined) {
+        slots.release();
+        inFlight.release();
+        return;
+      }
+      const p = run(key);
+      running.add(p);
+      void p.finally(() => running.delete(p));
     }
   };
 
-  const loops = Array.from({ length: Math.max(1, opts.concurrency) }, () => loop());
+  const dispatcher = dispatch();
   return {
     async stop() {
       queue.shutdown();
-      await Promise.all(loops);
+      await dispatcher;
+      await Promise.all(running);
     },
   };
 }

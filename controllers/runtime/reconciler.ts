@@ -37,7 +37,13 @@ import {
   refOf,
   stripForCache,
 } from './object.ts';
-import { type QueueOptions, startWorkers, type WorkerResult, WorkQueue } from './queue.ts';
+import {
+  type QueueOptions,
+  startWorkers,
+  type WorkerContext,
+  type WorkerResult,
+  WorkQueue,
+} from './queue.ts';
 
 export interface ReconcileResult {
   /** Overrides the spec.interval requeue after a success. */
@@ -67,6 +73,11 @@ export interface ReconcileContext {
   eventMetadata(metadata: Record<string, string>): void;
   /** Writes the status changed so far (e.g. before a long step); the runner writes the rest at the end. */
   patchStatus(): Promise<void>;
+  /**
+   * Runs a wait on the world outside (health checks) without holding one of the controller's
+   * `--concurrent` slots: another object is reconciled meanwhile.
+   */
+  whileWaiting<T>(wait: () => Promise<T>): Promise<T>;
 }
 
 /** The cache of the primary kind as a watch's map sees it. */
@@ -290,6 +301,7 @@ export function runController<T extends KubeObject>(
     log: Logger,
     writeStatus: () => Promise<void>,
     metadata: Record<string, string> = {},
+    worker: WorkerContext = { whileWaiting: (wait) => wait() },
   ): ReconcileContext {
     return {
       client,
@@ -304,6 +316,7 @@ export function runController<T extends KubeObject>(
         Object.assign(metadata, m);
       },
       patchStatus: writeStatus,
+      whileWaiting: (wait) => worker.whileWaiting(wait),
     };
   }
 
@@ -324,7 +337,7 @@ export function runController<T extends KubeObject>(
 
   // One attempt: progress conditions, the definition's reconcile, summarize, the requestedAt handshake,
   // and the status write. Returns what happened; the callers below decide events and requeue.
-  async function attempt(obj: T, log: Logger) {
+  async function attempt(obj: T, log: Logger, worker?: WorkerContext) {
     const now = () => new Date(clock.now());
     const before = structuredClone(obj.status ?? {});
     const writeStatus = statusWriter(client, obj, before, owned);
@@ -338,7 +351,7 @@ export function runController<T extends KubeObject>(
     const eventMetadata: Record<string, string> = {};
     try {
       refuseUnsupported(obj, def.unsupportedFields ?? []);
-      result = (await def.reconcile(obj, contextFor(obj, log, writeStatus, eventMetadata))) ?? {};
+      result = (await def.reconcile(obj, contextFor(obj, log, writeStatus, eventMetadata, worker))) ?? {};
     } catch (err) {
       error = err;
     }
@@ -399,13 +412,18 @@ export function runController<T extends KubeObject>(
     return next ? { requeueAfterMs: next } : undefined;
   }
 
-  async function reconcileObject(obj: T, log: Logger, started: number): Promise<WorkerResult | undefined> {
-    const { error, result, readyBefore } = await attempt(obj, log);
+  async function reconcileObject(
+    obj: T,
+    log: Logger,
+    started: number,
+    worker?: WorkerContext,
+  ): Promise<WorkerResult | undefined> {
+    const { error, result, readyBefore } = await attempt(obj, log, worker);
     if (error !== undefined) return failed(obj, error, log, result.eventMetadata);
     return succeeded(obj, result, readyBefore, started, log);
   }
 
-  async function handle(key: string): Promise<WorkerResult | undefined> {
+  async function handle(key: string, worker?: WorkerContext): Promise<WorkerResult | undefined> {
     const cached = primary.get(key);
     if (!cached) return undefined; // deleted: nothing left to do
     const started = clock.now();
@@ -425,7 +443,7 @@ export function runController<T extends KubeObject>(
         log.info('Reconciliation is suspended for this object');
         return undefined;
       }
-      return await reconcileObject(obj, log, started);
+      return await reconcileObject(obj, log, started, worker);
     } catch (err) {
       // Failures before or after reconcile (API errors writing status or finalizers) are retried too.
       if (!(typeof err === 'object' && err !== null && counted.has(err)))

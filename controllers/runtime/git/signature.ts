@@ -9,7 +9,11 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as openpgp from 'openpgp';
+import type * as OpenPGP from 'openpgp';
+
+// Loaded on first use: most controllers never verify or sign, and openpgp costs about 20 MiB.
+const loadOpenpgp = () => import('openpgp');
+
 import { runCommand } from './exec.ts';
 
 export const pgpKeySuffix = '.asc';
@@ -98,8 +102,9 @@ export async function verifySignature(
 
 /** Returns the primary key ID of the key in `keyRings` that made the signature. */
 async function verifyPgp(signature: string, payload: Uint8Array, keyRings: string[]): Promise<string> {
+  const openpgp = await loadOpenpgp();
   let readError: Error | undefined;
-  const keys: openpgp.Key[] = [];
+  const keys: OpenPGP.Key[] = [];
   for (const ring of keyRings) {
     try {
       keys.push(...(await openpgp.readKeys({ armoredKeys: ring })));
@@ -108,7 +113,7 @@ async function verifyPgp(signature: string, payload: Uint8Array, keyRings: strin
     }
   }
   if (keys.length === 0 && readError) throw readError;
-  let parsed: openpgp.Signature;
+  let parsed: OpenPGP.Signature;
   try {
     parsed = await openpgp.readSignature({ armoredSignature: signature });
   } catch (err) {
@@ -218,7 +223,8 @@ export interface SigningKey {
  * `passphrase` when it is protected. Errors never contain the key or the passphrase.
  */
 export async function loadSigningKey(armoredKey: string, passphrase?: string): Promise<SigningKey> {
-  let key: openpgp.PrivateKey;
+  const openpgp = await loadOpenpgp();
+  let key: OpenPGP.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey });
   } catch {

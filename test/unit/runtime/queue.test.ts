@@ -172,6 +172,69 @@ describe('runtime/queue', () => {
       assert.deepEqual(handled.toSorted(), Array.from({ length: 10 }, (_, i) => `ns/k${i}`).toSorted());
     });
 
+    it('a handler waiting outside gives its slot to the next key, and takes it back before new keys', async () => {
+      const q = new WorkQueue();
+      const order: string[] = [];
+      let working = 0;
+      let peakWorking = 0;
+      let release = () => {};
+      const outside = new Promise<void>((r) => (release = r));
+      const work = async (tag: string) => {
+        working++;
+        peakWorking = Math.max(peakWorking, working);
+        order.push(tag);
+        await sleep(5);
+        working--;
+      };
+      const workers = startWorkers(q, { concurrency: 1 }, async (key, ctx) => {
+        await work(`${key} start`);
+        if (key === 'ns/waits') {
+          await ctx.whileWaiting(() => outside);
+          await work(`${key} resumed`);
+        }
+        return undefined;
+      });
+      q.add('ns/waits');
+      await until(() => order.includes('ns/waits start'));
+      q.add('ns/b');
+      // With one slot, ns/b can only run because ns/waits gave its slot up while waiting.
+      await until(() => order.includes('ns/b start'));
+      q.add('ns/c');
+      await until(() => order.includes('ns/c start'));
+      release();
+      await until(() => order.includes('ns/waits resumed'));
+      q.add('ns/d');
+      await until(() => order.includes('ns/d start'));
+      await workers.stop();
+      assert.equal(peakWorking, 1, 'never more than one handler working at once');
+      assert.deepEqual(order, [
+        'ns/waits start',
+        'ns/b start',
+        'ns/c start',
+        'ns/waits resumed',
+        'ns/d start',
+      ]);
+    });
+
+    it('bounds the handlers in flight, waiting ones included', async () => {
+      const q = new WorkQueue();
+      let started = 0;
+      let release = () => {};
+      const outside = new Promise<void>((r) => (release = r));
+      const workers = startWorkers(q, { concurrency: 1, maxInFlight: 3 }, async (_key, ctx) => {
+        started++;
+        await ctx.whileWaiting(() => outside);
+        return undefined;
+      });
+      for (let i = 0; i < 5; i++) q.add(`ns/k${i}`);
+      await until(() => started === 3);
+      await sleep(50);
+      assert.equal(started, 3, 'no fourth handler while three wait');
+      release();
+      await until(() => started === 5);
+      await workers.stop();
+    });
+
     it('runs a key added during its own processing again afterwards, never concurrently', async () => {
       const q = new WorkQueue();
       let running = 0;
