@@ -1,7 +1,7 @@
 // `git ls-remote` over the smart HTTP protocol, without a git process: the question a GitRepository
-// asks on every interval ("did the ref move?") costs one or two HTTP requests on the shared pool
-// instead of spawning git and its remote helper. Protocol v2 (`ls-refs` with ref prefixes) when the
-// server offers it, else the v0 advertisement of info/refs. Checkouts still run the git CLI.
+// asks on every interval ("did the ref move?") costs one HTTP request on the shared pool instead of
+// spawning git and its remote helper. It reads the protocol v0 advertisement of info/refs, as Flux's
+// go-git does: one round trip (v2 would take two). Checkouts still run the git CLI.
 import type { HttpResponse } from '../http.ts';
 import { HttpError, httpClient } from '../http.ts';
 import { type GitAuth, parseRepoUrl } from './auth.ts';
@@ -34,11 +34,6 @@ export function parsePktLines(data: Buffer): (string | null)[] {
   return out;
 }
 
-export function pktLine(s: string): string {
-  const body = `${s}\n`;
-  return `${(Buffer.byteLength(body) + 4).toString(16).padStart(4, '0')}${body}`;
-}
-
 const oid = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Refs of a v0 info/refs advertisement (first line carries capabilities after a NUL). */
@@ -56,19 +51,6 @@ export function parseV0Advertisement(lines: (string | null)[]): Map<string, stri
     else refs.set(name, sha);
   }
   for (const [name, sha] of peeled) refs.set(name, sha);
-  return refs;
-}
-
-/** Refs of a v2 ls-refs answer: `<oid> <name>[ peeled:<oid>]`. */
-export function parseLsRefs(lines: (string | null)[]): Map<string, string> {
-  const refs = new Map<string, string>();
-  for (const line of lines) {
-    if (line === null) continue;
-    const [sha = '', name = '', ...attrs] = line.split(' ');
-    if (!oid.test(sha) || !name) continue;
-    const peeled = attrs.find((a) => a.startsWith('peeled:'))?.slice(7);
-    refs.set(name, peeled && oid.test(peeled) ? peeled : sha);
-  }
   return refs;
 }
 
@@ -176,50 +158,18 @@ export async function smartHttpLsRemote(
   try {
     const info = new URL(`${base.pathname}/info/refs`, base);
     info.searchParams.set('service', 'git-upload-pack');
-    const adv = await read(
-      await client.request({
-        url: info,
-        headers: headers({ 'git-protocol': 'version=2' }),
-        timeoutMs: Math.max(1, deadline - Date.now()),
-        maxRedirects: 5,
-        signal: opts.signal,
-      }),
+    const refs = parseV0Advertisement(
+      await read(
+        await client.request({
+          url: info,
+          headers: headers({}),
+          timeoutMs: Math.max(1, deadline - Date.now()),
+          maxRedirects: 5,
+          signal: opts.signal,
+        }),
+      ),
     );
     const patterns = opts.patterns ?? [];
-    const v2 = adv.some((l) => l === 'version 2');
-    let refs: Map<string, string>;
-    if (!v2) refs = parseV0Advertisement(adv);
-    else {
-      // A short pattern (`main`) matches under several prefixes: ask for everything, filter below.
-      const prefixes = patterns.every((p) => p.startsWith('refs/'))
-        ? patterns.map((p) => (p.endsWith('*') ? p.slice(0, -1) : p))
-        : [];
-      const body = [
-        pktLine('command=ls-refs'),
-        pktLine('agent=git/tide'),
-        '0001',
-        pktLine('peel'),
-        pktLine('symrefs'),
-        ...prefixes.map((p) => pktLine(`ref-prefix ${p}`)),
-        '0000',
-      ].join('');
-      refs = parseLsRefs(
-        await read(
-          await client.request({
-            method: 'POST',
-            url: new URL(`${base.pathname}/git-upload-pack`, base),
-            headers: headers({
-              'git-protocol': 'version=2',
-              'content-type': 'application/x-git-upload-pack-request',
-              accept: 'application/x-git-upload-pack-result',
-            }),
-            body,
-            timeoutMs: Math.max(1, deadline - Date.now()),
-            signal: opts.signal,
-          }),
-        ),
-      );
-    }
     if (!patterns.length) return refs;
     return new Map([...refs].filter(([name]) => patterns.some((p) => matchesPattern(name, p))));
   } catch (err) {
