@@ -11,7 +11,6 @@ import type { Artifact } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
-import { isNotFound } from '../runtime/client.ts';
 import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { GenericError } from '../runtime/errors.ts';
@@ -26,16 +25,16 @@ import {
   selectRef,
   selectSemverTag,
 } from '../runtime/oci/artifact.ts';
-import { type Credentials, credentialsFromSecret, type SecretLike } from '../runtime/oci/auth.ts';
+import type { Credentials } from '../runtime/oci/auth.ts';
 import { createRegistryClient, type RegistryClient } from '../runtime/oci/client.ts';
 import { isOciError } from '../runtime/oci/errors.ts';
 import { parseOciUrl, type RepositoryName } from '../runtime/oci/reference.ts';
+import { credentialsFor, pullSecrets, registryCa } from '../runtime/pullsecrets.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   clearFetchFailed,
   fetchFailed,
   markArtifactStored,
-  readSecret,
   reconcileStorage,
   recordNewArtifact,
   type SourceDeps,
@@ -115,42 +114,19 @@ function refuseVerify(obj: OCIRepository): void {
   throw new GenericError(Reasons.VerificationError, message);
 }
 
-async function getSecret(ctx: ReconcileContext, namespace: string, name: string): Promise<SecretLike> {
-  try {
-    return (await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as SecretLike;
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
-    throw err;
-  }
-}
-
-/** The pull secrets of spec.secretRef, then those of spec.serviceAccountName's imagePullSecrets. */
-async function pullSecrets(obj: OCIRepository, ctx: ReconcileContext): Promise<SecretLike[]> {
-  const namespace = obj.metadata.namespace ?? '';
-  const out: SecretLike[] = [];
-  if (obj.spec.secretRef) out.push(await getSecret(ctx, namespace, obj.spec.secretRef.name));
-  const sa = obj.spec.serviceAccountName;
-  if (sa) {
-    const account = await ctx.client
-      .get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: sa })
-      .catch((err: unknown) => {
-        if (isNotFound(err)) throw new Error(`serviceaccount '${namespace}/${sa}' not found`);
-        throw err;
-      });
-    const refs = (account as { imagePullSecrets?: { name?: string }[] }).imagePullSecrets ?? [];
-    for (const ref of refs) if (ref.name) out.push(await getSecret(ctx, namespace, ref.name));
-  }
-  return out;
-}
-
 /**
  * Credentials (the first pull secret holding some for the registry; anonymous without) and the CA of
  * certSecretRef. Sets FetchFailed=True AuthenticationFailed when a Secret is missing or unusable.
  */
 async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registry: string): Promise<Access> {
   const access: Access = {};
+  const namespace = obj.metadata.namespace ?? '';
   try {
-    const secrets = await pullSecrets(obj, ctx);
+    const secrets = await pullSecrets(ctx.client, {
+      namespace,
+      secretRef: obj.spec.secretRef,
+      serviceAccountName: obj.spec.serviceAccountName,
+    });
     const provider = obj.spec.provider ?? 'generic';
     // As Flux, a cloud provider is only asked when no pull secret is given; Tide has no cloud login.
     if (provider !== 'generic' && secrets.length === 0) {
@@ -159,13 +135,7 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
           `(a kubernetes.io/dockerconfigjson Secret) or spec.serviceAccountName with imagePullSecrets`,
       );
     }
-    for (const secret of secrets) {
-      const credentials = credentialsFromSecret(secret, registry);
-      if (credentials) {
-        access.credentials = credentials;
-        break;
-      }
-    }
+    access.credentials = credentialsFor(secrets, registry);
   } catch (err) {
     const message = `failed to get credential: ${(err as Error).message}`;
     throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
@@ -177,13 +147,7 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
   const certRef = obj.spec.certSecretRef;
   if (certRef) {
     try {
-      const namespace = obj.metadata.namespace ?? '';
-      const data = await readSecret(ctx.client, namespace, certRef.name);
-      if (data['tls.crt'] || data['tls.key']) {
-        throw new Error('client certificates (tls.crt, tls.key) are not supported by Tide; only ca.crt');
-      }
-      if (!data['ca.crt']) throw new Error(`secret '${namespace}/${certRef.name}' has no 'ca.crt' key`);
-      access.caCert = data['ca.crt'];
+      access.caCert = await registryCa(ctx.client, namespace, certRef.name);
     } catch (err) {
       const message = `failed to generate transport for '${obj.spec.url}': ${(err as Error).message}`;
       throw fetchFailed(obj, Reasons.AuthenticationFailed, message);
