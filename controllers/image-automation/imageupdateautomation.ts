@@ -66,7 +66,7 @@ function selectPolicies(obj: ImageUpdateAutomation, ctx: ReconcileContext): Imag
 
 /** The directory of spec.update.path inside the work tree; `..` cannot leave it, nor can a symlink. */
 async function updateDir(obj: ImageUpdateAutomation, work: string): Promise<string> {
-  const rel = posix.normalize(`/${obj.spec.update?.path ?? ''}`).slice(1);
+  const rel = updatePath(obj);
   const dir = join(work, rel);
   let real: string;
   try {
@@ -100,21 +100,29 @@ async function applyPolicies(dir: string, policies: ImagePolicy[]): Promise<Upda
   }
 }
 
-/** Flux's push summary, then the commit message, then every change by file. */
+/** spec.update.path inside the repository, normalized: `..` cannot climb above its root. */
+const updatePath = (obj: ImageUpdateAutomation) =>
+  posix.normalize(`/${obj.spec.update?.path ?? ''}`).slice(1);
+
+/**
+ * Flux's push summary, then the commit message, then every change by file (relative to the
+ * repository root, where the template's paths are relative to update.path).
+ */
 function pushSummary(
+  obj: ImageUpdateAutomation,
+  cfg: SourceConfig,
   outcome: PushOutcome,
-  branch: string,
-  refspec: string | undefined,
   result: UpdateResult,
 ): string {
-  let s = `pushed commit '${outcome.commit.slice(0, 7)}' to branch '${branch}'`;
-  if (refspec) s += ` and refspecs '${refspec}'`;
+  let s = `pushed commit '${outcome.commit.slice(0, 7)}' to branch '${cfg.pushBranch}'`;
+  if (cfg.refspec) s += ` and refspecs '${cfg.refspec}'`;
   s += `\n${outcome.message}`;
-  const lines = [...result.keys()]
-    .sort()
-    .flatMap((file) =>
-      result.get(file)!.flatMap((o) => o.changes.map((c) => `- ${file}: ${c.oldValue} -> ${c.newValue}`)),
-    );
+  const lines = [...result.keys()].sort().flatMap((file) => {
+    const path = posix.join(updatePath(obj), file);
+    return result
+      .get(file)!
+      .flatMap((o) => o.changes.map((c) => `- ${path}: ${c.oldValue} -> ${c.newValue}`));
+  });
   return `${s}\n\nChanges:\n${lines.join('\n')}`;
 }
 
@@ -217,7 +225,7 @@ async function run(obj: ImageUpdateAutomation, ctx: ReconcileContext, r: Run): P
       lastPushCommit: outcome.commit,
       lastPushTime: rfc3339(ctx.now()),
     };
-    ctx.event('Normal', Reasons.Succeeded, pushSummary(outcome, cfg.pushBranch, cfg.refspec, result));
+    ctx.event('Normal', Reasons.Succeeded, pushSummary(obj, cfg, outcome, result));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
