@@ -1,5 +1,7 @@
-// tide get sources <all|git|oci|helm|chart|bucket> | kustomizations | helmreleases [name]
-// Prints flux's status table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE (F2 cmd/flux/get.go).
+// tide get sources <all|git|oci|helm|chart|bucket> | images <all|repository|policy|update> |
+//   kustomizations | helmreleases [name]
+// Prints flux's status table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE, with the image
+// kinds' own columns (F2 cmd/flux/get.go, get_image_*.go).
 
 import { ConditionTypes } from '../../api/names.ts';
 import { getCondition } from '../../runtime/conditions.ts';
@@ -30,11 +32,13 @@ export function statusMatches(obj: KubeObject, sel: StatusSelector): boolean {
   return found !== undefined && found.status.toLowerCase() === sel.status.toLowerCase();
 }
 
-export const headers = (allNamespaces: boolean): string[] => [
+const defaultColumns = ['Revision', 'Suspended'];
+
+/** flux's headers: [NAMESPACE] NAME, the kind's columns (REVISION SUSPENDED by default), READY MESSAGE. */
+export const headers = (allNamespaces: boolean, kind?: CliKind): string[] => [
   ...(allNamespaces ? ['Namespace'] : []),
   'Name',
-  'Revision',
-  'Suspended',
+  ...(kind?.columns?.headers ?? defaultColumns),
   'Ready',
   'Message',
 ];
@@ -47,11 +51,13 @@ export function row(
 ): string[] {
   const ready = getCondition(obj, ConditionTypes.Ready);
   const name = opts.withKind ? `${kind.kind.toLowerCase()}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+  const columns = kind.columns
+    ? kind.columns.values(obj)
+    : [truncateHex(kind.revision(obj)), obj.spec?.suspend === true ? 'True' : 'False'];
   return [
     ...(opts.allNamespaces ? [obj.metadata.namespace ?? ''] : []),
     name,
-    truncateHex(kind.revision(obj)),
-    obj.spec?.suspend === true ? 'True' : 'False',
+    ...columns,
     ready ? ready.status : 'False',
     truncateHex(ready ? ready.message : 'waiting to be reconciled'),
   ];
@@ -100,7 +106,7 @@ async function run(ctx: Context, args: string[]): Promise<number> {
     const rows = items
       .filter((obj) => !selector || statusMatches(obj, selector))
       .map((obj) => row(kind, obj, { allNamespaces: q.allNamespaces, withKind: all }));
-    ctx.io.out(renderTable(ctx.flags['no-header'] ? undefined : headers(q.allNamespaces), rows));
+    ctx.io.out(renderTable(ctx.flags['no-header'] ? undefined : headers(q.allNamespaces, kind), rows));
     if (all) ctx.io.out('\n');
   }
   return 0;
@@ -111,10 +117,12 @@ export const getCommand: Command = {
   summary: 'Get the resources and their status',
   flags: ['all-namespaces', 'status-selector', 'label-selector', 'no-header'],
   run,
-  help: `Print the status of Flux resources as a table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE.
+  help: `Print the status of Flux resources as a table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE
+(image kinds: LAST SCAN SUSPENDED, IMAGE TAG, LAST RUN SUSPENDED in place of REVISION SUSPENDED).
 
 Usage:
   tide get sources <all|git|oci|helm|chart|bucket> [name] [flags]
+  tide get images <all|repository|policy|update> [name] [flags]   (alias: image)
   tide get kustomizations [name] [flags]      (aliases: kustomization, ks)
   tide get helmreleases [name] [flags]        (aliases: helmrelease, hr)
 
@@ -134,5 +142,8 @@ Examples:
 
   # List every kind of source in the apps namespace
   tide get sources all -n apps
+
+  # List the image repositories, policies and automations of every namespace
+  tide get images all -A
 `,
 };

@@ -1,4 +1,5 @@
-// tide resume source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name...> | --all
+// tide resume source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
+//   kustomization | helmrelease <name...> | --all
 // Sets spec.suspend: false together with a reconcile request, then waits for the result like
 // `reconcile` (F2 cmd/flux/resume.go).
 import type { Command, Context } from '../command.ts';
@@ -68,6 +69,7 @@ names). Exits 1 when an object is missing, fails to reconcile or --timeout runs 
 
 Usage:
   tide resume source <git|oci|helm|chart|bucket> <name>... [flags]
+  tide resume image <repository|policy|update> <name>... [flags]
   tide resume kustomization <name>... [flags]   (alias: ks)
   tide resume helmrelease <name>... [flags]     (alias: hr)
 
