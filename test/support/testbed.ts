@@ -11,7 +11,7 @@ import {
   stopControlPlane,
 } from '../../hack/testbed/controlplane.ts';
 import { type GitHttpServer, startGitHttpServer } from '../../hack/testbed/gitserver.ts';
-import { type Registry, startRegistry } from './registry.ts';
+import { type Registry, startRegistry } from '../../hack/testbed/registry.ts';
 import { type SshGitServer, startSshGitServer } from './sshserver.ts';
 import { type StaticServer, startStaticServer } from './staticserver.ts';
 

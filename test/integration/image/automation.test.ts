@@ -10,12 +10,12 @@ import { type Client, createClient } from '../../../controllers/runtime/client.t
 import { parseCommit } from '../../../controllers/runtime/git/objects.ts';
 import { verifySignature } from '../../../controllers/runtime/git/signature.ts';
 import { poll, run } from '../../../hack/testbed/proc.ts';
+import { pushImage } from '../../../hack/testbed/registry.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { type GitProxy, startGitProxy } from '../../support/gitproxy.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
-import { pushImage } from '../../support/registry.ts';
 import { type PgpKeyPair, pgpKeyPair } from '../../support/signing.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
 import { cond, eventsOf, imageKinds } from './support.ts';

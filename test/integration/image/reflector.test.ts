@@ -8,9 +8,9 @@ import type { ImagePolicy, ImageRepository } from '../../../controllers/api/imag
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
+import { pushImage } from '../../../hack/testbed/registry.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { ensureCrds } from '../../support/crds.ts';
-import { pushImage } from '../../support/registry.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
 import { startTokenProxy, type TokenProxy } from '../oci/fixtures.ts';
 import { cond, dockerConfigSecret, eventsOf, imageKinds } from './support.ts';
