@@ -370,6 +370,46 @@ ${ns()}:multi:digest: sha256:${'0'.repeat(64)} -> ${digestOf}
     );
   });
 
+  it('checks out a tag and pushes to another branch, which later runs continue', async () => {
+    await push('branchy', ['1.0.0', '1.1.0']);
+    const marked = (tag: string) =>
+      `image: ${image('branchy')}:${tag} # {"$imagepolicy": "${ns()}:branchy"}\n`;
+    const r = await repo('branchy', { 'app.yaml': marked('1.0.0') });
+    await r.work.tag('v1');
+    const main = await r.head();
+    await policy('branchy', '>=1.0.0');
+    await k.create('ImageUpdateAutomation', 'branchy', {
+      sourceRef: { kind: 'GitRepository', name: 'branchy' },
+      interval: '10m',
+      policySelector: { matchLabels: { automation: 'branchy' } },
+      git: { checkout: { ref: { tag: 'v1' } }, commit: { author }, push: { branch: 'auto' } },
+    });
+    const auto = () =>
+      r.server('rev-parse', '--verify', '-q', 'refs/heads/auto').then(
+        (o) => o.trim(),
+        () => '',
+      );
+    const first = await poll('the auto branch', 120_000, async () => (await auto()) || undefined);
+    assert.deepEqual(parseCommit(Buffer.from(await r.server('cat-file', 'commit', first))).parents, [main]);
+    assert.equal(await r.show(first, 'app.yaml'), marked('1.1.0'));
+    assert.equal(await r.head(), main, 'the checkout branch is untouched');
+    const o = await k.waitReady<ImageUpdateAutomation>(
+      'ImageUpdateAutomation',
+      'branchy',
+      (a) => a.status?.lastPushCommit === first,
+    );
+    assert.equal(o.status?.observedSourceRevision, `v1@sha1:${main}`);
+
+    // The next change starts from the branch as the remote has it.
+    await push('branchy', ['1.2.0']);
+    const second = await poll('a second commit on auto', 120_000, async () => {
+      const h = await auto();
+      return h !== first ? h : undefined;
+    });
+    assert.deepEqual(parseCommit(Buffer.from(await r.server('cat-file', 'commit', second))).parents, [first]);
+    assert.equal(await r.show(second, 'app.yaml'), marked('1.2.0'));
+  });
+
   it('reports a template it cannot render and commits nothing', async () => {
     await push('tmpl', ['1.0.0', '2.0.0']);
     const r = await repo('tmpl', { 'app.yaml': `image: x:1.0.0 # {"$imagepolicy": "${ns()}:tmpl"}\n` });
