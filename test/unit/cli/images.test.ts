@@ -101,7 +101,8 @@ describe('cli image kinds', () => {
       c,
     );
     assert.match(r.err, /► resuming image update automation auto in flux-system namespace/);
-    assert.deepEqual((c.patches.at(-1)?.body as { spec: unknown }).spec, { suspend: false });
+    const body = c.patches.at(-1)?.body as { spec?: unknown } | undefined;
+    assert.deepEqual(body?.spec, { suspend: false });
   });
 
   it('names the image kinds in its errors', async () => {
