@@ -83,9 +83,19 @@ export function mayUsePlainHttp(registry: string): boolean {
 /** The registry operations the image controllers use. */
 export type ScanClient = Pick<RegistryClient, 'listTags' | 'headManifest' | 'close'>;
 
+/** An HTTPS failure from a server that does speak TLS: its certificate is not trusted. */
+function certificateProblem(err: Error): boolean {
+  for (let e: unknown = err.cause; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (/CERT|UNABLE_TO_VERIFY|SELF_SIGNED/.test(code)) return true;
+  }
+  return false;
+}
+
 /**
  * A client of `registry`: HTTPS (plain HTTP with `insecure`); for a local registry without
- * `insecure`, HTTPS first and plain HTTP when HTTPS fails to connect (go-containerregistry's ping).
+ * `insecure`, HTTPS first and plain HTTP when HTTPS fails to connect (go-containerregistry's ping),
+ * unless the server speaks TLS with a certificate that is not trusted: that is reported as is.
  */
 export function connectRegistry(
   opts: RegistryAccess & { registry: string; insecure: boolean; timeoutMs: number; userAgent: string },
@@ -99,7 +109,7 @@ export function connectRegistry(
     try {
       return await op(current);
     } catch (err) {
-      if (current !== primary || !isOciError(err, 'Network')) throw err;
+      if (current !== primary || !isOciError(err, 'Network') || certificateProblem(err)) throw err;
       fallback ??= make(true);
       current = fallback;
       return op(current);

@@ -6,13 +6,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImagePolicy, ImageRepository } from '../../../controllers/api/image.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
+import { pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
+import { createRegistryClient } from '../../../controllers/runtime/oci/client.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { pushImage } from '../../../hack/testbed/registry.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
-import { startTokenProxy, type TokenProxy } from '../oci/fixtures.ts';
+import { makeTarGz, startAuthRegistry, startTokenProxy, type TokenProxy } from '../oci/fixtures.ts';
 import { cond, dockerConfigSecret, eventsOf, imageKinds } from './support.ts';
 
 const user = { username: 'scanner', password: 'Sc4n:pa55-word' };
@@ -186,6 +188,52 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
       cond(missing, 'Ready')?.message,
       `failed to configure authentication options: secret '${ns()}/nope' not found`,
     );
+  });
+
+  it("reads credentials from the ServiceAccount's imagePullSecrets, and speaks plain HTTP when insecure", async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'scanner', namespace: ns() },
+      imagePullSecrets: [{ name: 'good' }],
+    });
+    const image = `${tokens.host}/${repoPath()}`;
+    await k.create('ImageRepository', 'via-sa', {
+      image,
+      interval: '10m',
+      serviceAccountName: 'scanner',
+      insecure: true,
+    });
+    const o = await k.waitReady<ImageRepository>('ImageRepository', 'via-sa');
+    assert.equal(o.status!.lastScanResult!.tagCount, tags.length);
+  });
+
+  it('trusts the CA of certSecretRef and answers a Basic challenge with secretRef', async () => {
+    const tls = await startAuthRegistry(await mkdtemp(join(testbed().dir, 'img-tls-')), user);
+    try {
+      const admin = createRegistryClient({ registry: tls.host, credentials: user, caCert: tls.caCert });
+      await pushArtifact(admin, 'team/tls', {
+        layer: await makeTarGz({ 'a.yaml': 'a: 1\n' }),
+        tags: ['0.1.0', '0.2.0'],
+      });
+      await admin.close();
+      await client.create(dockerConfigSecret(ns(), 'tls-creds', dockerConfigJson(tls.host, user)));
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'tls-ca', namespace: ns() },
+        data: { 'ca.crt': tls.caCert.toString('base64') },
+      });
+      const spec = { image: `${tls.host}/team/tls`, interval: '10m', secretRef: { name: 'tls-creds' } };
+      await k.create('ImageRepository', 'tls', { ...spec, certSecretRef: { name: 'tls-ca' } });
+      const ok = await k.waitReady<ImageRepository>('ImageRepository', 'tls');
+      assert.deepEqual(ok.status!.lastScanResult!.latestTags, ['0.2.0', '0.1.0']);
+      await k.create('ImageRepository', 'tls-no-ca', spec);
+      const bad = await k.waitNotReady('ImageRepository', 'tls-no-ca', /certificate/);
+      assert.match(cond(bad, 'Ready')!.message, /for a private CA set its certificate/);
+    } finally {
+      await tls.close();
+    }
   });
 
   it('stalls on an image with a tag, an unsupported provider, and waits for a missing repository', async () => {
