@@ -5,7 +5,6 @@ import type { ImageUpdateAutomation } from '../api/image.ts';
 import { Reasons } from '../api/names.ts';
 import type { GitRepository } from '../api/source.ts';
 import type { Client } from '../runtime/client.ts';
-import { isNotFound } from '../runtime/client.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { GenericError, messageOf, StallingError } from '../runtime/errors.ts';
 import { authFromSecret, type GitAuth } from '../runtime/git/auth.ts';
@@ -23,6 +22,7 @@ import {
 } from '../runtime/git/repository.ts';
 import { loadSigningKey, type SigningKey } from '../runtime/git/signature.ts';
 import { type ProxyOptions, proxyFromSecret } from '../runtime/proxy.ts';
+import { readSecret } from '../runtime/secrets.ts';
 
 /** Everything needed to clone, commit and push for one automation. */
 export interface SourceConfig {
@@ -36,12 +36,6 @@ export interface SourceConfig {
   pushOptions: string[];
   author: Identity;
   signingKey?: SigningKey;
-}
-
-async function secretData(client: Client, namespace: string, name: string): Promise<Record<string, Buffer>> {
-  const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-  const data = (secret.data ?? {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
 
 const managerFailed = (message: string) =>
@@ -71,10 +65,9 @@ async function signingKeyOf(obj: ImageUpdateAutomation, client: Client): Promise
   const name = ref.secretRef.name;
   let data: Record<string, Buffer>;
   try {
-    data = await secretData(client, obj.metadata.namespace ?? '', name);
+    data = await readSecret(client, obj.metadata.namespace ?? '', name);
   } catch (err) {
-    if (isNotFound(err)) throw managerFailed(`could not find signing key secret '${name}': not found`);
-    throw err;
+    throw managerFailed(`could not find signing key secret '${name}': ${messageOf(err)}`);
   }
   const armored = data['git.asc'];
   if (!armored) throw managerFailed(`signing key secret '${name}' does not contain a 'git.asc' key`);
@@ -122,7 +115,7 @@ export async function sourceConfig(
   const secretRef = repo.spec.secretRef;
   if (secretRef) {
     try {
-      auth = authFromSecret(repo.spec.url, await secretData(client, repoNs, secretRef.name));
+      auth = authFromSecret(repo.spec.url, await readSecret(client, repoNs, secretRef.name));
     } catch (err) {
       throw managerFailed(`failed to get auth secret '${repoNs}/${secretRef.name}': ${messageOf(err)}`);
     }
@@ -131,7 +124,7 @@ export async function sourceConfig(
   const proxyRef = repo.spec.proxySecretRef;
   if (proxyRef) {
     try {
-      proxy = proxyFromSecret(await secretData(client, repoNs, proxyRef.name), `${repoNs}/${proxyRef.name}`);
+      proxy = proxyFromSecret(await readSecret(client, repoNs, proxyRef.name), `${repoNs}/${proxyRef.name}`);
     } catch (err) {
       throw managerFailed(messageOf(err));
     }

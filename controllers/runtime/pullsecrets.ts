@@ -4,6 +4,7 @@
 // spec.certSecretRef. Errors name Secrets and ServiceAccounts, never their data.
 import { type Client, isNotFound } from './client.ts';
 import { type Credentials, credentialsFromSecret, type SecretLike } from './oci/auth.ts';
+import { getSecret as readRaw } from './secrets.ts';
 
 export interface PullSecretRefs {
   namespace: string;
@@ -11,20 +12,11 @@ export interface PullSecretRefs {
   serviceAccountName?: string;
 }
 
-async function getSecret(client: Client, namespace: string, name: string): Promise<SecretLike> {
-  try {
-    return (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as SecretLike;
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
-    throw err;
-  }
-}
-
 /** The pull secrets of secretRef, then those of the ServiceAccount's imagePullSecrets, in order. */
 export async function pullSecrets(client: Client, refs: PullSecretRefs): Promise<SecretLike[]> {
   const { namespace, serviceAccountName: sa } = refs;
   const out: SecretLike[] = [];
-  if (refs.secretRef) out.push(await getSecret(client, namespace, refs.secretRef.name));
+  if (refs.secretRef) out.push((await readRaw(client, namespace, refs.secretRef.name)) as SecretLike);
   if (sa) {
     const account = await client
       .get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: sa })
@@ -33,7 +25,8 @@ export async function pullSecrets(client: Client, refs: PullSecretRefs): Promise
         throw err;
       });
     const listed = (account as { imagePullSecrets?: { name?: string }[] }).imagePullSecrets ?? [];
-    for (const ref of listed) if (ref.name) out.push(await getSecret(client, namespace, ref.name));
+    for (const ref of listed)
+      if (ref.name) out.push((await readRaw(client, namespace, ref.name)) as SecretLike);
   }
   return out;
 }
@@ -52,7 +45,7 @@ export function credentialsFor(secrets: readonly SecretLike[], registry: string)
  * refused: the registry client trusts extra CAs but does not present certificates.
  */
 export async function registryCa(client: Client, namespace: string, name: string): Promise<Buffer> {
-  const data = (await getSecret(client, namespace, name)).data ?? {};
+  const data = ((await readRaw(client, namespace, name)) as SecretLike).data ?? {};
   if (data['tls.crt'] || data['tls.key']) {
     throw new Error('client certificates (tls.crt, tls.key) are not supported by Tide; only ca.crt');
   }
