@@ -126,6 +126,24 @@ export const Reasons = {
   SourceFetchFailed: 'SourceFetchFailed',
   /** Warning on an Alert: eventMetadata or summary collides with the event's own metadata. */
   MetadataAppendFailed: 'MetadataAppendFailed',
+  // image-reflector-controller (api/v1/condition_types.go).
+  /** metav1.StatusFailure: ImagePolicy's reason when no tag can be selected or the access check fails. */
+  Failure: 'Failure',
+  /** Stalled: spec.image is not a valid image reference. */
+  ImageURLInvalid: 'ImageURLInvalid',
+  /** Stalled (ImagePolicy): digestReflectionPolicy Always without spec.interval. */
+  IntervalNotConfigured: 'IntervalNotConfigured',
+  /** Stalled (ImagePolicy): the policy or its tag filter cannot be evaluated. */
+  InvalidPolicy: 'InvalidPolicy',
+
+  // image-automation-controller (api/v1/condition_types.go).
+  InvalidUpdateStrategy: 'InvalidUpdateStrategy',
+  InvalidSourceConfiguration: 'InvalidSourceConfiguration',
+  SourceManagerFailed: 'SourceManagerFailed',
+  UpdateFailed: 'UpdateFailed',
+  InvalidPolicySelector: 'InvalidPolicySelector',
+  /** Stalled: the commit message template uses `.Updated` or `.Changed.ImageResult`, removed in v1. */
+  RemovedTemplateField: 'RemovedTemplateField',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -1,5 +1,5 @@
-// tide reconcile source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name> [--with-source]
-//   | receiver <name>
+// tide reconcile source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
+//   kustomization | helmrelease <name> [--with-source] | receiver <name>
 // Asks the controller to reconcile now and waits for the result (F2 cmd/flux/reconcile.go,
 // reconcile_with_source.go).
 import type { KubeObject } from '../../runtime/object.ts';
@@ -68,6 +68,7 @@ condition. A suspended resource is refused. Exits 1 when Ready is False or --tim
 
 Usage:
   tide reconcile source <git|oci|helm|chart|bucket> <name> [flags]
+  tide reconcile image <repository|policy|update> <name> [flags]
   tide reconcile kustomization <name> [--with-source] [flags]   (alias: ks)
   tide reconcile helmrelease <name> [--with-source] [flags]     (alias: hr)
   tide reconcile receiver <name> [flags]
