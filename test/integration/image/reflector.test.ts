@@ -310,7 +310,13 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
       reflector
         .logs()
         .split('\n')
-        .filter((l) => l.includes('"controller":"imagerepository"') && l.includes('"name":"app"'));
+        .filter(
+          (l) =>
+            l.includes('"controller":"imagerepository"') &&
+            l.includes('"name":"app"') &&
+            // Other suites' controllers may watch an ImageRepository named app elsewhere.
+            l.includes(`"namespace":"${ns()}"`),
+        );
     await poll('the restarted controller reconciled ImageRepository app', 60_000, async () =>
       lines().some((l) => l.includes('Reconciliation finished')) ? true : undefined,
     );
