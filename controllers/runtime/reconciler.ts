@@ -44,6 +44,8 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** Ready=True message (e.g. "stored artifact for revision 'main@sha1:…'"). */
   readyMessage?: string;
+  /** Ready=True reason, when it depends on what the reconcile did (HelmRelease: UpgradeSucceeded, …). */
+  readyReason?: string;
   /** Metadata of the success event, e.g. `{ 'source.toolkit.fluxcd.io/revision': rev }`. */
   eventMetadata?: Record<string, string>;
 }
@@ -327,7 +329,11 @@ export function runController<T extends KubeObject>(
     } catch (err) {
       error = err;
     }
-    const outcome = { error, readyMessage: result.readyMessage, readyReason: def.readyReason };
+    const outcome = {
+      error,
+      readyMessage: result.readyMessage,
+      readyReason: result.readyReason ?? def.readyReason,
+    };
     const summary = summarize(c, def.conditionPolicy, outcome, now());
     const token = requestedAt(obj);
     if (token !== undefined) obj.status = { ...obj.status, lastHandledReconcileAt: token };
