@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { allKinds, type JsonSchema, type KindDescriptor } from '../../../controllers/api/index.ts';
+import { helmReleaseController } from '../../../controllers/helm/helmrelease.ts';
 import { kustomizationController } from '../../../controllers/kustomize/kustomization.ts';
 import type { UnsupportedField } from '../../../controllers/runtime/fields.ts';
 import type { ControllerDefinition } from '../../../controllers/runtime/reconciler.ts';
@@ -33,6 +34,7 @@ const controllers: { dir: string; definitions: () => ControllerDefinition<never>
     ],
   },
   { dir: 'controllers/kustomize', definitions: () => [kustomizationController(none)] },
+  { dir: 'controllers/helm', definitions: () => [helmReleaseController(none)] },
 ];
 
 function tsFiles(dir: string): string[] {
@@ -88,7 +90,8 @@ const segments = (path: string) =>
 
 /** Fields neither read nor refused (a refused path covers the fields below it). */
 function unaccounted(paths: string[], read: Set<string>, refused: readonly UnsupportedField[]): string[] {
-  const covered = (p: string) => refused.some((f) => p === f.path || p.startsWith(`${f.path}.`));
+  const covered = (p: string) =>
+    refused.some((f) => p === f.path || p.startsWith(`${f.path}.`) || p.startsWith(`${f.path}[].`));
   return paths.filter((p) => !covered(p) && !segments(p).every((s) => read.has(s)));
 }
 
