@@ -63,9 +63,14 @@ async function main() {
   const ownFlags: Record<string, string[]> = {
     source: [`--storage-path=${join(defaultTestbedDir, 'source-storage')}`, '--storage-addr=127.0.0.1:0'],
   };
-  // The kustomize-controller runs the pinned kustomize and sops builds.
-  const tools = await toolPaths(['kustomize', 'sops']);
-  const toolEnv = { TIDE_KUSTOMIZE_BIN: tools.kustomize, TIDE_SOPS_BIN: tools.sops };
+  // The kustomize-controller runs the pinned kustomize and sops builds, the helm-controller the pinned
+  // helm (and kustomize for post-renderers).
+  const tools = await toolPaths(['kustomize', 'sops', 'helm']);
+  const toolEnv = {
+    TIDE_KUSTOMIZE_BIN: tools.kustomize,
+    TIDE_SOPS_BIN: tools.sops,
+    TIDE_HELM_BIN: tools.helm,
+  };
   const children = mains.map((m) =>
     spawn(process.execPath, [m, ...localFlags, ...(ownFlags[m.split('/').at(-2) ?? ''] ?? [])], {
       stdio: 'inherit',

@@ -2,6 +2,7 @@
 // `helmrelease`, `hr`), with what flux prints for each: the REVISION column, the success line after a
 // reconcile, and where `--with-source` goes first.
 import {
+  Annotations,
   BucketKind,
   GitRepositoryKind,
   HelmChartKind,
@@ -28,6 +29,11 @@ export interface CliKind {
   success(obj: KubeObject): string | undefined;
   /** The object `--with-source` reconciles first; absent for kinds without a source. */
   source?(obj: KubeObject): SourceTarget;
+  /**
+   * `reconcile` flags that add an annotation carrying the request token (HelmRelease: --force writes
+   * reconcile.fluxcd.io/forceAt, --reset reconcile.fluxcd.io/resetAt), by flag.
+   */
+  requestFlags?: Readonly<Record<string, string>>;
 }
 
 export interface SourceTarget {
@@ -87,6 +93,7 @@ export const helmReleaseKind: CliKind = {
   // The chart version of the latest release, else what was last attempted (flux's getHelmReleaseRevision).
   revision: (obj) => obj.status?.history?.[0]?.chartVersion ?? obj.status?.lastAttemptedRevision ?? '',
   success: (obj) => `applied revision ${obj.status?.lastAttemptedRevision ?? ''}`,
+  requestFlags: { force: Annotations.reconcileForceAt, reset: Annotations.reconcileResetAt },
   source: (obj) => {
     const ref = obj.spec?.chartRef;
     if (ref) return sourceByKind(ref.kind, ref.name, ref.namespace || namespaceOf(obj));
