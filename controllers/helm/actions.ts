@@ -219,6 +219,45 @@ function releaseAction(kind: 'install' | 'upgrade'): Action {
 export const installAction = () => releaseAction('install');
 export const upgradeAction = () => releaseAction('upgrade');
 
+/**
+ * Records the tests of the latest release (the hooks' last runs, by spec.test.filters); returns an
+ * error when the release in storage is not the one tested.
+ */
+async function recordTests(req: Request, env: ReleaseEnv, cur: Snapshot): Promise<string | undefined> {
+  const obj = req.obj;
+  const rel = await env.storage.last(env.releaseName);
+  if (!rel) return undefined;
+  if (!targets(cur, rel.name, rel.namespace, rel.version))
+    return `release mismatch: tested release ${rel.namespace}/${rel.name}.v${rel.version} != current release ${fullReleaseName(cur)}`;
+  const tested = snapshotOf(rel, {
+    action: cur.action,
+    ociDigest: cur.ociDigest,
+    testHooks: testHooksOf(rel, testSpec(obj).filters),
+  });
+  setHistory(obj, [tested, ...sortHistory(obj.status?.history ?? []).slice(1)]);
+  return undefined;
+}
+
+/** TestSuccess=False, an event, and a failure of the active remediation unless failures are ignored. */
+function testFailed(req: Request, env: ReleaseEnv, error: string, now: Date): void {
+  const obj = req.obj;
+  const tested = latest(obj.status?.history);
+  const msg = `Helm test failed for release ${fullReleaseName(tested)} with chart ${versionedChartName(tested)}: ${error}`;
+  incrementFailures(obj);
+  markFalse(obj, ConditionTypes.TestSuccess, Reasons.TestFailed, msg, now);
+  env.event('Warning', Reasons.TestFailed, msg, snapshotMeta(tested));
+  if (!hasBeenTested(tested)) throw new Error(error);
+  const action = obj.status?.lastAttemptedReleaseAction;
+  const remediation =
+    action === ReleaseActions.Install
+      ? installRemediation(obj)
+      : action === ReleaseActions.Upgrade
+        ? upgradeRemediation(obj)
+        : undefined;
+  if (remediation && !remediation.mustIgnoreTestFailures(testSpec(obj).ignoreFailures ?? false))
+    remediation.incrementFailureCount(obj);
+}
+
 /** Runs the chart's tests on the latest release. Sets TestSuccess. */
 export const testAction = (): Action => ({
   name: 'test',
@@ -230,35 +269,9 @@ export const testAction = (): Action => ({
       const cur = latest(obj.status?.history);
       if (!cur) throw new Error('no latest release: required for test');
       const res = await env.helm({ kind: 'test' }, req);
-      let error = res.ok ? '' : res.error;
-      const rel = await env.storage.last(env.releaseName);
-      if (rel && !targets(cur, rel.name, rel.namespace, rel.version))
-        error = `release mismatch: tested release ${rel.namespace}/${rel.name}.v${rel.version} != current release ${fullReleaseName(cur)}`;
-      else if (rel) {
-        const tested = snapshotOf(rel, {
-          action: cur.action,
-          ociDigest: cur.ociDigest,
-          testHooks: testHooksOf(rel, testSpec(obj).filters),
-        });
-        setHistory(obj, [tested, ...sortHistory(obj.status?.history ?? []).slice(1)]);
-      }
+      const error = (await recordTests(req, env, cur)) ?? (res.ok ? '' : res.error);
+      if (error) return testFailed(req, env, error, now);
       const tested = latest(obj.status?.history);
-      if (error) {
-        const msg = `Helm test failed for release ${fullReleaseName(tested)} with chart ${versionedChartName(tested)}: ${error}`;
-        incrementFailures(obj);
-        markFalse(obj, ConditionTypes.TestSuccess, Reasons.TestFailed, msg, now);
-        env.event('Warning', Reasons.TestFailed, msg, snapshotMeta(tested));
-        if (!hasBeenTested(tested)) throw new Error(error);
-        const remediation =
-          obj.status?.lastAttemptedReleaseAction === ReleaseActions.Install
-            ? installRemediation(obj)
-            : obj.status?.lastAttemptedReleaseAction === ReleaseActions.Upgrade
-              ? upgradeRemediation(obj)
-              : undefined;
-        if (remediation && !remediation.mustIgnoreTestFailures(testSpec(obj).ignoreFailures ?? false))
-          remediation.incrementFailureCount(obj);
-        return;
-      }
       const n = Object.keys(tested?.testHooks ?? {}).length;
       const hooks = n === 0 ? 'no test hooks' : `${n} test hook${n > 1 ? 's' : ''} completed successfully`;
       const msg = `Helm test succeeded for release ${fullReleaseName(tested)} with chart ${versionedChartName(tested)}: ${hooks}`;

@@ -112,106 +112,108 @@ const stalledOutcome = (obj: HelmRelease): Outcome => {
   return { kind: 'stalled', reason: Reasons.RetriesExceeded, message };
 };
 
+const missingTarget = (obj: HelmRelease, err: Error): Outcome => {
+  const message = `Failed to perform remediation: ${err.message}`;
+  markStalled(obj, Reasons.MissingRollbackTarget, message);
+  return { kind: 'stalled', reason: Reasons.MissingRollbackTarget, message };
+};
+
+/** With RetryOnFailure: wait its interval before the next attempt. */
+function retryOutcome(obj: HelmRelease): Outcome | undefined {
+  const retry = activeRetry(obj);
+  if (!retry) return undefined;
+  markReconciling(obj, Reasons.ProgressingWithRetry, `retrying after ${retry.interval}`);
+  return { kind: 'retry', afterMs: retry.intervalMs };
+}
+
+/** Try again soon, saying why in Reconciling (the Ready message). */
+const requeue = (obj: HelmRelease): Outcome => {
+  markReconciling(obj, Reasons.ProgressingWithRetry, readyMessage(obj));
+  return { kind: 'requeue' };
+};
+
+/** An action of a type that already ran in this reconcile comes up: stop here (Flux's MustContinue). */
+function stopBeforeRepeat(obj: HelmRelease): Outcome {
+  const retry = retryOutcome(obj);
+  if (retry) return retry;
+  if (!activeRemediation(obj)?.retriesExhausted(obj)) return requeue(obj);
+  deleteCondition(obj, ConditionTypes.Reconciling);
+  return { kind: 'done' };
+}
+
+/** A remediation ran: stop, and come back unless the retries are used up (Flux's MustStop). */
+function stopAfterRemediation(obj: HelmRelease): Outcome {
+  const retry = retryOutcome(obj);
+  if (retry) return retry;
+  const remediation = activeRemediation(obj);
+  if (!remediation?.retriesExhausted(obj) || remediation.isUninstallAfterUpgrade()) return requeue(obj);
+  return stalledOutcome(obj);
+}
+
+/** The state of the release; a failure to read it marks Ready StateError and throws. */
+async function stateOf(req: Request, env: ReleaseEnv): Promise<ReleaseState> {
+  try {
+    return await determineReleaseState({
+      obj: req.obj,
+      storage: env.storage,
+      releaseName: env.releaseName,
+      desired: { chartName: req.chart.name, chartVersion: req.chart.version, configDigest: req.configDigest },
+      diff: env.diff,
+    });
+  } catch (err) {
+    const message = `Could not determine release state: ${(err as Error).message}`;
+    markFalse(req.obj, ConditionTypes.Ready, Reasons.StateError, message);
+    throw err;
+  }
+}
+
+/** Runs one action; an outcome when it ends the state machine, else undefined. Throws on failure. */
+async function runAction(next: Action, req: Request, env: ReleaseEnv): Promise<Outcome | undefined> {
+  const obj = req.obj;
+  const running = `Running '${next.name}' action with timeout of ${formatDuration(timeoutOf(next, obj))}`;
+  markReconciling(obj, Reasons.Progressing, running);
+  if (next.type === 'release') markUnknown(obj, ConditionTypes.Ready, Reasons.Progressing, running);
+  await env.patchStatus();
+  env.log.info(running);
+  try {
+    await next.run(req, env);
+  } catch (err) {
+    if (err instanceof MissingRollbackTargetError) return missingTarget(obj, err);
+    const retry = retryOutcome(obj);
+    if (retry) {
+      env.log.error(`failed to run '${next.name}' action`, err);
+      return retry;
+    }
+    if (isTrue(obj, ConditionTypes.Ready))
+      markFalse(obj, ConditionTypes.Ready, Reasons.ReconcileError, (err as Error).message);
+    throw err;
+  }
+  return next.type === 'remediate' ? stopAfterRemediation(obj) : undefined;
+}
+
 /** Runs the state machine to its end for this reconcile. Throws when an action or a read fails. */
 export async function atomicRelease(req: Request, env: ReleaseEnv): Promise<Outcome> {
   const obj = req.obj;
   const previousTypes: ActionType[] = [];
   for (;;) {
-    let state: ReleaseState;
-    try {
-      state = await determineReleaseState({
-        obj,
-        storage: env.storage,
-        releaseName: env.releaseName,
-        desired: {
-          chartName: req.chart.name,
-          chartVersion: req.chart.version,
-          configDigest: req.configDigest,
-        },
-        diff: env.diff,
-      });
-    } catch (err) {
-      markFalse(
-        obj,
-        ConditionTypes.Ready,
-        Reasons.StateError,
-        `Could not determine release state: ${(err as Error).message}`,
-      );
-      throw err;
-    }
+    const state = await stateOf(req, env);
     env.log.debug('release state', { state: state.status, reason: state.reason });
     let next: Action | undefined;
     try {
       next = await actionForState(req, env, state);
     } catch (err) {
       if (err instanceof ExceededMaxRetries) return stalledOutcome(obj);
-      if (err instanceof MissingRollbackTargetError) {
-        const message = `Failed to perform remediation: ${err.message}`;
-        markStalled(obj, Reasons.MissingRollbackTarget, message);
-        return { kind: 'stalled', reason: Reasons.MissingRollbackTarget, message };
-      }
+      if (err instanceof MissingRollbackTargetError) return missingTarget(obj, err);
       throw err;
     }
-
     if (!next) {
       deleteCondition(obj, ConditionTypes.Reconciling);
       summarizeRelease(obj, env.now());
       return { kind: 'done' };
     }
-
-    const retry = activeRetry(obj);
-    if (previousTypes.includes(next.type)) {
-      if (retry) {
-        markReconciling(obj, Reasons.ProgressingWithRetry, `retrying after ${retry.interval}`);
-        return { kind: 'retry', afterMs: retry.intervalMs };
-      }
-      const remediation = activeRemediation(obj);
-      if (!remediation || !remediation.retriesExhausted(obj)) {
-        markReconciling(obj, Reasons.ProgressingWithRetry, readyMessage(obj));
-        return { kind: 'requeue' };
-      }
-      deleteCondition(obj, ConditionTypes.Reconciling);
-      return { kind: 'done' };
-    }
-
-    const running = `Running '${next.name}' action with timeout of ${formatDuration(timeoutOf(next, obj))}`;
-    markReconciling(obj, Reasons.Progressing, running);
-    if (next.type === 'release') markUnknown(obj, ConditionTypes.Ready, Reasons.Progressing, running);
-    await env.patchStatus();
-
-    env.log.info(`running '${next.name}' action with timeout of ${formatDuration(timeoutOf(next, obj))}`);
-    try {
-      await next.run(req, env);
-    } catch (err) {
-      if (err instanceof MissingRollbackTargetError) {
-        const message = `Failed to perform remediation: ${err.message}`;
-        markStalled(obj, Reasons.MissingRollbackTarget, message);
-        return { kind: 'stalled', reason: Reasons.MissingRollbackTarget, message };
-      }
-      const retryNow = activeRetry(obj);
-      if (retryNow) {
-        env.log.error(`failed to run '${next.name}' action`, err);
-        markReconciling(obj, Reasons.ProgressingWithRetry, `retrying after ${retryNow.interval}`);
-        return { kind: 'retry', afterMs: retryNow.intervalMs };
-      }
-      if (isTrue(obj, ConditionTypes.Ready))
-        markFalse(obj, ConditionTypes.Ready, Reasons.ReconcileError, (err as Error).message);
-      throw err;
-    }
-
-    if (next.type === 'remediate') {
-      const retryAfter = activeRetry(obj);
-      if (retryAfter) {
-        markReconciling(obj, Reasons.ProgressingWithRetry, `retrying after ${retryAfter.interval}`);
-        return { kind: 'retry', afterMs: retryAfter.intervalMs };
-      }
-      const remediation = activeRemediation(obj);
-      if (!remediation || !remediation.retriesExhausted(obj) || remediation.isUninstallAfterUpgrade()) {
-        markReconciling(obj, Reasons.ProgressingWithRetry, readyMessage(obj));
-        return { kind: 'requeue' };
-      }
-      return stalledOutcome(obj);
-    }
+    if (previousTypes.includes(next.type)) return stopBeforeRepeat(obj);
+    const outcome = await runAction(next, req, env);
+    if (outcome) return outcome;
     previousTypes.push(next.type);
     await env.patchStatus();
   }
@@ -226,57 +228,9 @@ async function actionForState(
   const obj = req.obj;
   const now = env.now();
   const force = handleAnnotationRequest(obj, Annotations.reconcileForceAt, 'lastHandledForceAt');
-  const history = () => obj.status?.history;
-  const setHistory = (h: NonNullable<HelmRelease['status']>['history']) => {
-    obj.status = { ...obj.status, history: h };
-  };
-  const ignoreTests = () => testSpec(obj).ignoreFailures ?? false;
-
   switch (state.status) {
-    case ReleaseStates.InSync: {
-      if (activeRetry(obj)) setHistory(truncateIgnoringPrevious(history()));
-      else {
-        const remediation = activeRemediation(obj);
-        setHistory(
-          truncate(
-            history(),
-            remediation ? remediation.mustIgnoreTestFailures(ignoreTests()) : ignoreTests(),
-          ),
-        );
-      }
-      if (force) return upgradeAction();
-      remediatedToReleased(obj, now);
-      if (!isTrue(obj, ConditionTypes.Ready) || !isTrue(obj, ConditionTypes.Released)) {
-        const reason = getCondition(obj, ConditionTypes.Released)?.reason;
-        const cur = latest(history());
-        const succeeded =
-          reason === Reasons.InstallFailed
-            ? { reason: Reasons.InstallSucceeded, word: 'install' }
-            : reason === Reasons.UpgradeFailed
-              ? { reason: Reasons.UpgradeSucceeded, word: 'upgrade' }
-              : undefined;
-        if (succeeded) {
-          markTrue(
-            obj,
-            ConditionTypes.Released,
-            succeeded.reason,
-            `Helm ${succeeded.word} succeeded for release ${fullReleaseName(cur)} with chart ${versionedChartName(cur)}`,
-            now,
-          );
-          summarizeRelease(obj, now);
-        }
-      }
-      const mode = obj.spec.driftDetection?.mode;
-      if (mode === 'enabled' || mode === 'warn')
-        markFalse(
-          obj,
-          ConditionTypes.Drifted,
-          Reasons.NoDriftDetected,
-          'No drift detected against the cluster state',
-          now,
-        );
-      return undefined;
-    }
+    case ReleaseStates.InSync:
+      return inSync(obj, force, now);
     case ReleaseStates.Locked:
       env.log.info(`release locked: ${state.reason}`);
       return unlockAction();
@@ -289,7 +243,7 @@ async function actionForState(
       return installAction();
     case ReleaseStates.Unmanaged:
       env.log.info(`release not managed by controller: ${state.reason}`);
-      setHistory([]);
+      obj.status = { ...obj.status, history: [] };
       return upgradeAction();
     case ReleaseStates.OutOfSync:
       env.log.info(`release out-of-sync with desired state: ${state.reason}`);
@@ -298,13 +252,8 @@ async function actionForState(
         throw new ExceededMaxRetries('cannot upgrade release');
       }
       return upgradeAction();
-    case ReleaseStates.Drifted: {
-      const drifts = state.drift?.drifts ?? [];
-      const msg = `Cluster state of release ${fullReleaseName(latest(history()))} has drifted from the desired state:\n${summarizeDrift(drifts)}`;
-      env.event('Warning', Reasons.DriftDetected, msg);
-      markTrue(obj, ConditionTypes.Drifted, Reasons.DriftDetected, msg, now);
-      return obj.spec.driftDetection?.mode === 'enabled' ? correctDriftAction(drifts) : undefined;
-    }
+    case ReleaseStates.Drifted:
+      return drifted(obj, env, state, now);
     case ReleaseStates.Untested:
       remediatedToReleased(obj, now);
       return testAction();
@@ -313,6 +262,58 @@ async function actionForState(
     default:
       throw new Error(`unknown release status: ${state.status}`);
   }
+}
+
+/**
+ * The release is what the HelmRelease asks for: trim the history, force an upgrade when asked, and
+ * say Released (a remediation that left the desired release counts as an upgrade).
+ */
+function inSync(obj: HelmRelease, force: boolean, now: Date): Action | undefined {
+  const ignoreTests = testSpec(obj).ignoreFailures ?? false;
+  const remediation = activeRemediation(obj);
+  obj.status = {
+    ...obj.status,
+    history: activeRetry(obj)
+      ? truncateIgnoringPrevious(obj.status?.history)
+      : truncate(
+          obj.status?.history,
+          remediation ? remediation.mustIgnoreTestFailures(ignoreTests) : ignoreTests,
+        ),
+  };
+  if (force) return upgradeAction();
+  remediatedToReleased(obj, now);
+  const reason = getCondition(obj, ConditionTypes.Released)?.reason;
+  const succeeded =
+    reason === Reasons.InstallFailed
+      ? { reason: Reasons.InstallSucceeded, word: 'install' }
+      : reason === Reasons.UpgradeFailed
+        ? { reason: Reasons.UpgradeSucceeded, word: 'upgrade' }
+        : undefined;
+  if (succeeded && (!isTrue(obj, ConditionTypes.Ready) || !isTrue(obj, ConditionTypes.Released))) {
+    const cur = latest(obj.status?.history);
+    const msg = `Helm ${succeeded.word} succeeded for release ${fullReleaseName(cur)} with chart ${versionedChartName(cur)}`;
+    markTrue(obj, ConditionTypes.Released, succeeded.reason, msg, now);
+    summarizeRelease(obj, now);
+  }
+  const mode = obj.spec.driftDetection?.mode;
+  if (mode === 'enabled' || mode === 'warn')
+    markFalse(
+      obj,
+      ConditionTypes.Drifted,
+      Reasons.NoDriftDetected,
+      'No drift detected against the cluster state',
+      now,
+    );
+  return undefined;
+}
+
+/** The cluster differs from the release: report it (Drifted, a Warning event); correct it when enabled. */
+function drifted(obj: HelmRelease, env: ReleaseEnv, state: ReleaseState, now: Date): Action | undefined {
+  const drifts = state.drift?.drifts ?? [];
+  const msg = `Cluster state of release ${fullReleaseName(latest(obj.status?.history))} has drifted from the desired state:\n${summarizeDrift(drifts)}`;
+  env.event('Warning', Reasons.DriftDetected, msg);
+  markTrue(obj, ConditionTypes.Drifted, Reasons.DriftDetected, msg, now);
+  return obj.spec.driftDetection?.mode === 'enabled' ? correctDriftAction(drifts) : undefined;
 }
 
 /** What to do with a failed release: retry, remediate, or give up. */

@@ -45,23 +45,27 @@ function dependencyEnabled(dep: Record<string, unknown>, values: Values, topValu
   return true;
 }
 
+/** The CustomResourceDefinitions in one chart's crds/ directory. */
+function crdDocs(c: Chart): KubeObject[] {
+  return c.files
+    .filter((f) => f.name.startsWith('crds/') && manifestExt.test(f.name))
+    .flatMap((f) => loadAll(f.data.toString('utf8')) as (KubeObject | null)[])
+    .filter(
+      (o): o is KubeObject =>
+        o?.kind === 'CustomResourceDefinition' && (o.apiVersion ?? '').startsWith('apiextensions.k8s.io/'),
+    );
+}
+
 /** The CRD documents of the chart and its enabled subcharts. */
 export function chartCrds(chart: Chart, userValues: Values): KubeObject[] {
   const out: KubeObject[] = [];
   const walk = (c: Chart, values: Values, top: Values) => {
-    for (const f of c.files) {
-      if (!f.name.startsWith('crds/') || !manifestExt.test(f.name)) continue;
-      for (const doc of loadAll(f.data.toString('utf8'))) {
-        const o = doc as KubeObject | null;
-        if (o?.kind === 'CustomResourceDefinition' && o.apiVersion?.startsWith('apiextensions.k8s.io/'))
-          out.push(o);
-      }
-    }
+    out.push(...crdDocs(c));
     const deps = (c.metadata.dependencies ?? []) as Record<string, unknown>[];
     for (const sub of c.dependencies) {
       const dep = deps.find((d) => d.name === sub.metadata.name);
-      const key = String(dep?.alias || sub.metadata.name);
       if (dep && !dependencyEnabled(dep, values, top)) continue;
+      const key = String(dep?.alias || sub.metadata.name);
       const subDefaults = sub.values ? parseValues(sub.values.toString('utf8'), `${key} values`) : {};
       const own = isMap(values[key]) ? (values[key] as Values) : {};
       walk(sub, mergeValues(subDefaults, own), top);

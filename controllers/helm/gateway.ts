@@ -1,8 +1,8 @@
-// The API server as the helm binary sees it: a loopback HTTPS gateway, one per helm run, that passes
-// every request on with the credentials of the client the reconcile acts with (the controller's own,
+// The API server as the helm binary sees it: a loopback HTTPS gateway that passes every request of a
+// helm run on with the credentials of the client that run's reconcile acts with (the controller's own,
 // an impersonated ServiceAccount, or a remote cluster's), so that helm never holds a credential of the
-// controller. helm authenticates to the gateway with a random token only this run knows, over TLS with
-// a certificate made for the run (client-go sends no token to a plain http:// server).
+// controller. Each run has a session with a random token only it knows; the gateway speaks TLS with a
+// certificate made for it, because client-go sends no token to a plain http:// server.
 //
 // The gateway also separates the Helm storage from the release namespace, which the helm CLI cannot:
 // helm keeps its release records in the namespace of the release (-n), while a HelmRelease keeps them
@@ -27,18 +27,26 @@ export interface StorageRedirect {
   to: string;
 }
 
-export interface GatewayOptions {
+export interface SessionOptions {
+  /** The client helm acts with. */
   client: Client;
   storage?: StorageRedirect;
 }
 
-export interface Gateway {
+/** One helm run's way in: the gateway's URL and certificate, and the token only this run knows. */
+export interface Session {
   /** `https://127.0.0.1:<port>` */
   url: string;
   /** The bearer token helm must present. */
   token: string;
   /** PEM certificate of the gateway, to trust. */
   ca: string;
+  /** Ends the session: its token stops working and its requests in flight are aborted. */
+  close(): void;
+}
+
+export interface Gateway {
+  open(opts: SessionOptions): Promise<Session>;
   close(): Promise<void>;
 }
 
@@ -93,73 +101,113 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const token = randomBytes(32).toString('hex');
-  const expected = `Bearer ${token}`;
-  const open = new Set<AbortController>();
+const unauthorized = JSON.stringify({
+  kind: 'Status',
+  apiVersion: 'v1',
+  status: 'Failure',
+  reason: 'Unauthorized',
+  code: 401,
+});
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'Unauthorized',
-          code: 401,
-        }),
-      );
-      return;
+interface LiveSession extends SessionOptions {
+  inFlight: Set<AbortController>;
+}
+
+/** Passes one request on with the session's client, streaming the answer back. */
+async function forward(session: LiveSession, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const body = await readBody(req);
+  const headers: Record<string, string> = {};
+  for (const h of forwardedRequestHeaders) {
+    const v = req.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
+  const abort = new AbortController();
+  session.inFlight.add(abort);
+  // helm closing a watch (or dying) must end the upstream request too.
+  res.on('close', () => abort.abort());
+  try {
+    const upstream = await session.client.forward({
+      method,
+      path: redirectPath(method, req.url ?? '/', body, session.storage),
+      headers,
+      body: body.length > 0 ? body : undefined,
+      signal: abort.signal,
+    });
+    const out: Record<string, string> = {};
+    for (const h of forwardedResponseHeaders) {
+      const v = upstream.header(h);
+      if (v !== undefined) out[h] = v;
     }
-    const method = req.method ?? 'GET';
-    const body = await readBody(req);
-    const headers: Record<string, string> = {};
-    for (const h of forwardedRequestHeaders) {
-      const v = req.headers[h];
-      if (typeof v === 'string') headers[h] = v;
+    res.writeHead(upstream.status, out);
+    await pipeline(upstream.body, res);
+  } catch (err) {
+    if (res.headersSent) res.destroy();
+    else {
+      const message = `gateway: ${(err as Error).message}`;
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: 502 }));
     }
-    const abort = new AbortController();
-    open.add(abort);
-    // helm closing a watch (or dying) must end the upstream request too.
-    res.on('close', () => abort.abort());
-    try {
-      const upstream = await opts.client.forward({
-        method,
-        path: redirectPath(method, req.url ?? '/', body, opts.storage),
-        headers,
-        body: body.length > 0 ? body : undefined,
-        signal: abort.signal,
-      });
-      const out: Record<string, string> = {};
-      for (const h of forwardedResponseHeaders) {
-        const v = upstream.header(h);
-        if (v !== undefined) out[h] = v;
+  } finally {
+    session.inFlight.delete(abort);
+  }
+}
+
+/**
+ * The gateway of a controller process: one loopback HTTPS server (started on first use, with a
+ * certificate made for it), serving each helm run's session by its token.
+ */
+export function createGateway(): Gateway {
+  const sessions = new Map<string, LiveSession>();
+  let started: Promise<{ url: string; ca: string; close(): Promise<void> }> | undefined;
+
+  async function start() {
+    const tls = selfSignedCertificate('tide-helm-gateway', 3650);
+    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const session = auth.startsWith('Bearer ') ? sessions.get(auth.slice('Bearer '.length)) : undefined;
+      if (!session) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(unauthorized);
+        return;
       }
-      res.writeHead(upstream.status, out);
-      await pipeline(upstream.body, res);
-    } catch (err) {
-      if (!res.headersSent) {
-        const message = `gateway: ${(err as Error).message}`;
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: 502 }));
-      } else res.destroy();
-    } finally {
-      open.delete(abort);
-    }
+      void forward(session, req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // The gateway must not keep a stopping controller alive.
+    server.unref();
+    return {
+      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      ca: tls.cert,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
   }
 
-  const tls = selfSignedCertificate('tide-helm-gateway');
-  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    token,
-    ca: tls.cert,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const a of open) a.abort();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    async open(opts) {
+      started ??= start();
+      const { url, ca } = await started;
+      const token = randomBytes(32).toString('hex');
+      const session: LiveSession = { ...opts, inFlight: new Set() };
+      sessions.set(token, session);
+      return {
+        url,
+        token,
+        ca,
+        close: () => {
+          sessions.delete(token);
+          for (const a of session.inFlight) a.abort();
+        },
+      };
+    },
+    async close() {
+      for (const s of sessions.values()) for (const a of s.inFlight) a.abort();
+      sessions.clear();
+      await (await started)?.close();
+      started = undefined;
+    },
   };
 }

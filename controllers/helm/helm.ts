@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Client } from '../runtime/client.ts';
 import { isProcessError, type ProcessResult, runProcess } from '../runtime/process.ts';
 import { cleanStderr, withSandbox } from '../runtime/sandbox.ts';
-import { type Gateway, startGateway } from './gateway.ts';
+import { createGateway, type Session } from './gateway.ts';
 import { POST_RENDERER_PLUGIN, type PostRenderSpec, pluginFiles } from './postrender.ts';
 import type { StorageDriver } from './storage.ts';
 
@@ -39,12 +39,13 @@ export interface HelmResult {
 
 // Helm actions still running, killed when the controller exits so none outlives it.
 const running = new Set<AbortController>();
+const gateway = createGateway();
 process.once('exit', () => {
   for (const a of running) a.abort();
 });
 
 /** The kubeconfig of a helm run: the gateway, its certificate and token, the release namespace. */
-function kubeconfig(gw: Gateway, namespace: string): string {
+function kubeconfig(gw: Session, namespace: string): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -77,7 +78,7 @@ export async function runHelm(run: HelmRun, args: readonly string[]): Promise<He
   const onAbort = () => abort.abort();
   run.signal?.addEventListener('abort', onAbort, { once: true });
   running.add(abort);
-  const gateway = await startGateway({
+  const session = await gateway.open({
     client: run.client,
     storage: { driver: run.driver, from: run.releaseNamespace, to: run.storageNamespace },
   });
@@ -92,7 +93,7 @@ export async function runHelm(run: HelmRun, args: readonly string[]): Promise<He
       if (run.postRender)
         for (const [p, data] of Object.entries(pluginFiles(run.postRender))) files[join(plugins, p)] = data;
       const config = join(home, 'kubeconfig');
-      files[config] = kubeconfig(gateway, run.releaseNamespace);
+      files[config] = kubeconfig(session, run.releaseNamespace);
       for (const [p, data] of Object.entries(files)) {
         await mkdir(dirname(p), { recursive: true, mode: 0o700 });
         await writeFile(p, data, { mode: 0o600 });
@@ -126,6 +127,6 @@ export async function runHelm(run: HelmRun, args: readonly string[]): Promise<He
   } finally {
     running.delete(abort);
     run.signal?.removeEventListener('abort', onAbort);
-    await gateway.close();
+    session.close();
   }
 }

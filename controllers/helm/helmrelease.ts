@@ -39,7 +39,7 @@ import { atomicRelease, handleAnnotationRequest } from './atomic.ts';
 import { type ChartLoader, chartLoader, type LoadedChart } from './chart.ts';
 import { applyCrds, CrdPolicies, type CrdPolicy, chartCrds } from './crds.ts';
 import { correctDrift, detectDrift } from './drift.ts';
-import { runHelm } from './helm.ts';
+import { type HelmRun, runHelm } from './helm.ts';
 import { releaseInventory } from './manifest.ts';
 import {
   actionTimeoutMs,
@@ -244,26 +244,37 @@ function releaseEnv(
   const storage = releaseStorage(client, driver, target.storageNamespace);
   const originLabels = { [Labels.helmName]: obj.metadata.name ?? '', [Labels.helmNamespace]: nsOf(obj) };
 
-  async function helm(action: HelmAction, req: Request) {
-    const rendering = action.kind === 'install' || action.kind === 'upgrade';
-    if (rendering) {
-      const applied = await applyCrds(
-        client,
-        chartCrds(req.chart.chart, req.values),
-        crdPolicy(obj, action.kind),
+  /** What install and upgrade render with: the chart, the values, the post-renderer. */
+  async function rendering(kind: 'install' | 'upgrade', req: Request): Promise<Partial<HelmRun>> {
+    const crds = chartCrds(req.chart.chart, req.values);
+    const applied = await applyCrds(client, crds, crdPolicy(obj, kind), originLabels).catch((err: Error) => {
+      throw new Error(`failed to apply CustomResourceDefinitions: ${err.message}`);
+    });
+    if (applied) ctx.log.info(`applied ${applied} CustomResourceDefinition(s)`);
+    return {
+      files: { [CHART_FILE]: req.chart.archive, [VALUES_FILE]: JSON.stringify(req.values) },
+      postRender: {
+        kustomizeBin: deps.kustomizeBin,
+        renderers: (obj.spec.postRenderers ?? []).flatMap((p) => (p.kustomize ? [p.kustomize] : [])),
+        ...(obj.spec.commonMetadata ? { commonMetadata: obj.spec.commonMetadata } : {}),
         originLabels,
-      ).catch((err: Error) => {
-        throw new Error(`failed to apply CustomResourceDefinitions: ${err.message}`);
-      });
-      if (applied) ctx.log.info(`applied ${applied} CustomResourceDefinition(s)`);
-    }
-    // upgrade and rollback with serverSideApply auto follow the apply method of the release they start from.
-    const from =
-      action.kind === 'rollback'
-        ? await storage.get(target.name, action.version)
-        : action.kind === 'upgrade'
-          ? await storage.last(target.name)
-          : undefined;
+        timeoutMs: 60_000,
+      },
+    };
+  }
+
+  /** The release an upgrade or a rollback starts from: serverSideApply auto follows its apply method. */
+  const startingFrom = (action: HelmAction) =>
+    action.kind === 'rollback'
+      ? storage.get(target.name, action.version)
+      : action.kind === 'upgrade'
+        ? storage.last(target.name)
+        : Promise.resolve(undefined);
+
+  async function helm(action: HelmAction, req: Request) {
+    const render =
+      action.kind === 'install' || action.kind === 'upgrade' ? await rendering(action.kind, req) : {};
+    const from = await startingFrom(action);
     if (action.kind === 'rollback' && obj.spec.rollback?.recreate)
       ctx.log.info('spec.rollback.recreate is deprecated and has no effect');
     const args = helmArgs(action, obj, {
@@ -279,20 +290,7 @@ function releaseEnv(
         storageNamespace: target.storageNamespace,
         // Pre hooks, the wait and post hooks each have the action's timeout.
         timeoutMs: 3 * actionTimeoutOf(obj, action) + 60_000,
-        files: rendering
-          ? { [CHART_FILE]: req.chart.archive, [VALUES_FILE]: JSON.stringify(req.values) }
-          : {},
-        ...(rendering
-          ? {
-              postRender: {
-                kustomizeBin: deps.kustomizeBin,
-                renderers: (obj.spec.postRenderers ?? []).flatMap((p) => (p.kustomize ? [p.kustomize] : [])),
-                ...(obj.spec.commonMetadata ? { commonMetadata: obj.spec.commonMetadata } : {}),
-                originLabels,
-                timeoutMs: 60_000,
-              },
-            }
-          : {}),
+        ...render,
       },
       args,
     );

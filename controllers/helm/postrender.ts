@@ -40,6 +40,8 @@ export function pluginFiles(spec: PostRenderSpec): Record<string, string> {
     type: 'postrenderer/v1',
     runtime: 'subprocess',
     runtimeConfig: {
+      // helm expands ${HELM_PLUGIN_DIR} in plugin commands.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Helm plugin variable, not a template
       platformCommand: [{ command: process.execPath, args: [mainScript, '${HELM_PLUGIN_DIR}/spec.json'] }],
     },
   };

@@ -145,7 +145,7 @@ export function incrementFailures(obj: HelmRelease): void {
 
 const selector = (s: Record<string, string | undefined> | undefined) => {
   if (!s) return undefined;
-  const keys = ['group', 'version', 'kind', 'name', 'namespace', 'annotationSelector', 'labelSelector'];
+  const keys = ['group', 'version', 'kind', 'namespace', 'name', 'annotationSelector', 'labelSelector'];
   return Object.fromEntries(keys.filter((k) => s[k]).map((k) => [k, s[k]]));
 };
 

@@ -29,6 +29,13 @@ function integer(b: Buffer): Buffer {
   return der(0x02, v);
 }
 
+/** A positive 16-byte serial whose DER is minimal (no leading zero byte). */
+function serialNumber(): Buffer {
+  const b = randomBytes(16);
+  b[0] = ((b[0] ?? 0) & 0x7f) | 0x01;
+  return b;
+}
+
 function oid(dotted: string): Buffer {
   const [a = 0, b = 0, ...rest] = dotted.split('.').map(Number);
   const out = [40 * a + b];
@@ -66,7 +73,7 @@ export function selfSignedCertificate(commonName: string, days = 7): SelfSigned 
   );
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
-    integer(randomBytes(16)),
+    integer(serialNumber()),
     ecdsaSha256,
     name,
     seq(utcTime(new Date(now - 3_600_000)), utcTime(new Date(now + days * 86_400_000))),

@@ -32,23 +32,127 @@ const zeroTime = '0001-01-01T00:00:00Z';
 
 const isTestHook = (h: ReleaseHook) => (h.events ?? []).includes(testEvent);
 
+// ---- the release as Helm 4's Go structs encode it once decoded -----------------------------------
+// A release stored by another Helm (3 wrote zero times as "") reads into the same Go structs and
+// encodes with their field order and omission rules, so each part is rebuilt field by field here.
+
+type Json = Record<string, unknown>;
+type Field = [name: string, omit: 'empty' | 'zero' | 'never', encode?: (v: unknown) => unknown];
+
+const isZeroTime = (v: unknown) =>
+  v === undefined || v === null || v === '' || String(v).startsWith('0001-01-01');
+const isEmpty = (v: unknown) =>
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  v === false ||
+  v === 0 ||
+  (Array.isArray(v) && v.length === 0) ||
+  (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+function struct(fields: readonly Field[]): (v: unknown) => Json {
+  return (v) => {
+    const src = (v ?? {}) as Json;
+    const out: Json = {};
+    for (const [name, omit, encode] of fields) {
+      const value = src[name];
+      if (omit === 'zero' ? isZeroTime(value) : omit === 'empty' ? isEmpty(value) : false) continue;
+      out[name] = encode ? encode(value) : (value ?? defaults[name] ?? '');
+    }
+    return out;
+  };
+}
+const defaults: Json = { phase: '' };
+const list = (encode: (v: unknown) => unknown) => (v: unknown) => (Array.isArray(v) ? v.map(encode) : v);
+/** A map[string]any: keys sorted at every level, as Go encodes maps. */
+function goMap(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(goMap);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, goMap((v as Json)[k])]),
+  );
+}
+
+const info = struct([
+  ['first_deployed', 'zero'],
+  ['last_deployed', 'zero'],
+  ['deleted', 'zero'],
+  ['description', 'empty'],
+  ['status', 'empty'],
+  ['rollback_revision', 'empty'],
+  ['notes', 'empty'],
+  ['resources', 'empty'],
+]);
+const maintainer = struct([
+  ['name', 'empty'],
+  ['email', 'empty'],
+  ['url', 'empty'],
+]);
+const dependency = struct([
+  ['name', 'never'],
+  ['version', 'empty'],
+  ['repository', 'never'],
+  ['condition', 'empty'],
+  ['tags', 'empty'],
+  ['enabled', 'empty'],
+  ['import-values', 'empty'],
+  ['alias', 'empty'],
+]);
+const chartMetadata = struct([
+  ['name', 'empty'],
+  ['home', 'empty'],
+  ['sources', 'empty'],
+  ['version', 'empty'],
+  ['description', 'empty'],
+  ['keywords', 'empty'],
+  ['maintainers', 'empty', list(maintainer)],
+  ['icon', 'empty'],
+  ['apiVersion', 'empty'],
+  ['condition', 'empty'],
+  ['tags', 'empty'],
+  ['appVersion', 'empty'],
+  ['deprecated', 'empty'],
+  ['annotations', 'empty', goMap],
+  ['kubeVersion', 'empty'],
+  ['dependencies', 'empty', list(dependency)],
+  ['type', 'empty'],
+]);
+const hookExecution = struct([
+  ['started_at', 'zero'],
+  ['completed_at', 'zero'],
+  ['phase', 'never'],
+]);
+const hook = struct([
+  ['name', 'empty'],
+  ['kind', 'empty'],
+  ['path', 'empty'],
+  ['manifest', 'empty'],
+  ['events', 'empty'],
+  ['last_run', 'never', hookExecution],
+  ['weight', 'empty'],
+  ['delete_policies', 'empty'],
+  ['output_log_policies', 'empty'],
+]);
+
 /**
  * Flux's snapshot digest of a stored release: `sha256:<hex>` of the Go JSON encoding (with the trailing
  * newline of json.Encoder) of the observation. Test hooks are left out so that a `helm test` run by hand
  * does not make the release look foreign.
  */
 export function observationDigest(rel: Release, ociDigest?: string): string {
-  const config = rel.config && Object.keys(rel.config).length > 0 ? rel.config : null;
-  const hooks = (rel.hooks ?? []).filter((h) => !isTestHook(h));
+  const config = rel.config && Object.keys(rel.config).length > 0 ? goMap(rel.config) : null;
+  const hooks = (rel.hooks ?? []).filter((h) => !isTestHook(h)).map(hook);
   const observation = {
-    name: rel.name,
-    version: rel.version,
-    info: rel.info ?? {},
-    chartMetadata: rel.chart?.metadata ?? {},
+    name: rel.name ?? '',
+    version: rel.version ?? 0,
+    info: info(rel.info),
+    chartMetadata: chartMetadata(rel.chart?.metadata),
     config,
     manifest: rel.manifest ?? '',
     hooks: hooks.length > 0 ? hooks : null,
-    namespace: rel.namespace,
+    namespace: rel.namespace ?? '',
     ...(ociDigest ? { ociDigest } : {}),
   };
   return `sha256:${createHash('sha256')

@@ -92,6 +92,38 @@ export async function determineReleaseState(input: StateInput): Promise<ReleaseS
   }
 }
 
+/** Why a deployed release is not the desired one, if it is not. */
+function outOfSync(
+  obj: HelmRelease,
+  rel: Release,
+  configDigest: string,
+  desired: Desired,
+): string | undefined {
+  const md = rel.chart?.metadata;
+  if (md?.name !== desired.chartName || md?.version !== desired.chartVersion) return 'release chart changed';
+  if (configDigest !== desired.configDigest) return 'release config values changed';
+  // Post-renderers and common metadata are compared for a new generation only: the observed digests
+  // are recorded after each release action.
+  if (obj.status?.observedGeneration === obj.metadata.generation) return undefined;
+  if (postRenderersDigest(obj) !== (obj.status?.observedPostRenderersDigest ?? ''))
+    return 'postrenderers digest has changed';
+  if (commonMetadataDigest(obj) !== (obj.status?.observedCommonMetadataDigest ?? ''))
+    return 'common metadata digest has changed';
+  return undefined;
+}
+
+/** With test.enable: Untested, or Failed for a failed test that the active remediation counts. */
+function testState(obj: HelmRelease, rel: Release): ReleaseState | undefined {
+  const test = testSpec(obj);
+  if (!test.enable) return undefined;
+  const cur = latest(obj.status?.history);
+  if (!hasBeenTested(cur)) return { status: ReleaseStates.Untested, release: rel };
+  const remediation = activeRemediation(obj);
+  if (remediation && !remediation.mustIgnoreTestFailures(test.ignoreFailures ?? false) && hasFailedTest(cur))
+    return { status: ReleaseStates.Failed, reason: 'release has test in failed phase', release: rel };
+  return undefined;
+}
+
 async function deployedState(
   input: StateInput,
   rel: Release,
@@ -99,31 +131,10 @@ async function deployedState(
   desired: Desired,
 ): Promise<ReleaseState> {
   const { obj } = input;
-  const md = rel.chart?.metadata;
-  if (md?.name !== desired.chartName || md?.version !== desired.chartVersion)
-    return { status: ReleaseStates.OutOfSync, reason: 'release chart changed', release: rel };
-  if (configDigest !== desired.configDigest)
-    return { status: ReleaseStates.OutOfSync, reason: 'release config values changed', release: rel };
-  // Post-renderers and common metadata are compared for a new generation only: the observed digests
-  // are recorded after each release action.
-  if (obj.status?.observedGeneration !== obj.metadata.generation) {
-    if (postRenderersDigest(obj) !== (obj.status?.observedPostRenderersDigest ?? ''))
-      return { status: ReleaseStates.OutOfSync, reason: 'postrenderers digest has changed', release: rel };
-    if (commonMetadataDigest(obj) !== (obj.status?.observedCommonMetadataDigest ?? ''))
-      return { status: ReleaseStates.OutOfSync, reason: 'common metadata digest has changed', release: rel };
-  }
-  const test = testSpec(obj);
-  if (test.enable) {
-    const cur = latest(obj.status?.history);
-    if (!hasBeenTested(cur)) return { status: ReleaseStates.Untested, release: rel };
-    const remediation = activeRemediation(obj);
-    if (
-      remediation &&
-      !remediation.mustIgnoreTestFailures(test.ignoreFailures ?? false) &&
-      hasFailedTest(cur)
-    )
-      return { status: ReleaseStates.Failed, reason: 'release has test in failed phase', release: rel };
-  }
+  const reason = outOfSync(obj, rel, configDigest, desired);
+  if (reason) return { status: ReleaseStates.OutOfSync, reason, release: rel };
+  const tested = testState(obj, rel);
+  if (tested) return tested;
   const mode = obj.spec.driftDetection?.mode;
   if (mode === 'enabled' || mode === 'warn') {
     const drift = await input.diff(rel);

@@ -12,7 +12,6 @@ import {
   assertHistory,
   chartRepos,
   cond,
-  getHr,
   helmCli,
   helmHistory,
   helmList,
@@ -156,8 +155,7 @@ describe('helm-controller: release lifecycle', function () {
       (o) => cond(o, 'Ready')?.reason === 'DependencyNotReady',
     );
     assert.match(cond(waiting, 'Ready')?.message ?? '', /dependency '.*\/backend' is not ready/);
-    const backend = await getHr(hc.client, ns(), 'backend');
-    assert.equal(cond(backend, 'Ready')?.reason, 'ValuesError');
+    await waitHr(hc.client, ns(), 'backend', 'failing', (o) => cond(o, 'Ready')?.reason === 'ValuesError');
     assert.deepEqual(await helmList(helm, ns()).then((l) => l.filter((r) => r.name === 'frontend')), []);
 
     await hc.client.create({
