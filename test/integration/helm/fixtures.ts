@@ -107,9 +107,9 @@ spec:
 `,
 };
 
-/** The demo chart in a fresh directory. */
-export async function demoChart(): Promise<string> {
+/** The demo chart in a fresh directory, with `files` added or replaced. */
+export async function demoChart(files: Record<string, string> = {}): Promise<string> {
   const dir = join(await mkdtemp(join(testbed().dir, 'demo-chart-')), 'demo');
-  await writeTree(dir, DEMO_CHART);
+  await writeTree(dir, { ...DEMO_CHART, ...files });
   return dir;
 }
