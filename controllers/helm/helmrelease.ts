@@ -12,9 +12,9 @@ import { OCIRepositoryKind } from '../api/source.ts';
 import { HelmChartKind } from '../api/source-helm.ts';
 import { isArtifactError } from '../runtime/artifact/errors.ts';
 import type { Client } from '../runtime/client.ts';
-import { type Clients, createClients, KubeConfigError } from '../runtime/clients.ts';
+import { clientForObject, createClients } from '../runtime/clients.ts';
 import { getCondition } from '../runtime/conditions.ts';
-import { readTextData } from '../runtime/configdata.ts';
+import { configWatch, readTextData } from '../runtime/configdata.ts';
 import {
   checkDependencies,
   dependencyWatch,
@@ -24,8 +24,8 @@ import {
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
 import { composeValues, valuesDigest, valuesSourceKey } from '../runtime/helm/values.ts';
-import { type KubeObject, keyOf } from '../runtime/object.ts';
-import { defineController, type ReconcileContext, type WatchSpec } from '../runtime/reconciler.ts';
+import type { KubeObject } from '../runtime/object.ts';
+import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import {
   refKey,
   resolveSource,
@@ -120,15 +120,6 @@ function configRefs(o: KubeObject): string[] {
   return refs;
 }
 
-const configWatch = (kind: 'Secret' | 'ConfigMap'): WatchSpec => ({
-  // Flux's --watch-configs-label-selector: only Secrets and ConfigMaps labelled for it are watched.
-  kind: { group: '', version: 'v1', kind },
-  labelSelector: `${Labels.watch}=Enabled`,
-  map: (o, primary) =>
-    primary.byIndex(byConfig, refKey(kind, o.metadata.namespace ?? '', o.metadata.name ?? '')).map(keyOf),
-  predicate: (a, b) => JSON.stringify(a.data) !== JSON.stringify(b.data),
-});
-
 /**
  * The chart source's artifact, once the source is ready (Flux's isSourceReady): waits with
  * SourceNotReady while the source has not reconciled its generation, is stalled or has no artifact.
@@ -196,23 +187,6 @@ async function loadChart(loader: ChartLoader, src: ReturnType<typeof chartSource
       );
     }
     throw new GenericError(Reasons.ArtifactFailed, `Could not load chart: ${(err as Error).message}`);
-  }
-}
-
-/** The remote or impersonating client of the release; a kubeconfig that cannot be used fails. */
-async function releaseClient(obj: HelmRelease, ctx: ReconcileContext, clients: Clients): Promise<Client> {
-  try {
-    return await clients.clientFor(
-      {
-        namespace: nsOf(obj),
-        serviceAccountName: obj.spec.serviceAccountName,
-        kubeConfig: obj.spec.kubeConfig,
-      },
-      ctx.client,
-    );
-  } catch (err) {
-    if (!(err instanceof KubeConfigError)) throw err;
-    throw new GenericError(Reasons.ReconciliationFailed, `failed to build kube client: ${err.message}`);
   }
 }
 
@@ -424,8 +398,8 @@ export function helmReleaseController(deps: HelmDeps) {
           a.metadata.generation !== b.metadata.generation ||
           JSON.stringify(a.status?.conditions) !== JSON.stringify(b.status?.conditions),
       ),
-      configWatch('Secret'),
-      configWatch('ConfigMap'),
+      configWatch('Secret', byConfig),
+      configWatch('ConfigMap', byConfig),
     ],
 
     /**
@@ -451,7 +425,7 @@ export function helmReleaseController(deps: HelmDeps) {
       const chart = await loadChart(charts, source, deps);
       // persistentClient is Flux's Helm client cache; each helm run here is its own process.
       if (obj.spec.persistentClient === false) ctx.log.debug('persistentClient: false has no effect in Tide');
-      const client = await releaseClient(obj, ctx, clients);
+      const client = await clientForObject(clients, obj, ctx.client);
 
       const changed = targetChanged(obj, chart.name);
       if (changed) {
@@ -520,7 +494,7 @@ export function helmReleaseController(deps: HelmDeps) {
         if (sa && !obj.spec.kubeConfig && !(await ctx.client.tryGet(saRef))) {
           ctx.log.info(`skipping Helm release uninstallation: ServiceAccount '${sa}' not found`);
         } else {
-          const client = await releaseClient(obj, ctx, clients);
+          const client = await clientForObject(clients, obj, ctx.client);
           await uninstallRecorded(obj, ctx, deps, client);
           ctx.log.info('uninstalled Helm release for deleted resource');
         }

@@ -5,23 +5,17 @@
 // its storage in storageNamespace, post-rendered (kustomize patches, images, commonMetadata).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { HelmRelease } from '../../../controllers/api/helm.ts';
-import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
-import { useNamespace } from '../../support/testbed.ts';
 import { demoChart } from './fixtures.ts';
 import {
+  annotateHr,
   assertHistory,
-  chartRepos,
   cond,
-  helmCli,
+  eventsOf,
   helmHistory,
   helmList,
-  hrApiVersion,
-  hrRef,
   patchHrSpec,
-  sourceApiVersion,
-  useHelmController,
+  useDemoSuite,
   waitHr,
   waitReady,
 } from './support.ts';
@@ -50,42 +44,15 @@ function processTree(pid: number): number[] {
 
 describe('helm-controller: the release in the cluster', function () {
   this.timeout(300_000);
-  const ns = useNamespace('hr-cluster');
-  const hc = useHelmController();
-  let helm: (a: string[]) => Promise<string>;
   let chartDir: string;
-
-  before(async () => {
-    helm = await helmCli();
-    chartDir = await demoChart();
-    const repos = await chartRepos('cluster');
-    await repos.publish(chartDir);
-    await hc.client.create({
-      apiVersion: sourceApiVersion,
-      kind: 'HelmRepository',
-      metadata: { name: 'charts', namespace: ns() },
-      spec: { url: repos.httpUrl, interval: '10m' },
-    });
+  const { ns, hc, helm, create } = useDemoSuite('cluster', {
+    publish: async (repos) => {
+      chartDir = await demoChart();
+      await repos.publish(chartDir);
+    },
   });
-
-  const create = (name: string, spec: Partial<HelmRelease['spec']> = {}, namespace = ns()) =>
-    hc.client.create({
-      apiVersion: hrApiVersion,
-      kind: 'HelmRelease',
-      metadata: { name, namespace },
-      spec: {
-        interval: '10m',
-        timeout: '30s',
-        chart: {
-          spec: { chart: 'demo', sourceRef: { kind: 'HelmRepository', name: 'charts', namespace: ns() } },
-        },
-        ...spec,
-      },
-    });
   const requestReconcile = (name: string, token: string) =>
-    hc.client.patch(hrRef(ns(), name), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
-    });
+    annotateHr(hc.client, ns(), name, { 'reconcile.fluxcd.io/requestedAt': token });
   const configMap = (name: string) =>
     hc.client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name });
   const editConfigMap = (name: string, message: string) =>
@@ -129,11 +96,7 @@ describe('helm-controller: the release in the cluster', function () {
     assert.equal(cond(fixed, 'Drifted')?.reason, 'NoDriftDetected');
     assert.equal(((await configMap('drifty-config')).data as Record<string, string>).message, 'desired');
     assertHistory(await helmHistory(helm, ns(), 'drifty'), [[1, 'deployed']]);
-    const events = await hc.client.list<KubeObject & { reason?: string; message?: string }>(
-      { group: '', version: 'v1', kind: 'Event' },
-      { namespace: ns() },
-    );
-    const corrected = events.items.find((e) => e.reason === 'DriftCorrected');
+    const corrected = (await eventsOf(hc.client, ns(), 'drifty')).find((e) => e.reason === 'DriftCorrected');
     assert.match(corrected?.message ?? '', new RegExp(`ConfigMap/${ns()}/drifty-config configured`));
 
     // Ignore rules leave a field out of drift detection.

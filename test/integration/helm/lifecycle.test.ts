@@ -6,19 +6,14 @@ import assert from 'node:assert/strict';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
-import { useNamespace } from '../../support/testbed.ts';
-import { demoChart } from './fixtures.ts';
 import {
   assertHistory,
-  chartRepos,
   cond,
-  helmCli,
   helmHistory,
   helmList,
-  hrApiVersion,
   hrRef,
   sourceApiVersion,
-  useHelmController,
+  useDemoSuite,
   waitHr,
   waitReady,
 } from './support.ts';
@@ -28,34 +23,7 @@ const waitGone = (client: Client, ref: ReturnType<typeof hrRef>) =>
 
 describe('helm-controller: release lifecycle', function () {
   this.timeout(240_000);
-  const ns = useNamespace('hr-life');
-  const hc = useHelmController();
-  let helm: (a: string[]) => Promise<string>;
-
-  before(async () => {
-    helm = await helmCli();
-    const repos = await chartRepos('life');
-    await repos.publish(await demoChart());
-    await hc.client.create({
-      apiVersion: sourceApiVersion,
-      kind: 'HelmRepository',
-      metadata: { name: 'charts', namespace: ns() },
-      spec: { url: repos.httpUrl, interval: '10m' },
-    });
-  });
-
-  const create = (name: string, spec: Partial<HelmRelease['spec']> = {}) =>
-    hc.client.create({
-      apiVersion: hrApiVersion,
-      kind: 'HelmRelease',
-      metadata: { name, namespace: ns() },
-      spec: {
-        interval: '10m',
-        timeout: '60s',
-        chart: { spec: { chart: 'demo', sourceRef: { kind: 'HelmRepository', name: 'charts' } } },
-        ...spec,
-      },
-    });
+  const { ns, hc, helm, create } = useDemoSuite('life', { timeout: '60s' });
 
   it('installs the chart from a HelmRepository; helm list and history show the release', async () => {
     await create('app', { values: { message: 'first' } });

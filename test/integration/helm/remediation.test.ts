@@ -3,65 +3,14 @@
 // uninstalled (strategy uninstall), RetryOnFailure retries without remediating, and the chart's tests
 // run with test.enable, their failure remediated unless ignoreFailures.
 import assert from 'node:assert/strict';
-import type { HelmRelease } from '../../../controllers/api/helm.ts';
-import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
-import { useNamespace } from '../../support/testbed.ts';
-import { demoChart } from './fixtures.ts';
-import {
-  chartRepos,
-  cond,
-  helmCli,
-  helmHistory,
-  hrApiVersion,
-  patchHrSpec,
-  sourceApiVersion,
-  useHelmController,
-  waitHr,
-  waitReady,
-} from './support.ts';
+import { cond, eventsOf, helmHistory, patchHrSpec, useDemoSuite, waitHr, waitReady } from './support.ts';
 
 describe('helm-controller: remediation and tests', function () {
   this.timeout(300_000);
-  const ns = useNamespace('hr-remed');
-  const hc = useHelmController();
-  let helm: (a: string[]) => Promise<string>;
+  const { ns, hc, helm, create } = useDemoSuite('remed', { timeout: '20s' });
 
-  before(async () => {
-    helm = await helmCli();
-    const repos = await chartRepos('remed');
-    await repos.publish(await demoChart());
-    await hc.client.create({
-      apiVersion: sourceApiVersion,
-      kind: 'HelmRepository',
-      metadata: { name: 'charts', namespace: ns() },
-      spec: { url: repos.httpUrl, interval: '10m' },
-    });
-  });
-
-  const create = (name: string, spec: Partial<HelmRelease['spec']> = {}) =>
-    hc.client.create({
-      apiVersion: hrApiVersion,
-      kind: 'HelmRelease',
-      metadata: { name, namespace: ns() },
-      spec: {
-        interval: '10m',
-        timeout: '20s',
-        chart: { spec: { chart: 'demo', sourceRef: { kind: 'HelmRepository', name: 'charts' } } },
-        ...spec,
-      },
-    });
-
-  /** The Kubernetes Events about a HelmRelease, oldest first. */
-  const events = async (name: string) =>
-    (
-      await hc.client.list<KubeObject & { reason?: string; message?: string }>(
-        { group: '', version: 'v1', kind: 'Event' },
-        { namespace: ns() },
-      )
-    ).items
-      .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === name)
-      .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' }));
+  const events = (name: string) => eventsOf(hc.client, ns(), name);
 
   it('rolls back an upgrade whose hook fails (strategy rollback), then stalls with its retries used up', async () => {
     await create('rb', {

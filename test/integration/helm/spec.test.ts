@@ -3,77 +3,44 @@
 // CreateReplace; the forceAt and resetAt annotations; suspend; serviceAccountName impersonation; and a
 // release on another cluster through kubeConfig.
 import assert from 'node:assert/strict';
-import type { HelmRelease } from '../../../controllers/api/helm.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { useSecondCluster } from '../../support/secondcluster.ts';
-import { useNamespace } from '../../support/testbed.ts';
 import { DEMO_CHART, demoChart } from './fixtures.ts';
 import {
-  chartRepos,
+  annotateHr,
   cond,
-  helmCli,
   helmHistory,
   helmList,
-  hrApiVersion,
-  hrRef,
   patchHrSpec,
   sourceApiVersion,
-  useHelmController,
+  useDemoSuite,
   waitHr,
   waitReady,
 } from './support.ts';
 
 describe('helm-controller: more of the spec', function () {
   this.timeout(300_000);
-  const ns = useNamespace('hr-spec');
-  const hc = useHelmController();
-  const second = useSecondCluster();
-  let helm: (a: string[]) => Promise<string>;
-
-  before(async () => {
-    helm = await helmCli();
-    const repos = await chartRepos('spec');
-    await repos.publish(await demoChart());
-    // 0.2.0: a values file besides values.yaml, and a CRD that changed (a short name).
-    await repos.publish(
-      await demoChart({
-        'values-prod.yaml': 'message: prod\n',
-        'crds/widgets.yaml':
-          DEMO_CHART['crds/widgets.yaml']?.replace(
+  const { ns, hc, helm, create } = useDemoSuite('spec', {
+    chartVersion: '0.1.0',
+    publish: async (repos) => {
+      await repos.publish(await demoChart());
+      // 0.2.0: a values file besides values.yaml, and a CRD that changed (a short name).
+      const crd = DEMO_CHART['crds/widgets.yaml'] ?? '';
+      await repos.publish(
+        await demoChart({
+          'values-prod.yaml': 'message: prod\n',
+          'crds/widgets.yaml': crd.replace(
             '    singular: widget\n',
             '    singular: widget\n    shortNames: [wdg]\n',
-          ) ?? '',
-      }),
-      { version: '0.2.0' },
-    );
-    await hc.client.create({
-      apiVersion: sourceApiVersion,
-      kind: 'HelmRepository',
-      metadata: { name: 'charts', namespace: ns() },
-      spec: { url: repos.httpUrl, interval: '10m' },
-    });
+          ),
+        }),
+        { version: '0.2.0' },
+      );
+    },
   });
-
-  const create = (name: string, spec: Partial<HelmRelease['spec']> = {}) =>
-    hc.client.create({
-      apiVersion: hrApiVersion,
-      kind: 'HelmRelease',
-      metadata: { name, namespace: ns() },
-      spec: {
-        interval: '10m',
-        timeout: '30s',
-        chart: {
-          spec: {
-            chart: 'demo',
-            version: '0.1.0',
-            sourceRef: { kind: 'HelmRepository', name: 'charts', namespace: ns() },
-          },
-        },
-        ...spec,
-      },
-    });
+  const second = useSecondCluster();
   const annotate = (name: string, annotations: Record<string, string>) =>
-    hc.client.patch(hrRef(ns(), name), 'merge', { metadata: { annotations } });
+    annotateHr(hc.client, ns(), name, annotations);
   const message = async (name: string, namespace = ns()) =>
     (
       (await hc.client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name })).data as Record<

@@ -14,7 +14,8 @@ import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { podinfoChartDir } from '../../support/charts.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
 import { type SourceController, useSourceController } from '../../support/sources.ts';
-import { testbed } from '../../support/testbed.ts';
+import { testbed, useNamespace } from '../../support/testbed.ts';
+import { demoChart } from './fixtures.ts';
 
 export const hrApiVersion = 'helm.toolkit.fluxcd.io/v2';
 export const sourceApiVersion = 'source.toolkit.fluxcd.io/v1';
@@ -218,4 +219,78 @@ export function assertHistory(entries: HelmHistoryEntry[], expected: [number, st
     expected,
     `helm history: ${JSON.stringify(entries.map((e) => [e.revision, e.status, e.description]))}`,
   );
+}
+
+/** The Kubernetes Events about one object of a namespace, oldest first. */
+export async function eventsOf(client: Client, ns: string, name: string) {
+  const list = await client.list<KubeObject & { reason?: string; message?: string }>(
+    { group: '', version: 'v1', kind: 'Event' },
+    { namespace: ns },
+  );
+  return list.items
+    .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === name)
+    .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' }));
+}
+
+/** Sets reconcile.fluxcd.io/requestedAt (and other annotations), as `flux reconcile` does. */
+export const annotateHr = (client: Client, ns: string, name: string, annotations: Record<string, string>) =>
+  client.patch(hrRef(ns, name), 'merge', { metadata: { annotations } });
+
+export interface DemoSuite {
+  readonly ns: () => string;
+  readonly hc: HelmControllerHandle;
+  /** The pinned helm CLI (once the suite's before hook ran). */
+  helm(args: string[]): Promise<string>;
+  /** Creates a HelmRelease of the demo chart from the suite's HelmRepository `charts`, with `spec` over it. */
+  create(name: string, spec?: Partial<HelmRelease['spec']>): Promise<unknown>;
+}
+
+/**
+ * A describe block's namespace, controllers, and the demo chart published (by `publish`, default the
+ * demo chart as it is) to a chart repository that a HelmRepository `charts` in the namespace serves.
+ */
+export function useDemoSuite(
+  prefix: string,
+  opts: { timeout?: string; chartVersion?: string; publish?: (repos: ChartRepos) => Promise<void> } = {},
+): DemoSuite {
+  const ns = useNamespace(`hr-${prefix}`);
+  const hc = useHelmController();
+  let helm: ((a: string[]) => Promise<string>) | undefined;
+  before(async () => {
+    helm = await helmCli();
+    const repos = await chartRepos(prefix);
+    await (opts.publish ? opts.publish(repos) : repos.publish(await demoChart()));
+    await hc.client.create({
+      apiVersion: sourceApiVersion,
+      kind: 'HelmRepository',
+      metadata: { name: 'charts', namespace: ns() },
+      spec: { url: repos.httpUrl, interval: '10m' },
+    });
+  });
+  return {
+    ns,
+    hc,
+    helm: (args) => {
+      if (!helm) throw new Error('the suite has not started');
+      return helm(args);
+    },
+    create: (name, spec = {}) =>
+      hc.client.create({
+        apiVersion: hrApiVersion,
+        kind: 'HelmRelease',
+        metadata: { name, namespace: ns() },
+        spec: {
+          interval: '10m',
+          timeout: opts.timeout ?? '30s',
+          chart: {
+            spec: {
+              chart: 'demo',
+              ...(opts.chartVersion ? { version: opts.chartVersion } : {}),
+              sourceRef: { kind: 'HelmRepository', name: 'charts', namespace: ns() },
+            },
+          },
+          ...spec,
+        },
+      }),
+  };
 }
