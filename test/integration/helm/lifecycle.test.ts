@@ -3,12 +3,15 @@
 // then, a HelmRelease depending on another waits for it, and deleting a HelmRelease uninstalls its
 // release (keeping history when asked).
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
-import { poll } from '../../../hack/testbed/proc.ts';
+import { poll, run } from '../../../hack/testbed/proc.ts';
+import { testbed } from '../../support/testbed.ts';
 import {
   assertHistory,
   cond,
+  getHr,
   helmHistory,
   helmList,
   hrRef,
@@ -17,6 +20,8 @@ import {
   waitHr,
   waitReady,
 } from './support.ts';
+
+const cliMain = join(import.meta.dirname, '../../../controllers/cli/main.ts');
 
 const waitGone = (client: Client, ref: ReturnType<typeof hrRef>) =>
   poll(`${ref.name} deleted`, 90_000, async () => ((await client.tryGet(ref)) ? undefined : true));
@@ -177,5 +182,29 @@ describe('helm-controller: release lifecycle', function () {
       await hc.client.tryGet({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name: 'kept-config' }),
       undefined,
     );
+  });
+
+  it('is driven by the tide CLI: get, reconcile --with-source --force, suspend and resume', async () => {
+    await create('cli', { values: { message: 'cli' } });
+    await waitReady(hc.client, ns(), 'cli');
+    const tide = (...args: string[]) =>
+      run(process.execPath, [cliMain, ...args, '-n', ns(), '--poll-interval', '200ms', '--timeout', '2m'], {
+        env: { ...process.env, KUBECONFIG: testbed().controlPlane.kubeconfig },
+      });
+    const table = await tide('get', 'helmreleases');
+    assert.match(table, /^NAME\s+REVISION\s+SUSPENDED\s+READY\s+MESSAGE/m);
+    assert.match(table, /^cli\s+0\.1\.0\s+False\s+True\s+Helm install succeeded/m);
+    const charts = await tide('get', 'sources', 'chart');
+    assert.match(charts, new RegExp(`^${ns()}-cli\\s+0\\.1\\.0\\s+False\\s+True`, 'm'));
+
+    // --with-source reconciles the HelmRepository, the HelmChart, then the HelmRelease; --force upgrades.
+    await tide('reconcile', 'hr', 'cli', '--with-source', '--force');
+    const forced = await waitReady(hc.client, ns(), 'cli', (o) => o.status?.history?.[0]?.version === 2);
+    assert.equal(cond(forced, 'Ready')?.reason, 'UpgradeSucceeded');
+
+    await tide('suspend', 'hr', 'cli');
+    assert.equal((await getHr(hc.client, ns(), 'cli')).spec.suspend, true);
+    await tide('resume', 'hr', 'cli');
+    assert.equal((await getHr(hc.client, ns(), 'cli')).spec.suspend, false);
   });
 });
