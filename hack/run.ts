@@ -71,9 +71,14 @@ async function main() {
     notification: [`--events-addr=127.0.0.1:${eventsPort}`, `--receiverAddr=127.0.0.1:${receiverPort}`],
     'image-reflector': [`--storage-path=${join(defaultTestbedDir, 'image-reflector-storage')}`],
   };
-  // The kustomize-controller runs the pinned kustomize and sops builds.
-  const tools = await toolPaths(['kustomize', 'sops']);
-  const toolEnv = { TIDE_KUSTOMIZE_BIN: tools.kustomize, TIDE_SOPS_BIN: tools.sops };
+  // The kustomize-controller runs the pinned kustomize and sops builds, the helm-controller the pinned
+  // helm (and kustomize for post-renderers).
+  const tools = await toolPaths(['kustomize', 'sops', 'helm']);
+  const toolEnv = {
+    TIDE_KUSTOMIZE_BIN: tools.kustomize,
+    TIDE_SOPS_BIN: tools.sops,
+    TIDE_HELM_BIN: tools.helm,
+  };
   const flagsOf = (name: string) => [
     ...localFlags,
     ...(name === 'notification' ? [] : eventsFlags),

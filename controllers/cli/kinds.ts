@@ -3,6 +3,7 @@
 // reconcile, and where `--with-source` goes first.
 import {
   AlertKind,
+  Annotations,
   BucketKind,
   GitRepositoryKind,
   HelmChartKind,
@@ -43,6 +44,11 @@ export interface CliKind {
   source?(obj: KubeObject): SourceTarget;
   /** The columns `get` prints between NAME and READY, when not REVISION and SUSPENDED (flux's per kind). */
   columns?: { headers: string[]; values(obj: KubeObject): string[] };
+  /**
+   * `reconcile` flags that add an annotation carrying the request token (HelmRelease: --force writes
+   * reconcile.fluxcd.io/forceAt, --reset reconcile.fluxcd.io/resetAt), by flag.
+   */
+  requestFlags?: Readonly<Record<string, string>>;
 }
 
 export interface SourceTarget {
@@ -102,6 +108,7 @@ export const helmReleaseKind: CliKind = {
   // The chart version of the latest release, else what was last attempted (flux's getHelmReleaseRevision).
   revision: (obj) => obj.status?.history?.[0]?.chartVersion ?? obj.status?.lastAttemptedRevision ?? '',
   success: (obj) => `applied revision ${obj.status?.lastAttemptedRevision ?? ''}`,
+  requestFlags: { force: Annotations.reconcileForceAt, reset: Annotations.reconcileResetAt },
   source: (obj) => {
     const ref = obj.spec?.chartRef;
     if (ref) return sourceByKind(ref.kind, ref.name, ref.namespace || namespaceOf(obj));
