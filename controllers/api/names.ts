@@ -170,7 +170,20 @@ export const Labels = {
   watch: 'reconcile.fluxcd.io/watch',
   /** Flux v1's garbage-collection mark, removed before server-side apply. */
   legacyGcMark: 'fluxcd.io/sync-gc-mark',
+  /** On every object of the Tide chart: `tide` (PART_OF), so install, check, logs and uninstall find them. */
+  partOf: 'app.kubernetes.io/part-of',
+  /** On every object of the Tide chart: the namespace Tide is installed in. */
+  instance: 'app.kubernetes.io/instance',
+  /** On a controller's objects of the Tide chart: its name, e.g. source-controller. */
+  component: 'app.kubernetes.io/component',
+  /** On every object of the Tide chart: the chart's appVersion. */
+  version: 'app.kubernetes.io/version',
+  /** On every object of the Tide chart: who applies it (Helm, tide). */
+  managedBy: 'app.kubernetes.io/managed-by',
 } as const;
+
+/** The value of Labels.partOf on Tide's own objects. */
+export const PART_OF = 'tide';
 
 /**
  * Keys of the metadata Flux's controllers attach to their events (`<group>/<key>`), and the short keys

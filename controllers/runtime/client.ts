@@ -169,6 +169,11 @@ export interface Client {
   watch(gvk: GVK, opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Promise<void>;
   /** A raw call, for the few APIs without a typed helper. */
   request<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  /**
+   * GETs a text resource (a pod's log, `?follow=true` too) line by line; resolves when the server ends
+   * it or the signal aborts. Empty lines are skipped.
+   */
+  streamLines(path: string, onLine: (line: string) => void, opts?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** The TLS settings applyToHTTPSOptions derived from the kubeconfig; its CA replaces the system roots. */
@@ -542,6 +547,21 @@ export function createClient(kc: KubeConfigSource, options: ClientOptions = {}):
     },
     request: <T>(method: string, path: string, body?: unknown, contentType?: string) =>
       call<T>({ method: method.toUpperCase() as Call['method'], path, body, contentType }),
+    streamLines: async (path, onLine, opts = {}) => {
+      const c: Call = { method: 'GET', path, signal: opts.signal, stream: true };
+      let res: HttpResponse;
+      try {
+        res = await open(c);
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        throw err;
+      }
+      if (res.status !== 200) throw errorFrom(c, res.status, await res.text().catch(() => ''));
+      await readLines(res.body, undefined, onLine).catch((err: Error) => {
+        if (opts.signal?.aborted) return;
+        throw new ApiError(0, `GET ${path}: ${err.message}`, 'ConnectionError', undefined, { cause: err });
+      });
+    },
   };
   return client;
 }
