@@ -10,6 +10,7 @@ import type { Context } from './command.ts';
 import { CliError } from './errors.ts';
 import type { CliKind } from './kinds.ts';
 import { explain } from './kube.ts';
+import { waitFor } from './progress.ts';
 
 /** Go's time.RFC3339Nano of an epoch-nanosecond instant, in UTC: trailing zeros of the fraction dropped. */
 export function rfc3339Nano(epochNs: bigint): string {
@@ -57,7 +58,10 @@ export const refOf = (kind: CliKind, name: string, namespace: string): ObjectRef
 /** A fresh request token (RFC3339Nano, as flux writes it). */
 export const newToken = (ctx: Context): string => rfc3339Nano(ctx.nowNs());
 
-/** Merge-patches the request annotation (and `extra`, e.g. `{spec: {suspend: false}}`) in one write. */
+/**
+ * Merge-patches the request annotation (and `extra`, e.g. `{spec: {suspend: false}}` or more
+ * annotations) in one write.
+ */
 export async function requestReconcile(
   ctx: Context,
   kind: CliKind,
@@ -66,7 +70,9 @@ export async function requestReconcile(
   extra: Record<string, unknown> = {},
 ): Promise<KubeObject> {
   const client = await ctx.client();
-  const body = { ...extra, metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } } };
+  const more = (extra.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+  const annotations = { ...more, [Annotations.reconcileRequestedAt]: token };
+  const body = { ...extra, metadata: { annotations } };
   try {
     return await client.patch(ref, 'merge', body);
   } catch (err) {
@@ -114,4 +120,44 @@ export async function waitForReconcile(
     }
     await ctx.sleep(Math.min(ctx.pollMs, left));
   }
+}
+
+/**
+ * Waits until the object reports Ready for `revision` (flux bootstrap's objectReconciled): the REVISION
+ * the kind shows (a source's artifact, a Kustomization's lastAppliedRevision) equals it, Ready is True
+ * and about the current generation. Fails at once on a suspended object, and when Ready is False about
+ * this very revision (status.lastAttemptedRevision).
+ */
+export async function waitForRevision(
+  ctx: Context,
+  kind: CliKind,
+  ref: ObjectRef,
+  revision: string,
+): Promise<KubeObject> {
+  const client = await ctx.client();
+  return waitFor<KubeObject>(
+    ctx,
+    `${kind.kind} ${ref.namespace}/${ref.name} to reconcile ${revision}`,
+    async () => {
+      const obj = await client.tryGet(ref);
+      if (!obj) return { pending: 'not found' };
+      if (obj.spec?.suspend === true)
+        throw new CliError(`${kind.kind} '${ref.namespace}/${ref.name}' is suspended`);
+      const ready = getCondition(obj, ConditionTypes.Ready);
+      const current = kind.revision?.(obj) ?? '';
+      const generation = obj.metadata.generation;
+      if (generation !== undefined && obj.status?.observedGeneration !== generation)
+        return { pending: `generation ${generation} not observed yet` };
+      if (ready?.status === 'True' && current === revision) return { done: obj };
+      if (ready?.status === 'False' && obj.status?.lastAttemptedRevision === revision)
+        throw new CliError(
+          `${kind.kind} '${ref.namespace}/${ref.name}' failed to reconcile ${revision}: ${ready.message}`,
+        );
+      return {
+        pending: ready
+          ? `${ready.status === 'True' ? 'at' : 'Ready is not True at'} ${current || 'no revision'}: ${ready.message}`
+          : 'no Ready condition yet',
+      };
+    },
+  );
 }
