@@ -4,7 +4,6 @@
 // condition (F2 cmd/flux/reconcile.go).
 import { Annotations, ConditionTypes } from '../api/index.ts';
 import { getCondition } from '../runtime/conditions.ts';
-import { formatDuration } from '../runtime/duration.ts';
 import type { KubeObject, ObjectRef } from '../runtime/object.ts';
 import type { Context } from './command.ts';
 import { CliError } from './errors.ts';
@@ -82,7 +81,8 @@ export async function requestReconcile(
 
 /**
  * Re-reads the object every pollMs until reconcileOutcome settles: resolves with the object when
- * Ready, throws CliError with the controller's message on failure or when --timeout runs out.
+ * Ready, throws CliError with the controller's message on failure or when --timeout runs out; a
+ * progress line every 15 seconds meanwhile.
  */
 export async function waitForReconcile(
   ctx: Context,
@@ -99,27 +99,26 @@ export async function waitForReconcile(
       throw explain(err, kind, ref.name, ref.namespace);
     }
   }
-  for (;;) {
-    let obj: KubeObject;
-    try {
-      obj = await client.get(ref);
-    } catch (err) {
-      throw explain(err, kind, ref.name, ref.namespace);
-    }
-    const outcome = reconcileOutcome(obj, token);
-    if (outcome.state === 'ready') return obj;
-    if (outcome.state === 'failed')
-      throw new CliError(`${kind.kind} reconciliation failed: ${outcome.message}`);
-    const left = ctx.deadline - Date.now();
-    if (left <= 0) {
+  return waitFor<KubeObject>(
+    ctx,
+    `${kind.kind} ${ref.name} reconciliation`,
+    async () => {
+      let obj: KubeObject;
+      try {
+        obj = await client.get(ref);
+      } catch (err) {
+        throw explain(err, kind, ref.name, ref.namespace);
+      }
+      const outcome = reconcileOutcome(obj, token);
+      if (outcome.state === 'ready') return { done: obj };
+      if (outcome.state === 'failed')
+        throw new CliError(`${kind.kind} reconciliation failed: ${outcome.message}`);
       const hint = obj.status?.lastHandledReconcileAt === token ? '' : ` (is ${kind.controller} running?)`;
-      throw new CliError(
-        `timed out after ${formatDuration(ctx.timeoutMs)} waiting for ${kind.kind} ${ref.name} ` +
-          `reconciliation: ${outcome.reason}${hint}`,
-      );
-    }
-    await ctx.sleep(Math.min(ctx.pollMs, left));
-  }
+      return { pending: `${outcome.reason}${hint}` };
+    },
+    // The callers have said what they wait for.
+    { announce: false },
+  );
 }
 
 /**

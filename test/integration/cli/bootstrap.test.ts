@@ -281,6 +281,53 @@ describe('tide bootstrap git, an empty repository and an empty cluster', functio
     );
   });
 
+  it('switches the sync to SSH with --private-key-file: a key Secret with the scanned host keys', async () => {
+    const tb = testbed();
+    const sshUrl = tb.ssh.urlFor(join(tb.git.root, `fleet-${process.pid}.git`));
+    const r = await tide(
+      [
+        'bootstrap',
+        'git',
+        '--url',
+        sshUrl,
+        '--path',
+        path,
+        '--private-key-file',
+        tb.ssh.clientKey,
+        '--silent',
+        '--timeout',
+        '4m',
+        '--poll-interval',
+        '500ms',
+      ],
+      kubeconfig(),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const secret = await client().get({ apiVersion: 'v1', kind: 'Secret', name: ns, namespace: ns });
+    const data = Object.fromEntries(
+      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString(),
+      ]),
+    );
+    assert.deepEqual(Object.keys(data).sort(), ['identity', 'known_hosts']);
+    assert.equal(data.identity, await readFile(tb.ssh.clientKey, 'utf8'));
+    assert.match(
+      data.known_hosts ?? '',
+      new RegExp(`^\\[127\\.0\\.0\\.1\\]:${tb.ssh.port} ssh-ed25519 `, 'm'),
+    );
+    const source = await client().get({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'GitRepository',
+      name: ns,
+      namespace: ns,
+    });
+    assert.equal(source.spec.url, sshUrl);
+    assert.equal(source.status?.artifact?.revision, `main@sha1:${await head()}`, 'fetched over SSH');
+    await pull();
+    assert.equal((await git('log', '-1', '--format=%s')).trim(), 'Add Tide sync manifests');
+  });
+
   it('uninstall --purge removes what Kustomizations applied, then Tide, leaving no finalizer behind', async () => {
     const r = await tide(['uninstall', '--purge', '--silent', '--poll-interval', '500ms'], kubeconfig());
     assert.equal(r.code, 0, r.stderr);
