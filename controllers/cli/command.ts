@@ -117,7 +117,6 @@ export const commonFlags = {
     value: 'duration',
     description: 'how often the controller reconciles it (default 1m)',
   },
-  path: { type: 'string', description: 'path to the directory with the manifests, on this machine' },
 } satisfies Record<string, FlagSpec>;
 
 /** The flags every command takes. */

@@ -17,6 +17,7 @@ import {
   type Remote,
   rebaseOnto,
 } from '../runtime/git/repository.ts';
+import { redact } from '../runtime/log.ts';
 import { runProcess } from '../runtime/process.ts';
 import type { Context } from './command.ts';
 import { CliError } from './errors.ts';
@@ -54,7 +55,7 @@ export async function openWorkTree(
     timeoutMs: Math.max(1000, ctx.deadline - Date.now()),
     signal: ctx.signal,
   };
-  ctx.log.action(`cloning branch "${branch}" from Git repository "${url}"`);
+  ctx.log.action(`cloning branch "${branch}" from Git repository "${redact(url)}"`);
   try {
     const wt = await cloneBranch(remote, join(dir, 'repo'), { branch, allowMissing: true });
     ctx.log.success(
@@ -80,7 +81,7 @@ export async function commit(wt: WorkTree, author: Identity, message: string): P
 
 /** Pushes the branch; when it moved meanwhile, replays our commits on the new tip and pushes once more. */
 export async function pushWorkTree(ctx: Context, wt: WorkTree): Promise<string> {
-  ctx.log.action(`pushing to "${wt.remote.url}"`);
+  ctx.log.action(`pushing to "${redact(wt.remote.url)}"`);
   try {
     await push(wt.remote, wt.dir, { branch: wt.branch });
   } catch (err) {

@@ -34,6 +34,7 @@ import {
   SYSTEM_DIR,
   type SyncOptions,
   syncObjects,
+  syncPath,
   syncYaml,
 } from '../install/manifests.ts';
 import { installFlags, renderOptionsFrom } from '../install/options.ts';
@@ -164,6 +165,12 @@ async function runGit(ctx: Context, args: string[]): Promise<number> {
   const message = (m: string) => (appendix ? `${m}\n\n${appendix}` : m);
   const client = await ctx.client();
   await confirmTakeOver(ctx);
+  // As flux: never point an existing sync Kustomization at another path.
+  const existing = await client.tryGet(refOf(kustomizationKind, ns, ns)).catch(() => undefined);
+  if (existing?.spec?.path && syncPath(existing.spec.path) !== syncPath(path))
+    throw new CliError(
+      `sync path configuration ("${syncPath(path)}") would overwrite path ("${existing.spec.path}") of the existing Kustomization ${ns}/${ns}`,
+    );
 
   const wt = await openWorkTree(ctx, creds.url, branch, authOf(creds.url, secretData(creds.data)));
   try {

@@ -2,7 +2,7 @@
 // `tide bootstrap` and `helm install charts/tide` produce the same objects from one source of truth.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BuildError, parseDocuments } from '../../kustomize/build/objects.ts';
+import { parseDocuments } from '../../kustomize/build/objects.ts';
 import { isMap } from '../../runtime/helm/yaml.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { runProcess } from '../../runtime/process.ts';
@@ -88,7 +88,7 @@ export async function renderChart(
     try {
       docs = parseDocuments(res.stdout.toString('utf8'));
     } catch (err) {
-      throw new BuildError(`the rendered chart is not valid YAML: ${(err as Error).message}`);
+      throw new CliError(`the rendered chart is not valid YAML: ${(err as Error).message}`);
     }
     return docs.filter((d): d is KubeObject => isMap(d) && typeof d.kind === 'string');
   });
