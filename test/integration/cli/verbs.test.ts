@@ -472,6 +472,37 @@ describe('tide CLI verbs against running controllers', function () {
     assert.match(r.stderr, /✔ selected ref ghcr\.io\/org\/app:1\.2\.3\n$/);
   });
 
+  it('tree helmrelease walks the inventory the helm-controller records', async () => {
+    const hr = ref('helm.toolkit.fluxcd.io/v2', 'HelmRelease', 'redis');
+    await client.create({
+      apiVersion: hr.apiVersion,
+      kind: hr.kind,
+      metadata: { name: 'redis', namespace: ns() },
+      spec: {
+        interval: '1m',
+        chart: { spec: { chart: 'redis', sourceRef: { kind: 'HelmRepository', name: 'bitnami' } } },
+      },
+    });
+    await client.applyStatus(
+      hr,
+      {
+        inventory: {
+          entries: [
+            { id: `${ns()}_redis_apps_StatefulSet`, v: 'v1' },
+            { id: `${ns()}_redis__Service`, v: 'v1' },
+          ],
+        },
+      },
+      { fieldManager: 'gotk-helm-controller' },
+    );
+    const tree = await ok(['tree', 'hr', 'redis']);
+    assert.equal(
+      tree.stdout,
+      `HelmRelease/${ns()}/redis\n├── StatefulSet/${ns()}/redis\n└── Service/${ns()}/redis\n`,
+    );
+    await client.delete(hr);
+  });
+
   it('create alert-provider, alert and receiver; the Receiver is reconciled by notification-controller', async () => {
     await client.create({
       apiVersion: 'v1',
