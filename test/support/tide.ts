@@ -70,3 +70,15 @@ export async function tide(
 export function killTide(): void {
   for (const c of running) c.kill('SIGKILL');
 }
+
+/** A table the CLI printed, as trimmed cells; the header row first. */
+export const table = (stdout: string): string[][] =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      l
+        .split('\t')
+        .map((c) => c.trim())
+        .slice(0, -1),
+    );

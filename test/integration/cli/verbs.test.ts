@@ -13,7 +13,7 @@ import { type ControllerProcess, startController } from '../../support/controlle
 import { ensureCrds } from '../../support/crds.ts';
 import { createWorkRepo, type WorkRepo } from '../../support/gitwork.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
-import { killTide, tide as runTide, startTide, type TideRun } from '../../support/tide.ts';
+import { killTide, tide as runTide, startTide, type TideRun, table } from '../../support/tide.ts';
 
 const fast = ['--poll-interval', '300ms', '--timeout', '90s'];
 const configMap = (color: string) =>
@@ -26,18 +26,6 @@ const configMap = (color: string) =>
     `  color: ${color}`,
     '',
   ].join('\n');
-
-/** Table rows as trimmed cells; the header row first. */
-const table = (stdout: string): string[][] =>
-  stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) =>
-      l
-        .split('\t')
-        .map((c) => c.trim())
-        .slice(0, -1),
-    );
 
 describe('tide CLI verbs against running controllers', function () {
   this.timeout(240_000);
