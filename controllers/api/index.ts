@@ -105,6 +105,7 @@ export {
   EventMetadata,
   FINALIZER,
   Labels,
+  PART_OF,
   type Reason,
   Reasons,
 } from './names.ts';

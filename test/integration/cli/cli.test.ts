@@ -13,6 +13,7 @@ import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.
 import { poll } from '../../../hack/testbed/proc.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
+import { table } from '../../support/tide.ts';
 
 const mainTs = join(import.meta.dirname, '../../../controllers/cli/main.ts');
 const requestedAt = 'reconcile.fluxcd.io/requestedAt';
@@ -59,18 +60,6 @@ function tide(args: string[], env: NodeJS.ProcessEnv = {}): Tide {
 }
 
 const runTide = (args: string[], env?: NodeJS.ProcessEnv) => tide(args, env).done;
-
-/** Table rows as trimmed cells; the header row first. */
-const table = (stdout: string): string[][] =>
-  stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) =>
-      l
-        .split('\t')
-        .map((c) => c.trim())
-        .slice(0, -1),
-    );
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
