@@ -189,7 +189,7 @@ export class ControllerSet {
   async start(): Promise<void> {
     this.starts++;
     running.add(this.stopAll);
-    const tools = await toolPaths(['kustomize', 'sops']);
+    const tools = await toolPaths(['kustomize', 'sops', 'helm']);
     await Promise.all(
       this.names.map(async (name) => {
         const ports = this.ports[name] ?? {
@@ -215,6 +215,7 @@ export class ControllerSet {
             TMPDIR: tmp,
             TIDE_KUSTOMIZE_BIN: tools.kustomize,
             TIDE_SOPS_BIN: tools.sops,
+            TIDE_HELM_BIN: tools.helm,
           },
         );
         if (!child.pid) throw new Error(`could not start ${prog.cmd}`);
