@@ -2,6 +2,7 @@
 // the CLI writes a fresh token to the reconcile.fluxcd.io/requestedAt annotation; the controller
 // reconciles and echoes the token into status.lastHandledReconcileAt with the outcome in the Ready
 // condition (F2 cmd/flux/reconcile.go).
+
 import { Annotations, ConditionTypes } from '../api/index.ts';
 import { getCondition } from '../runtime/conditions.ts';
 import type { KubeObject, ObjectRef } from '../runtime/object.ts';
@@ -34,7 +35,7 @@ export type Outcome =
 export function reconcileOutcome(obj: KubeObject, token: string): Outcome {
   if (obj.status?.lastHandledReconcileAt !== token)
     return { state: 'pending', reason: 'the controller has not handled the request yet' };
-  const stalled = getCondition(obj, 'Stalled');
+  const stalled = getCondition(obj, ConditionTypes.Stalled);
   if (stalled?.status === 'True') return { state: 'failed', message: stalled.message };
   const ready = getCondition(obj, ConditionTypes.Ready);
   if (!ready) return { state: 'pending', reason: 'no Ready condition yet' };

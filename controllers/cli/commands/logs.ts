@@ -4,7 +4,7 @@
 // (`make run` writes them to .testbed/logs; --log-dir or $TIDE_LOG_DIR).
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Labels, PART_OF } from '../../api/names.ts';
+import { ConditionTypes, Labels, PART_OF } from '../../api/names.ts';
 import { parseDuration } from '../../runtime/duration.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { bool, type Command, type Context, commonFlags, str } from '../command.ts';
@@ -100,7 +100,7 @@ function pickPod(pods: KubeObject[]): KubeObject | undefined {
   const score = (p: KubeObject) =>
     (p.status?.phase === 'Running' ? 2 : 0) +
     ((p.status?.conditions ?? []).some(
-      (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+      (c: { type: string; status: string }) => c.type === ConditionTypes.Ready && c.status === 'True',
     )
       ? 1
       : 0);

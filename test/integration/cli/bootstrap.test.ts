@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Labels, PART_OF } from '../../../controllers/api/names.ts';
+import { ConditionTypes, Labels, PART_OF } from '../../../controllers/api/names.ts';
 import { chartComponents, selectComponents } from '../../../controllers/cli/install/components.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { gitEnv } from '../../../hack/testbed/gitserver.ts';
@@ -135,7 +135,10 @@ describe('tide bootstrap git, an empty repository and an empty cluster', functio
     for (const name of expected) assert.equal((await deployment(name)).status?.availableReplicas, 1, name);
     const ks = await client().get(ksRef);
     assert.equal(ks.status?.lastAppliedRevision, `main@sha1:${await head()}`);
-    assert.equal(ks.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status, 'True');
+    assert.equal(
+      ks.status?.conditions?.find((c: { type: string }) => c.type === ConditionTypes.Ready)?.status,
+      'True',
+    );
     const secret = await client().get({ apiVersion: 'v1', kind: 'Secret', name: ns, namespace: ns });
     const data = secret.data as Record<string, string>;
     assert.equal(Buffer.from(data.password ?? '', 'base64').toString(), testbed().git.password);

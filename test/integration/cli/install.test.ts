@@ -3,7 +3,7 @@
 // controller runs, so Tide objects left with a finalizer would hang the CRDs' deletion unless
 // uninstall removes the finalizers first.
 import assert from 'node:assert/strict';
-import { Labels, PART_OF } from '../../../controllers/api/names.ts';
+import { FINALIZER, Labels, PART_OF } from '../../../controllers/api/names.ts';
 import { chartComponents, selectComponents } from '../../../controllers/cli/install/components.ts';
 import { useSecondCluster } from '../../support/secondcluster.ts';
 import { tide } from '../../support/tide.ts';
@@ -66,13 +66,13 @@ describe('tide install, check and uninstall', function () {
     const git = await client().create({
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
-      metadata: { name: 'app', namespace: ns, finalizers: ['finalizers.fluxcd.io'] },
+      metadata: { name: 'app', namespace: ns, finalizers: [FINALIZER] },
       spec: { url: 'https://git.example.com/app.git', interval: '1m', ref: { branch: 'main' } },
     });
     await client().create({
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
       kind: 'Kustomization',
-      metadata: { name: 'app', namespace: 'default', finalizers: ['finalizers.fluxcd.io'] },
+      metadata: { name: 'app', namespace: 'default', finalizers: [FINALIZER] },
       spec: {
         interval: '1m',
         path: './',
@@ -90,7 +90,7 @@ describe('tide install, check and uninstall', function () {
       },
       data: { a: 'b' },
     });
-    assert.deepEqual(git.metadata.finalizers, ['finalizers.fluxcd.io']);
+    assert.deepEqual(git.metadata.finalizers, [FINALIZER]);
 
     const r = await tide(
       ['uninstall', '--silent', '--poll-interval', '500ms', '--timeout', '2m'],

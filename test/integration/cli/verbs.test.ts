@@ -1,10 +1,12 @@
 // Every verb of the tide CLI as a process against the test bed, with source-, kustomize- and
 // notification-controller running as processes and a repository on the test Git server: what a user
 // types from `create` to `delete`, and what they would check in the output and in the cluster.
+
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { Annotations, Labels } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
 import { freePort, poll, run } from '../../../hack/testbed/proc.ts';
@@ -289,11 +291,7 @@ describe('tide CLI verbs against running controllers', function () {
     const built = loadAll((await ok(['build', 'ks', 'app', '--path', path])).stdout) as KubeObject[];
     assert.deepEqual(
       built
-        .map((o) => [
-          o.metadata.name,
-          o.metadata.namespace,
-          o.metadata.labels?.['kustomize.toolkit.fluxcd.io/name'],
-        ])
+        .map((o) => [o.metadata.name, o.metadata.namespace, o.metadata.labels?.[Labels.kustomizeName]])
         .sort(),
       [
         ['app-config', ns(), 'app'],
@@ -434,13 +432,13 @@ describe('tide CLI verbs against running controllers', function () {
     const policy = ref('image.toolkit.fluxcd.io/v1', 'ImagePolicy', 'app');
     const seen = await poll('the reconcile request', 30_000, async () => {
       const o = await client.tryGet(policy);
-      return o?.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'] ? o : undefined;
+      return o?.metadata.annotations?.[Annotations.reconcileRequestedAt] ? o : undefined;
     });
     await client.applyStatus(
       policy,
       {
         observedGeneration: seen.metadata.generation,
-        lastHandledReconcileAt: seen.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'],
+        lastHandledReconcileAt: seen.metadata.annotations?.[Annotations.reconcileRequestedAt],
         latestRef: { name: 'ghcr.io/org/app', tag: '1.2.3' },
         conditions: [
           {

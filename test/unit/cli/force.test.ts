@@ -1,6 +1,8 @@
 // reconcile --force and --reset (HelmRelease): the same token in forceAt/resetAt as in requestedAt, in
 // the one patch the controller sees; other kinds refuse the flags.
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import { fakeCluster, object, runCli } from './fake.ts';
 
 const token = '2025-01-01T10:00:00.123456789Z'; // what runCli's clock gives
@@ -10,7 +12,7 @@ describe('cli reconcile --force and --reset', () => {
     const c = fakeCluster([object('HelmRelease', 'apps', 'redis')]);
     c.onPatch = (o) => {
       o.status = {
-        lastHandledReconcileAt: o.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'],
+        lastHandledReconcileAt: o.metadata.annotations?.[Annotations.reconcileRequestedAt],
         lastAttemptedRevision: '18.1.0',
         observedGeneration: o.metadata.generation,
         conditions: [
@@ -35,9 +37,9 @@ describe('cli reconcile --force and --reset', () => {
         {
           metadata: {
             annotations: {
-              'reconcile.fluxcd.io/forceAt': token,
-              'reconcile.fluxcd.io/resetAt': token,
-              'reconcile.fluxcd.io/requestedAt': token,
+              [Annotations.reconcileForceAt]: token,
+              [Annotations.reconcileResetAt]: token,
+              [Annotations.reconcileRequestedAt]: token,
             },
           },
         },
