@@ -1,11 +1,13 @@
 // Tide's main job for a developer: run the controllers against $KUBECONFIG, or against the local
 // control plane (.testbed/, started when needed) when KUBECONFIG is unset. Installs the CRDs in crds/
 // first. Stops the controllers on Ctrl-C; the local control plane keeps running (make testbed-down).
+
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClient } from '../controllers/runtime/client.ts';
+import { nodeFlags } from '../controllers/runtime/nodeflags.ts';
 import { installCrds } from './crds.ts';
 import { startExample } from './example.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
@@ -88,7 +90,7 @@ async function main() {
   const logDir = process.env.TIDE_LOG_DIR ?? join(defaultTestbedDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const children = mains.map((m) => {
-    const child = spawn(process.execPath, [m, ...flagsOf(nameOf(m))], {
+    const child = spawn(process.execPath, [...nodeFlags, m, ...flagsOf(nameOf(m))], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KUBECONFIG: kubeconfig, ...toolEnv },
     });

@@ -76,7 +76,8 @@ export async function startFromDeployments(
     const name = d.metadata.name ?? '';
     const container = d.spec?.template?.spec?.containers?.[0];
     const command: string[] = container?.command ?? [];
-    const key = /^dist\/controllers\/([^/]+)\/main\.js$/.exec(command[1] ?? '')?.[1];
+    // The last word of the command is the controller's entry point; the words before it, node's flags.
+    const key = /^dist\/controllers\/([^/]+)\/main\.js$/.exec(command.at(-1) ?? '')?.[1];
     const main = key && join(root, 'controllers', key, 'main.ts');
     if (command[0] !== 'node' || !main || !existsSync(main)) continue;
     const args = (container.args as string[]).map((a) =>
@@ -89,7 +90,8 @@ export async function startFromDeployments(
         env[e.name] = d.metadata.namespace ?? '';
     }
     const fd = openSync(join(logDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [main, ...args], {
+    // The node flags of the container's command (charts/tide nodeFlags), then the controller.
+    const child = spawn(process.execPath, [...command.slice(1, -1), main, ...args], {
       stdio: ['ignore', fd, fd],
       env: {
         ...process.env,

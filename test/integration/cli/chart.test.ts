@@ -1,9 +1,11 @@
 // charts/tide rendered by the pinned helm: lint, what the defaults and other values produce, and a
 // server-side dry-run of every rendered object on the test bed (tide install --dry-run).
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { createClient } from '../../../controllers/runtime/client.ts';
+import { nodeFlags } from '../../../controllers/runtime/nodeflags.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { run } from '../../../hack/testbed/proc.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
@@ -50,7 +52,11 @@ describe('charts/tide', function () {
     for (const d of byKind(objs, 'Deployment')) {
       const c = container(d);
       const name = d.metadata.name ?? '';
-      assert.deepEqual(c.command, ['node', `dist/controllers/${name.replace(/-controller$/, '')}/main.js`]);
+      assert.deepEqual(c.command, [
+        'node',
+        ...nodeFlags,
+        `dist/controllers/${name.replace(/-controller$/, '')}/main.js`,
+      ]);
       assert.ok(c.args.includes('--metrics-addr=:8080') && c.args.includes('--health-addr=:9440'), name);
       assert.ok(
         c.args.includes('--enable-leader-election=true') && c.args.includes('--log-level=info'),
