@@ -1,15 +1,42 @@
-// The one HTTP client of every controller (Kubernetes API, artifacts, OCI registries, Helm repositories,
-// events), on undici's dispatcher API. A client is made once per TLS/proxy configuration and shared
-// (`httpClient`): one keep-alive pool, one TLS context, TLS sessions resumed. Requests take a deadline
-// (`timeoutMs`) or a cheaper inactivity limit (`idleTimeoutMs`), an abort signal and optional redirects;
-// bodies stream, or are read whole under a size cap. Errors are HttpErrors whose messages name the URL
-// without credentials; the proxy's credentials never appear anywhere.
+// The one HTTP client of every controller (Kubernetes API and its watches, artifacts, OCI registries,
+// Helm repositories, Git smart HTTP, events, notification providers), on node:http and node:https: the
+// C++ parser Node carries anyway, where undici's WebAssembly one cost each process about 26 MiB. A
+// client is made once per TLS/proxy configuration and shared (`httpClient`): one keep-alive pool whose
+// idle sockets do not keep the process alive, one TLS context, TLS sessions resumed. HTTP/1.1 only.
+// Proxies: HTTP(S) (absolute-form requests for http:// targets, a CONNECT tunnel for https:// ones) and
+// SOCKS5, dialled by the pool (http-tunnel.ts). Requests take a deadline (`timeoutMs`) or a cheaper
+// inactivity limit (`idleTimeoutMs`), an abort signal and optional redirects; bodies stream, or are
+// read whole under a size cap. Errors are HttpErrors whose messages name the URL without credentials;
+// the proxy's credentials never appear anywhere.
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+  STATUS_CODES,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  connect as tlsConnect,
+} from 'node:tls';
+import {
+  bareHost,
+  connectTunnel,
+  dialProxy,
+  type ProxyEndpoint,
+  socksTunnel,
+  TunnelError,
+} from './http-tunnel.ts';
 
 type Pem = string | Buffer;
 
@@ -152,41 +179,39 @@ export function redactUrl(url: string | URL): string {
 const seconds = (ms: number) => `${ms / 1000}s`;
 const tlsCode = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALTNAME|EPROTO/;
 
-/** An error of undici, Node or an abort, as an HttpError naming the request. */
-function toHttpError(err: unknown, req: { method: string; url: URL }, ctx: Deadline): HttpError {
+/** Idle keep-alive sockets close after this long, or sooner when the server's Keep-Alive says so. */
+const KEEP_ALIVE_MS = 30_000;
+/** A new connection's TCP connect, proxy handshake and TLS handshake. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** discard() reads at most this much of a body to keep its connection; more closes it. */
+const DISCARD_LIMIT = 64 * 1024;
+
+/** One request's state across redirects. */
+interface Hop {
+  method: NonNullable<HttpRequest['method']>;
+  url: URL;
+  headers: Headers;
+  body: HttpRequest['body'];
+}
+
+/** A socket or TLS error, or one of a proxy, as an HttpError naming the request. */
+function toHttpError(err: unknown, hop: { method: string; url: URL }): HttpError {
   if (isHttpError(err)) return err;
-  const url = redactUrl(req.url);
-  const what = `${req.method} ${url}`;
-  const e = err as Error & { code?: string; cause?: Error & { code?: string } };
-  if (ctx.deadline?.aborted && !ctx.caller?.aborted) {
-    return new HttpError('Timeout', `${what}: timed out after ${seconds(ctx.timeoutMs)}`, url, {
-      cause: err,
-    });
+  const url = redactUrl(hop.url);
+  const what = `${hop.method} ${url}`;
+  if (err instanceof TunnelError) {
+    return new HttpError(err.kind, `${what}: ${err.message}`, url, { code: err.code, cause: err });
   }
-  if (ctx.caller?.aborted) return new HttpError('Aborted', `${what}: aborted`, url, { cause: err });
-  const code = e?.code && !e.code.startsWith('UND_ERR') ? e.code : (e?.cause?.code ?? e?.code);
-  if (
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  ) {
-    const after = ctx.idleTimeoutMs ? ` after ${seconds(ctx.idleTimeoutMs)} without data` : '';
-    return new HttpError('Timeout', `${what}: timed out${after}`, url, { code, cause: err });
-  }
-  const message = e?.message ?? String(err);
-  if (/proxy/i.test(message) || e?.name === 'SecureProxyConnectionError') {
-    return new HttpError('Proxy', `${what}: ${message}`, url, { code, cause: err });
-  }
+  const e = err as (Error & { code?: string }) | undefined;
+  const code = e?.code;
+  // Node's word for a body cut short.
+  const message =
+    e?.message === 'aborted'
+      ? 'the connection closed before the end of the body'
+      : (e?.message ?? String(err));
   const kind = code && tlsCode.test(code) ? 'Tls' : 'Network';
   const detail = code && !message.includes(code) ? `${message} (${code})` : message;
   return new HttpError(kind, `${what}: ${detail}`, url, { code, cause: err });
-}
-
-interface Deadline {
-  caller: AbortSignal | undefined;
-  deadline: AbortSignal | undefined;
-  timeoutMs: number;
-  idleTimeoutMs: number;
 }
 
 function tooLarge(url: URL, what: string, max: number): HttpError {
@@ -194,22 +219,110 @@ function tooLarge(url: URL, what: string, max: number): HttpError {
   return new HttpError('TooLarge', `${what} at ${u} exceeds the size limit of ${max} bytes`, u);
 }
 
+/**
+ * One request() call: its deadline and the caller's signal span every hop and the body. Either ends
+ * the live request or response with `failure`, which every later step also fails with.
+ */
+interface Exchange {
+  hop: Hop;
+  failure: HttpError | undefined;
+  interrupt: ((err: HttpError) => void) | undefined;
+  /** Stops the deadline and lets go of the caller's signal. */
+  end(): void;
+  /** end() once this response's body is done with. */
+  endWith(res: IncomingMessage): void;
+}
+
+function exchangeOf(first: Hop, signal: AbortSignal | undefined, timeoutMs: number): Exchange {
+  const fail = (make: (what: string, url: string) => HttpError) => {
+    if (ex.failure) return;
+    const url = redactUrl(ex.hop.url);
+    ex.failure = make(`${ex.hop.method} ${url}`, url);
+    ex.end();
+    ex.interrupt?.(ex.failure);
+  };
+  const onAbort = () =>
+    fail((what, url) => new HttpError('Aborted', `${what}: aborted`, url, { cause: signal?.reason }));
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(
+          () =>
+            fail(
+              (what, url) => new HttpError('Timeout', `${what}: timed out after ${seconds(timeoutMs)}`, url),
+            ),
+          timeoutMs,
+        ).unref()
+      : undefined;
+  const ex: Exchange = {
+    hop: first,
+    failure: undefined,
+    interrupt: undefined,
+    end() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+    endWith(res) {
+      if (res.destroyed) ex.end();
+      else res.once('close', ex.end);
+    },
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return ex;
+}
+
+/** Response headers as undici gave them: lower-case names, repeated ones as arrays. */
+function headersOf(raw: string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    if (name === '__proto__') continue;
+    const prev = headers[name];
+    headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return headers;
+}
+
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-function response(data: Dispatcher.ResponseData, url: URL, method: string, ctx: Deadline): HttpResponse {
-  const body = data.body as unknown as Readable;
-  const mapped = (err: unknown) => toHttpError(err, { method, url }, ctx);
+/** Reads and drops what is left of a body, up to DISCARD_LIMIT; a longer rest closes the connection. */
+function discard(res: IncomingMessage): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  if (Number(res.headers['content-length']) > DISCARD_LIMIT) {
+    res.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let size = 0;
+    res.once('close', resolve);
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DISCARD_LIMIT) res.destroy();
+    });
+  });
+}
+
+const socketCodes = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ABORT_ERR']);
+const isTransportError = (err: unknown) =>
+  socketCodes.has((err as { code?: string } | undefined)?.code ?? '');
+
+function response(res: IncomingMessage, hop: Hop, ex: Exchange): HttpResponse {
+  const { url } = hop;
+  const headers = headersOf(res.rawHeaders);
+  const status = res.statusCode ?? 0;
+  const mapped = (err: unknown) => (isHttpError(err) ? err : (ex.failure ?? toHttpError(err, hop)));
   const bytes = async (opts: ReadOptions = {}): Promise<Buffer> => {
     const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
     const what = opts.what ?? 'response';
-    if (Number(first(data.headers['content-length'])) > max) {
-      body.on('error', () => {}).destroy();
+    if (Number(first(headers['content-length'])) > max) {
+      res.destroy();
       throw tooLarge(url, what, max);
     }
     const chunks: Buffer[] = [];
     let size = 0;
     try {
-      for await (const chunk of body) {
+      for await (const chunk of res) {
         size += (chunk as Buffer).length;
         // Leaving the loop destroys the body.
         if (size > max) throw tooLarge(url, what, max);
@@ -221,95 +334,323 @@ function response(data: Dispatcher.ResponseData, url: URL, method: string, ctx: 
     return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
   };
   return {
-    status: data.statusCode,
-    statusText: data.statusText || STATUS_CODES[data.statusCode] || '',
-    headers: data.headers,
+    status,
+    statusText: res.statusMessage || STATUS_CODES[status] || '',
+    headers,
     url,
-    body,
-    header: (name) => first(data.headers[name.toLowerCase()]),
+    body: res,
+    header: (name) => first(headers[name.toLowerCase()]),
     bytes,
     text: async (opts) => (await bytes(opts)).toString('utf8'),
     json: async <T>(opts?: ReadOptions) => JSON.parse((await bytes(opts)).toString('utf8')) as T,
     async pipe(...streams) {
       try {
-        await (pipeline as (...s: unknown[]) => Promise<void>)(body, ...streams);
+        await (pipeline as (...s: unknown[]) => Promise<void>)(res, ...streams);
       } catch (err) {
         // Errors of the caller's own streams (a size meter, a digest check) pass through.
-        if (isHttpError(err) || !(ctx.caller?.aborted || ctx.deadline?.aborted || isTransportError(err)))
-          throw err;
+        if (isHttpError(err) || !(ex.failure || isTransportError(err))) throw err;
         throw mapped(err);
       }
     },
-    async discard() {
-      await data.body.dump({ limit: 64 * 1024 }).catch(() => {});
-    },
+    discard: () => discard(res),
   };
 }
 
-const socketCodes = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ABORT_ERR']);
-const isTransportError = (err: unknown) => {
-  const code = (err as { code?: string } | undefined)?.code ?? '';
-  return code.startsWith('UND_ERR') || socketCodes.has(code);
-};
-
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function secureContext(tls: TlsConfig): SecureContext | undefined {
+/** The TLS context of the targets: the system roots, `ca` added to them or instead, a client certificate. */
+function secureContext(tls: TlsConfig): SecureContext {
   const own = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca as Pem];
   const systemRoots = tls.systemRoots ?? true;
-  if (own.length === 0 && !tls.cert && !tls.key) return undefined;
   const ca = own.length === 0 ? undefined : systemRoots ? [...rootCertificates, ...own.map(String)] : own;
   return createSecureContext({ ca, cert: tls.cert, key: tls.key });
 }
 
-function dispatcherFor(opts: HttpClientOptions): Dispatcher {
-  const tls = opts.tls ?? {};
-  const context = secureContext(tls);
-  const connect = {
-    ...(context ? { secureContext: context } : {}),
-    ...(tls.servername ? { servername: tls.servername } : {}),
-    rejectUnauthorized: !tls.insecureSkipVerify,
+/** How a request to a URL goes out: which agent, and the options of http.request. */
+interface Route {
+  agent: HttpAgent;
+  secure: boolean;
+  options: RequestOptions;
+  /** An http:// request forwarded by an HTTP proxy: a 407 is the proxy's, not the target's. */
+  forwarded: boolean;
+}
+
+interface Pool {
+  route(url: URL): Route;
+  close(): void;
+}
+
+const defaultPort = (url: URL) => Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+
+function proxyOf(config: ProxyConfig): ProxyEndpoint {
+  let url: URL;
+  try {
+    url = new URL(config.address);
+  } catch {
+    throw new TunnelError('Proxy', 'invalid proxy address');
+  }
+  const { username = decodeURIComponent(url.username), password = decodeURIComponent(url.password) } = config;
+  const protocol = url.protocol === 'socks:' || url.protocol === 'socks5h:' ? 'socks5:' : url.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:' && protocol !== 'socks5:') {
+    throw new TunnelError('Proxy', `unsupported proxy scheme '${url.protocol.slice(0, -1)}'`);
+  }
+  const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return {
+    protocol,
+    hostname: url.hostname,
+    port: Number(url.port) || (protocol === 'https:' ? 443 : protocol === 'http:' ? 80 : 1080),
+    username,
+    password,
+    authorization: username ? basic : undefined,
   };
-  // HTTP/1.1: undici's HTTP/2 costs about a third more CPU per request against the kube-apiserver, and
-  // a watch then holds a connection of its own rather than a stream among the requests.
-  const pool = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, allowH2: false };
-  if (!opts.proxy) return new Agent({ ...pool, connect });
-  const proxy = new URL(opts.proxy.address);
-  const { username = decodeURIComponent(proxy.username), password = decodeURIComponent(proxy.password) } =
-    opts.proxy;
-  proxy.username = '';
-  proxy.password = '';
-  const token = username ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
-  const socks = proxy.protocol.startsWith('socks');
-  return new ProxyAgent({
-    ...pool,
-    uri: proxy.toString(),
-    ...(token && !socks ? { token } : {}),
-    ...(socks && username ? { username, password } : {}),
-    requestTls: connect,
-  } as ProxyAgent.Options);
 }
 
-/** One request's state across redirects. */
-interface Hop {
-  method: NonNullable<HttpRequest['method']>;
-  url: URL;
-  headers: Headers;
-  body: HttpRequest['body'];
+type Done = (err: Error | null, socket: Duplex) => void;
+
+/** A connection through the proxy: the tunnel, then TLS to the target for https://. */
+async function tunnel(
+  proxy: ProxyEndpoint,
+  o: RequestOptions & ConnectionOptions,
+  secure: boolean,
+): Promise<Duplex> {
+  const host = String(o.host);
+  const port = Number(o.port);
+  const raw = dialProxy(proxy);
+  // Failures are reported once, through the promise (and, over TLS, by the TLS socket).
+  raw.on('error', () => {});
+  let socket = raw;
+  const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+  try {
+    if (proxy.protocol === 'socks5:') await socksTunnel(raw, proxy, host, port);
+    else await connectTunnel(raw, proxy, host, port);
+    if (!secure) return raw;
+    socket = tlsConnect({
+      socket: raw,
+      host,
+      ...(o.servername ? { servername: o.servername } : {}),
+      ...(o.secureContext ? { secureContext: o.secureContext } : {}),
+      rejectUnauthorized: o.rejectUnauthorized !== false,
+      ALPNProtocols: ['http/1.1'],
+    });
+    await once(socket, 'secureConnect');
+    return socket;
+  } catch (err) {
+    socket.destroy();
+    raw.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-function deadlineOf(req: HttpRequest, defaultTimeout: number): Deadline & { signal?: AbortSignal } {
-  const timeoutMs = req.timeoutMs ?? defaultTimeout;
-  const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-  const caller = req.signal;
-  const signal = deadline && caller ? AbortSignal.any([deadline, caller]) : (deadline ?? caller);
-  return { caller, deadline, signal, timeoutMs, idleTimeoutMs: req.idleTimeoutMs ?? 0 };
+const connectTimeout = () =>
+  new TunnelError('Timeout', `timed out connecting after ${seconds(CONNECT_TIMEOUT_MS)}`, 'ETIMEDOUT');
+
+/** Fails a new direct connection that is not up (TCP, and TLS for https) within CONNECT_TIMEOUT_MS. */
+function withConnectTimeout(socket: Duplex | null | undefined, secure: boolean): Duplex | null | undefined {
+  if (!socket) return socket;
+  const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+  const clear = () => clearTimeout(timer);
+  socket.once(secure ? 'secureConnect' : 'connect', clear).once('close', clear);
+  return socket;
 }
 
-function setAuthorization(hop: Hop, req: HttpRequest): void {
-  const auth = req.authorizationFor?.(hop.url);
-  if (auth) hop.headers.authorization = auth;
-  else delete hop.headers.authorization;
+/**
+ * The keep-alive pool of one client: an agent per kind of route, made on first use. Node's agents
+ * unref idle sockets (and ref them again on reuse), close them after KEEP_ALIVE_MS, and resume TLS
+ * sessions of direct connections.
+ */
+function poolOf(opts: HttpClientOptions): Pool {
+  const tls = opts.tls ?? {};
+  const proxy = opts.proxy && proxyOf(opts.proxy);
+  const agents = new Map<string, HttpAgent>();
+  let closed = false;
+  let context: SecureContext | undefined;
+  const targetTls = (): ConnectionOptions => {
+    context ??= secureContext(tls);
+    return {
+      secureContext: context,
+      ...(tls.servername ? { servername: tls.servername } : {}),
+      rejectUnauthorized: !tls.insecureSkipVerify,
+    };
+  };
+
+  /** `dial` makes connections through the proxy; without it, Node connects directly. */
+  function agent(name: string, secure: boolean, tlsOptions: ConnectionOptions, dial?: boolean): HttpAgent {
+    let a = agents.get(name);
+    if (a) return a;
+    const options = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...tlsOptions };
+    a = secure ? new HttpsAgent(options) : new HttpAgent(options);
+    const direct = a.createConnection.bind(a);
+    const keepSocketAlive = a.keepSocketAlive.bind(a) as (s: Duplex) => boolean;
+    a.createConnection = (o, done?: Done) => {
+      if (!dial || !proxy) return withConnectTimeout(direct(o, done), secure);
+      tunnel(proxy, o as RequestOptions & ConnectionOptions, secure).then(
+        (socket) => done?.(null, socket),
+        (err: Error) => done?.(err, undefined as unknown as Duplex),
+      );
+      return undefined;
+    };
+    // After close(), sockets coming back from requests are closed rather than kept.
+    a.keepSocketAlive = ((s: Duplex) => !closed && keepSocketAlive(s)) as HttpAgent['keepSocketAlive'];
+    agents.set(name, a);
+    return a;
+  }
+
+  return {
+    route(url) {
+      const secure = url.protocol === 'https:';
+      if (!secure && url.protocol !== 'http:') {
+        throw new TunnelError('Network', `unsupported URL scheme '${url.protocol.slice(0, -1)}'`);
+      }
+      const options: RequestOptions = {
+        host: bareHost(url.hostname),
+        port: defaultPort(url),
+        path: `${url.pathname}${url.search}`,
+      };
+      if (!proxy)
+        return {
+          agent: agent(url.protocol, secure, secure ? targetTls() : {}),
+          secure,
+          options,
+          forwarded: false,
+        };
+      if (secure || proxy.protocol === 'socks5:') {
+        return {
+          agent: agent(`tunnel-${url.protocol}`, secure, secure ? targetTls() : {}, true),
+          secure,
+          options,
+          forwarded: false,
+        };
+      }
+      // http:// through an HTTP proxy: the request goes to the proxy, naming the whole URL.
+      const host = bareHost(proxy.hostname);
+      const proxyTls: ConnectionOptions = isIP(host) ? { servername: '' } : { servername: host };
+      const viaTls = proxy.protocol === 'https:';
+      return {
+        agent: agent('forward', viaTls, viaTls ? proxyTls : {}),
+        secure: viaTls,
+        options: {
+          host,
+          port: proxy.port,
+          path: `${url.protocol}//${url.host}${url.pathname}${url.search}`,
+          headers: {
+            host: url.host,
+            ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
+          },
+        },
+        forwarded: true,
+      };
+    },
+    close() {
+      closed = true;
+      for (const a of agents.values()) {
+        for (const sockets of Object.values(a.freeSockets)) for (const s of sockets ?? []) s.destroy();
+      }
+    },
+  };
+}
+
+/** Methods retried once when a kept-alive connection turns out closed by the server as it was reused. */
+const RETRY_ON_STALE = new Set(['GET', 'HEAD']);
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * Sends one hop and resolves with its response, the body unread. With `idleMs`, the hop fails when no
+ * byte arrives for that long (data waiting for the caller to read it does not count as silence).
+ */
+function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (ex.failure) {
+      reject(ex.failure);
+      return;
+    }
+    const { method, url } = hop;
+    let creq: ClientRequest;
+    let res: IncomingMessage | undefined;
+    let socket: Duplex | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => idle?.refresh();
+    const settle = () => {
+      clearTimeout(idle);
+      socket?.removeListener('data', touch);
+    };
+    try {
+      const route = pool.route(url);
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(hop.headers)) if (v !== undefined) headers[k] = v;
+      Object.assign(headers, route.options.headers);
+      creq = (route.secure ? httpsRequest : httpRequest)({
+        ...route.options,
+        method,
+        headers,
+        agent: route.agent,
+      });
+      creq.on('response', (r) => {
+        res = r;
+        r.on('error', () => {});
+        r.once('end', settle).once('close', settle);
+        if (route.forwarded && r.statusCode === 407) {
+          r.destroy();
+          const u = redactUrl(url);
+          reject(new HttpError('Proxy', `${method} ${u}: Proxy Authentication Required (407)`, u));
+          return;
+        }
+        // Nothing to read: answer once the connection is back in the pool, for the next request.
+        if (
+          method === 'HEAD' ||
+          r.statusCode === 204 ||
+          r.statusCode === 304 ||
+          r.headers['content-length'] === '0'
+        ) {
+          r.once('end', () => resolve(r)).resume();
+          return;
+        }
+        resolve(r);
+      });
+    } catch (err) {
+      reject(toHttpError(err, hop));
+      return;
+    }
+    ex.interrupt = (err) => (res ? res.destroy(err) : creq.destroy(err));
+    if (idleMs > 0) {
+      idle = setTimeout(() => {
+        if (res && res.readableLength > 0) {
+          idle?.refresh();
+          return;
+        }
+        const u = redactUrl(url);
+        const err = new HttpError(
+          'Timeout',
+          `${method} ${u}: timed out after ${seconds(idleMs)} without data`,
+          u,
+        );
+        if (res) res.destroy(err);
+        else creq.destroy(err);
+      }, idleMs);
+      creq.on('socket', (s: Duplex) => {
+        socket = s;
+        s.on('data', touch);
+      });
+    }
+    creq.on('error', (err: Error & { code?: string }) => {
+      // After the response, the body reports what went wrong.
+      if (res) return;
+      settle();
+      if (
+        retry &&
+        creq.reusedSocket &&
+        !ex.failure &&
+        RETRY_ON_STALE.has(method) &&
+        STALE_CODES.has(err.code ?? '')
+      ) {
+        resolve(send(pool, hop, ex, idleMs, false));
+        return;
+      }
+      reject(toHttpError(err, hop));
+    });
+    creq.end(hop.body ?? undefined);
+  });
 }
 
 /** The next hop of a redirect: 303 (and 301/302 after a POST) continue as a GET, as Go and browsers do. */
@@ -329,56 +670,71 @@ function redirect(hop: Hop, status: number, location: string, req: HttpRequest):
   return next;
 }
 
+function setAuthorization(hop: Hop, req: HttpRequest): void {
+  const auth = req.authorizationFor?.(hop.url);
+  if (auth) hop.headers.authorization = auth;
+  else delete hop.headers.authorization;
+}
+
+function firstHop(req: HttpRequest, userAgent: string | undefined): Hop {
+  const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+  // Lower-case names, so that the redirect rules find Authorization and Cookie however spelt.
+  const headers: Headers = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (userAgent && !headers['user-agent']) headers['user-agent'] = userAgent;
+  const hop: Hop = { method: req.method ?? 'GET', url, headers, body: req.body };
+  if (req.authorizationFor) setAuthorization(hop, req);
+  return hop;
+}
+
 /** A client with its own pool; prefer httpClient, which shares one per configuration. */
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
-  const dispatcher = dispatcherFor(opts);
+  let pool: Pool | undefined;
+  const poolOrError = (): Pool => (pool ??= poolOf(opts));
   const defaultTimeout = opts.timeoutMs ?? 0;
-
-  async function once(hop: Hop, ctx: Deadline & { signal?: AbortSignal }): Promise<HttpResponse> {
-    const { method, url } = hop;
-    try {
-      const data = await dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: hop.headers as Record<string, string | string[]>,
-        body: hop.body ?? null,
-        signal: ctx.signal,
-        headersTimeout: ctx.idleTimeoutMs,
-        bodyTimeout: ctx.idleTimeoutMs,
-      });
-      return response(data, url, method, ctx);
-    } catch (err) {
-      throw toHttpError(err, { method, url }, ctx);
-    }
-  }
 
   return {
     async request(req) {
-      const ctx = deadlineOf(req, defaultTimeout);
-      const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
-      const headers: Headers = { ...req.headers };
-      if (opts.userAgent && !headers['user-agent']) headers['user-agent'] = opts.userAgent;
-      let hop: Hop = { method: req.method ?? 'GET', url, headers, body: req.body };
-      if (req.authorizationFor) setAuthorization(hop, req);
+      let hop = firstHop(req, opts.userAgent);
+      const { url } = hop;
+      const ex = exchangeOf(hop, req.signal, req.timeoutMs ?? defaultTimeout);
+      const idleMs = req.idleTimeoutMs ?? 0;
       const maxRedirects = req.maxRedirects ?? 0;
-      for (let n = 0; ; n++) {
-        const res = await once(hop, ctx);
-        const location = res.header('location');
-        if (!REDIRECTS.has(res.status) || !location || maxRedirects === 0) return res;
-        await res.discard();
-        if (n >= maxRedirects) {
-          const u = redactUrl(url);
-          throw new HttpError(
-            'TooManyRedirects',
-            `${hop.method} ${u}: more than ${maxRedirects} redirects`,
-            u,
-          );
+      try {
+        let p: Pool;
+        try {
+          p = poolOrError();
+        } catch (err) {
+          throw toHttpError(err, hop);
         }
-        hop = redirect(hop, res.status, location, req);
+        for (let n = 0; ; n++) {
+          ex.hop = hop;
+          const res = await send(p, hop, ex, idleMs);
+          const location = first(res.headers.location);
+          const status = res.statusCode ?? 0;
+          if (!REDIRECTS.has(status) || !location || maxRedirects === 0) {
+            ex.endWith(res);
+            return response(res, hop, ex);
+          }
+          await discard(res);
+          if (n >= maxRedirects) {
+            const u = redactUrl(url);
+            throw new HttpError(
+              'TooManyRedirects',
+              `${hop.method} ${u}: more than ${maxRedirects} redirects`,
+              u,
+            );
+          }
+          hop = redirect(hop, status, location, req);
+        }
+      } catch (err) {
+        ex.end();
+        throw err;
       }
     },
-    close: () => dispatcher.close(),
+    async close() {
+      pool?.close();
+    },
   };
 }
 
