@@ -10,14 +10,7 @@
 // the proxy's credentials never appear anywhere.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type RequestOptions,
-  STATUS_CODES,
-} from 'node:http';
+import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -37,6 +30,10 @@ import {
   socksTunnel,
   TunnelError,
 } from './http-tunnel.ts';
+
+// Not `import … from 'node:http'`: an ES import of it reads its lazy WebSocket exports, which load the
+// undici bundled in Node (about 13 MiB per process).
+const { Agent: NodeHttpAgent, request: httpRequest, STATUS_CODES } = process.getBuiltinModule('node:http');
 
 type Pem = string | Buffer;
 
@@ -480,7 +477,7 @@ function poolOf(opts: HttpClientOptions): Pool {
     let a = agents.get(name);
     if (a) return a;
     const options = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...tlsOptions };
-    a = secure ? new HttpsAgent(options) : new HttpAgent(options);
+    a = secure ? new HttpsAgent(options) : new NodeHttpAgent(options);
     const direct = a.createConnection.bind(a);
     const keepSocketAlive = a.keepSocketAlive.bind(a) as (s: Duplex) => boolean;
     a.createConnection = (o, done?: Done) => {
@@ -571,9 +568,12 @@ function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true):
     let socket: Duplex | undefined;
     let idle: NodeJS.Timeout | undefined;
     const touch = () => idle?.refresh();
+    const interrupt = (err: HttpError) => (res ? res.destroy(err) : creq.destroy(err));
+    // The hop is over: let go of it, so that the collector need not keep it (and what it holds) young.
     const settle = () => {
       clearTimeout(idle);
       socket?.removeListener('data', touch);
+      if (ex.interrupt === interrupt) ex.interrupt = undefined;
     };
     try {
       const route = pool.route(url);
@@ -612,7 +612,7 @@ function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true):
       reject(toHttpError(err, hop));
       return;
     }
-    ex.interrupt = (err) => (res ? res.destroy(err) : creq.destroy(err));
+    ex.interrupt = interrupt;
     if (idleMs > 0) {
       idle = setTimeout(() => {
         if (res && res.readableLength > 0) {
