@@ -218,19 +218,31 @@ function tooLarge(url: URL, what: string, max: number): HttpError {
 
 /**
  * One request() call: its deadline and the caller's signal span every hop and the body. Either ends
- * the live request or response with `failure`, which every later step also fails with.
+ * the live request or response with `failure`, which every later step also fails with. Without a
+ * deadline or a signal (the common case) there is nothing to watch, and nothing is allocated for it.
  */
 interface Exchange {
   hop: Hop;
   failure: HttpError | undefined;
+  /** Whether a deadline or a signal can interrupt the request (then hops register `interrupt`). */
+  watched: boolean;
   interrupt: ((err: HttpError) => void) | undefined;
   /** Stops the deadline and lets go of the caller's signal. */
   end(): void;
-  /** end() once this response's body is done with. */
-  endWith(res: IncomingMessage): void;
+}
+
+const nothing = () => {};
+
+/** Ends the exchange once this response's body is done with. */
+function endWith(ex: Exchange, res: IncomingMessage): void {
+  if (!ex.watched) return;
+  if (res.destroyed) ex.end();
+  else res.once('close', ex.end);
 }
 
 function exchangeOf(first: Hop, signal: AbortSignal | undefined, timeoutMs: number): Exchange {
+  const ex: Exchange = { hop: first, failure: undefined, watched: false, interrupt: undefined, end: nothing };
+  if (!signal && !(timeoutMs > 0)) return ex;
   const fail = (make: (what: string, url: string) => HttpError) => {
     if (ex.failure) return;
     const url = redactUrl(ex.hop.url);
@@ -250,27 +262,21 @@ function exchangeOf(first: Hop, signal: AbortSignal | undefined, timeoutMs: numb
           timeoutMs,
         ).unref()
       : undefined;
-  const ex: Exchange = {
-    hop: first,
-    failure: undefined,
-    interrupt: undefined,
-    end() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    },
-    endWith(res) {
-      if (res.destroyed) ex.end();
-      else res.once('close', ex.end);
-    },
+  ex.watched = true;
+  ex.end = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   return ex;
 }
 
+type ResponseHeaders = Record<string, string | string[]>;
+
 /** Response headers as undici gave them: lower-case names, repeated ones as arrays. */
-function headersOf(raw: string[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
+function headersOf(raw: string[]): ResponseHeaders {
+  const headers: ResponseHeaders = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
@@ -284,9 +290,9 @@ function headersOf(raw: string[]): Record<string, string | string[]> {
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** Reads and drops what is left of a body, up to DISCARD_LIMIT; a longer rest closes the connection. */
-function discard(res: IncomingMessage): Promise<void> {
+function discard(res: IncomingMessage, headers: ResponseHeaders): Promise<void> {
   if (res.destroyed) return Promise.resolve();
-  if (Number(res.headers['content-length']) > DISCARD_LIMIT) {
+  if (Number(first(headers['content-length'])) > DISCARD_LIMIT) {
     res.destroy();
     return Promise.resolve();
   }
@@ -304,9 +310,50 @@ const socketCodes = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT',
 const isTransportError = (err: unknown) =>
   socketCodes.has((err as { code?: string } | undefined)?.code ?? '');
 
-function response(res: IncomingMessage, hop: Hop, ex: Exchange): HttpResponse {
+/** The rest of a body, whole; fails past `max` bytes (destroying it) or when it is cut short. */
+function readAll(res: IncomingMessage, max: number, tooBig: () => HttpError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (res.errored) return reject(res.errored);
+    if (res.readableEnded) return resolve(Buffer.alloc(0));
+    if (res.destroyed) return reject(cutShort());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      res.removeListener('data', onData);
+      res.removeListener('end', onEnd);
+      res.removeListener('error', onError);
+      res.removeListener('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+      else {
+        done();
+        res.destroy();
+        reject(tooBig());
+      }
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(cutShort());
+    };
+    res.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+const cutShort = () =>
+  Object.assign(new Error('the connection closed before the end of the body'), { code: 'ECONNRESET' });
+
+function response(res: IncomingMessage, headers: ResponseHeaders, hop: Hop, ex: Exchange): HttpResponse {
   const { url } = hop;
-  const headers = headersOf(res.rawHeaders);
   const status = res.statusCode ?? 0;
   const mapped = (err: unknown) => (isHttpError(err) ? err : (ex.failure ?? toHttpError(err, hop)));
   const bytes = async (opts: ReadOptions = {}): Promise<Buffer> => {
@@ -316,19 +363,11 @@ function response(res: IncomingMessage, hop: Hop, ex: Exchange): HttpResponse {
       res.destroy();
       throw tooLarge(url, what, max);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
     try {
-      for await (const chunk of res) {
-        size += (chunk as Buffer).length;
-        // Leaving the loop destroys the body.
-        if (size > max) throw tooLarge(url, what, max);
-        chunks.push(chunk as Buffer);
-      }
+      return await readAll(res, max, () => tooLarge(url, what, max));
     } catch (err) {
       throw mapped(err);
     }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
   };
   return {
     status,
@@ -349,7 +388,7 @@ function response(res: IncomingMessage, hop: Hop, ex: Exchange): HttpResponse {
         throw mapped(err);
       }
     },
-    discard: () => discard(res),
+    discard: () => discard(res, headers),
   };
 }
 
@@ -368,6 +407,8 @@ interface Route {
   agent: HttpAgent;
   secure: boolean;
   options: RequestOptions;
+  /** Headers of the route, over the request's own (Host and Proxy-Authorization for a proxy). */
+  headers?: Record<string, string>;
   /** An http:// request forwarded by an HTTP proxy: a 407 is the proxy's, not the target's. */
   forwarded: boolean;
 }
@@ -377,6 +418,7 @@ interface Pool {
   close(): void;
 }
 
+const noTls = (): ConnectionOptions => ({});
 const defaultPort = (url: URL) => Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
 
 function proxyOf(config: ProxyConfig): ProxyEndpoint {
@@ -473,10 +515,15 @@ function poolOf(opts: HttpClientOptions): Pool {
   };
 
   /** `dial` makes connections through the proxy; without it, Node connects directly. */
-  function agent(name: string, secure: boolean, tlsOptions: ConnectionOptions, dial?: boolean): HttpAgent {
+  function agent(
+    name: string,
+    secure: boolean,
+    tlsOptions: () => ConnectionOptions,
+    dial?: boolean,
+  ): HttpAgent {
     let a = agents.get(name);
     if (a) return a;
-    const options = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...tlsOptions };
+    const options = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...tlsOptions() };
     a = secure ? new HttpsAgent(options) : new NodeHttpAgent(options);
     const direct = a.createConnection.bind(a);
     const keepSocketAlive = a.keepSocketAlive.bind(a) as (s: Duplex) => boolean;
@@ -507,14 +554,14 @@ function poolOf(opts: HttpClientOptions): Pool {
       };
       if (!proxy)
         return {
-          agent: agent(url.protocol, secure, secure ? targetTls() : {}),
+          agent: agent(url.protocol, secure, secure ? targetTls : noTls),
           secure,
           options,
           forwarded: false,
         };
       if (secure || proxy.protocol === 'socks5:') {
         return {
-          agent: agent(`tunnel-${url.protocol}`, secure, secure ? targetTls() : {}, true),
+          agent: agent(`tunnel-${url.protocol}`, secure, secure ? targetTls : noTls, true),
           secure,
           options,
           forwarded: false,
@@ -522,19 +569,15 @@ function poolOf(opts: HttpClientOptions): Pool {
       }
       // http:// through an HTTP proxy: the request goes to the proxy, naming the whole URL.
       const host = bareHost(proxy.hostname);
-      const proxyTls: ConnectionOptions = isIP(host) ? { servername: '' } : { servername: host };
       const viaTls = proxy.protocol === 'https:';
+      const proxyTls = (): ConnectionOptions => ({ servername: isIP(host) ? '' : host });
       return {
-        agent: agent('forward', viaTls, viaTls ? proxyTls : {}),
+        agent: agent('forward', viaTls, viaTls ? proxyTls : noTls),
         secure: viaTls,
-        options: {
-          host,
-          port: proxy.port,
-          path: `${url.protocol}//${url.host}${url.pathname}${url.search}`,
-          headers: {
-            host: url.host,
-            ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
-          },
+        options: { host, port: proxy.port, path: `${url.protocol}//${url.host}${url.pathname}${url.search}` },
+        headers: {
+          host: url.host,
+          ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
         },
         forwarded: true,
       };
@@ -552,11 +595,17 @@ function poolOf(opts: HttpClientOptions): Pool {
 const RETRY_ON_STALE = new Set(['GET', 'HEAD']);
 const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
+/** A hop's response, the body unread, with its headers read once. */
+interface Answer {
+  res: IncomingMessage;
+  headers: ResponseHeaders;
+}
+
 /**
- * Sends one hop and resolves with its response, the body unread. With `idleMs`, the hop fails when no
- * byte arrives for that long (data waiting for the caller to read it does not count as silence).
+ * Sends one hop and resolves with its response. With `idleMs`, the hop fails when no byte arrives for
+ * that long (data waiting for the caller to read it does not count as silence).
  */
-function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true): Promise<IncomingMessage> {
+function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true): Promise<Answer> {
   return new Promise((resolve, reject) => {
     if (ex.failure) {
       reject(ex.failure);
@@ -577,19 +626,21 @@ function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true):
     };
     try {
       const route = pool.route(url);
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(hop.headers)) if (v !== undefined) headers[k] = v;
-      Object.assign(headers, route.options.headers);
-      creq = (route.secure ? httpsRequest : httpRequest)({
-        ...route.options,
-        method,
-        headers,
-        agent: route.agent,
-      });
+      const headers: Record<string, string | string[]> = { ...route.headers };
+      for (const k in hop.headers) {
+        const v = hop.headers[k];
+        if (v !== undefined && !(k in headers)) headers[k] = v;
+      }
+      const options = route.options;
+      options.method = method;
+      options.headers = headers;
+      options.agent = route.agent;
+      creq = (route.secure ? httpsRequest : httpRequest)(options);
       creq.on('response', (r) => {
         res = r;
-        r.on('error', () => {});
-        r.once('end', settle).once('close', settle);
+        r.on('error', nothing);
+        if (idle || ex.watched) r.once('close', settle);
+        const answer = { res: r, headers: headersOf(r.rawHeaders) };
         if (route.forwarded && r.statusCode === 407) {
           r.destroy();
           const u = redactUrl(url);
@@ -597,22 +648,23 @@ function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true):
           return;
         }
         // Nothing to read: answer once the connection is back in the pool, for the next request.
+        const status = r.statusCode;
         if (
           method === 'HEAD' ||
-          r.statusCode === 204 ||
-          r.statusCode === 304 ||
-          r.headers['content-length'] === '0'
+          status === 204 ||
+          status === 304 ||
+          answer.headers['content-length'] === '0'
         ) {
-          r.once('end', () => resolve(r)).resume();
+          r.once('end', () => resolve(answer)).resume();
           return;
         }
-        resolve(r);
+        resolve(answer);
       });
     } catch (err) {
       reject(toHttpError(err, hop));
       return;
     }
-    ex.interrupt = interrupt;
+    if (ex.watched) ex.interrupt = interrupt;
     if (idleMs > 0) {
       idle = setTimeout(() => {
         if (res && res.readableLength > 0) {
@@ -690,7 +742,15 @@ function firstHop(req: HttpRequest, userAgent: string | undefined): Hop {
 /** A client with its own pool; prefer httpClient, which shares one per configuration. */
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   let pool: Pool | undefined;
-  const poolOrError = (): Pool => (pool ??= poolOf(opts));
+  // Made on first use; a bad proxy address fails the requests, naming them.
+  const poolFor = (hop: Hop): Pool => {
+    try {
+      pool ??= poolOf(opts);
+      return pool;
+    } catch (err) {
+      throw toHttpError(err, hop);
+    }
+  };
   const defaultTimeout = opts.timeoutMs ?? 0;
 
   return {
@@ -701,22 +761,18 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       const idleMs = req.idleTimeoutMs ?? 0;
       const maxRedirects = req.maxRedirects ?? 0;
       try {
-        let p: Pool;
-        try {
-          p = poolOrError();
-        } catch (err) {
-          throw toHttpError(err, hop);
-        }
+        const p = poolFor(hop);
         for (let n = 0; ; n++) {
           ex.hop = hop;
-          const res = await send(p, hop, ex, idleMs);
-          const location = first(res.headers.location);
+          const { res, headers } = await send(p, hop, ex, idleMs);
+          const location = first(headers.location);
           const status = res.statusCode ?? 0;
           if (!REDIRECTS.has(status) || !location || maxRedirects === 0) {
-            ex.endWith(res);
-            return response(res, hop, ex);
+            // The deadline and the signal cover the body too.
+            endWith(ex, res);
+            return response(res, headers, hop, ex);
           }
-          await discard(res);
+          await discard(res, headers);
           if (n >= maxRedirects) {
             const u = redactUrl(url);
             throw new HttpError(
