@@ -631,6 +631,9 @@ function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true):
         const v = hop.headers[k];
         if (v !== undefined && !(k in headers)) headers[k] = v;
       }
+      // Node frames the body of a DELETE (or GET, OPTIONS) only when told its length.
+      if (hop.body != null && headers['content-length'] === undefined)
+        headers['content-length'] = String(Buffer.byteLength(hop.body));
       const options = route.options;
       options.method = method;
       options.headers = headers;

@@ -254,6 +254,10 @@ describe('runtime/http', function () {
         );
         assert.equal(Buffer.concat(chunks).length, 1200);
         await (await client.request({ method: 'POST', url: `${base}/hello`, body: 'data' })).text();
+        // A body where Node expects none: framed all the same, the connection stays usable.
+        const del = await client.request({ method: 'DELETE', url: `${base}/hello`, body: '{"kind":"Ü"}' });
+        assert.equal(await del.text(), 'hello');
+        assert.equal(last('main/hello')?.body, '{"kind":"Ü"}');
       }
       assert.equal(connections - before, 1, 'one connection for sequential requests');
       const concurrent = () =>
