@@ -62,6 +62,8 @@ import { describeSource, refKey, resolveSource, sourceIndex, sourceWatch } from 
 import { kustomizeBuild } from './build/build.ts';
 import { ageKeysFromSecret, decryptObjects, decryptSources, isEncryptedSecret } from './build/decrypt.ts';
 import { generateKustomization, setCommonMetadata } from './build/generate.ts';
+import { resolveBuildDir } from './build/paths.ts';
+import { plainBuild } from './build/plain.ts';
 import { resolveVars, substituteObjects, type VarSource } from './build/substitute.ts';
 import { manifestsDigest, upsertHistory } from './history.ts';
 
@@ -192,13 +194,18 @@ async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeD
       );
     }
     const spec = obj.spec;
-    const { dir } = await generateKustomization(work, spec);
     const { ageKeys, unsupported } = await decryptionKeys(obj, ctx);
     const sops = { sopsBin: deps.sopsBin, ageKeys };
-    if (spec.decryption?.secretRef?.name)
-      await decrypting(unsupported, () => decryptSources(work, dir, sops));
-    const timeoutMs = parseDuration(spec.timeout ?? spec.interval);
-    let objects = await kustomizeBuild(work, spec.path, { kustomizeBin: deps.kustomizeBin, timeoutMs });
+    // A plain directory of manifests is built here; anything kustomize must do goes to kustomize.
+    let objects =
+      (await plainBuild(work, await resolveBuildDir(work, spec.path), spec)) ??
+      (await (async () => {
+        const { dir } = await generateKustomization(work, spec);
+        if (spec.decryption?.secretRef?.name)
+          await decrypting(unsupported, () => decryptSources(work, dir, sops));
+        const timeoutMs = parseDuration(spec.timeout ?? spec.interval);
+        return kustomizeBuild(work, spec.path, { kustomizeBin: deps.kustomizeBin, timeoutMs });
+      })());
     if (spec.decryption) objects = await decrypting(unsupported, () => decryptObjects(objects, sops));
     const post = spec.postBuild;
     if (post) {

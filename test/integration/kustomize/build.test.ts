@@ -11,6 +11,8 @@ import {
   setCommonMetadata,
 } from '../../../controllers/kustomize/build/generate.ts';
 import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
+import { resolveBuildDir } from '../../../controllers/kustomize/build/paths.ts';
+import { plainBuild } from '../../../controllers/kustomize/build/plain.ts';
 import { resolveVars, substituteObjects } from '../../../controllers/kustomize/build/substitute.ts';
 import { isReconcileError } from '../../../controllers/runtime/errors.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
@@ -337,6 +339,109 @@ describe('kustomize/build: kustomize binary', function () {
     await assert.rejects(
       build({ path: 'app' }),
       /security; file 'shared\/patch.yaml' is not in or below 'app'/,
+    );
+  });
+});
+
+describe("kustomize/build: a plain directory built without kustomize gives kustomize's objects", function () {
+  this.timeout(60_000);
+  const tmp = useTempDir('tide-kplain-');
+  let kustomizeBin = '';
+  before(async () => {
+    kustomizeBin = (await toolPaths(['kustomize'])).kustomize;
+  });
+
+  // Anchors, flow style, quoted look-alikes of other types, several documents, nested directories,
+  // cluster-scoped objects and objects with and without a namespace of their own.
+  const tricky = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: values
+  namespace: elsewhere
+  labels: {app: demo, tier: "web"}
+data:
+  "yes": "yes"
+  octal: "012"
+  quoted: 'on'
+  number: "1.50"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: demo
+  labels: &labels {app: demo, tier: "web"}
+spec:
+  replicas: 2
+  selector: {matchLabels: *labels}
+  template:
+    metadata: {labels: *labels}
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+          env:
+            - {name: ENABLED, value: "true"}
+          ports: [{containerPort: 8080}]
+`;
+  const files = {
+    'app/10-config.yaml': tricky,
+    'app/nested/service.yml': service,
+    'app/nested/deeper/sa.yaml': 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: demo\n',
+  };
+  const withClusterScoped = {
+    ...files,
+    'app/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n',
+    'app/role.yaml':
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: demo\nrules: []\n',
+  };
+
+  const idOf = (o: KubeObject) =>
+    `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const sorted = (objs: KubeObject[]) => [...objs].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1));
+
+  async function both(tree: Record<string, string>, spec: BuildSpec) {
+    await writeTree(tmp(), tree);
+    const plain = await plainBuild(tmp(), await resolveBuildDir(tmp(), spec.path), spec);
+    await generateKustomization(tmp(), spec);
+    const kustomized = await kustomizeBuild(tmp(), spec.path, { kustomizeBin, timeoutMs: 30_000 });
+    return { plain, kustomized };
+  }
+
+  for (const [what, tree, spec] of [
+    ['without targetNamespace', withClusterScoped, { path: 'app' }],
+    ['with targetNamespace', files, { path: 'app', targetNamespace: 'apps' }],
+  ] as const) {
+    it(what, async () => {
+      const { plain, kustomized } = await both(tree, spec);
+      assert.ok(plain, 'built without kustomize');
+      assert.deepEqual(sorted(plain), sorted(kustomized));
+    });
+  }
+
+  it('leaves to kustomize what only kustomize does', async () => {
+    await writeTree(tmp(), withClusterScoped);
+    const dir = await resolveBuildDir(tmp(), 'app');
+    // Plain values YAML 1.1 and 1.2 read differently.
+    for (const value of ['yes', '012', '1_000', '1:20']) {
+      await writeTree(tmp(), { 'app/ambiguous.yaml': `${service}  clusterIP: ${value}\n` });
+      assert.equal(await plainBuild(tmp(), dir, { path: 'app' }), undefined, value);
+    }
+    await writeTree(tmp(), { 'app/ambiguous.yaml': service.replace('podinfo', 'other') });
+    // A cluster-scoped object under targetNamespace, any other overlay, a kustomization below.
+    assert.equal(await plainBuild(tmp(), dir, { path: 'app', targetNamespace: 'apps' }), undefined);
+    assert.equal(await plainBuild(tmp(), dir, { path: 'app', namePrefix: 'x-' }), undefined);
+    await writeTree(tmp(), { 'app/nested/kustomization.yaml': 'resources: [service.yml]\n' });
+    assert.equal(await plainBuild(tmp(), dir, { path: 'app' }), undefined);
+  });
+
+  it('refuses the same object twice, as kustomize does', async () => {
+    await writeTree(tmp(), { 'app/a.yaml': service, 'app/b.yaml': service });
+    const dir = await resolveBuildDir(tmp(), 'app');
+    await assert.rejects(plainBuild(tmp(), dir, { path: 'app' }), /already registered id/);
+    await generateKustomization(tmp(), { path: 'app' });
+    await assert.rejects(
+      kustomizeBuild(tmp(), 'app', { kustomizeBin, timeoutMs: 30_000 }),
+      /already registered id/,
     );
   });
 });
