@@ -1,10 +1,10 @@
 // The build of a plain directory of manifests without running kustomize: most Kustomizations point at
-// YAML files with no kustomization.yaml, for which kustomize would only list the files (Flux's
-// generated kustomization) and, with targetNamespace, set the namespace. Doing that here saves a
-// process per reconcile. Only the cases whose result is provably kustomize's take this path (an
-// integration test compares both on the same inputs); anything else — a kustomization file anywhere
-// below, any other overlay, List kinds, kinds whose namespace kustomize rewrites elsewhere too
-// (RoleBinding subjects, webhook configurations, ...) — goes to kustomize.
+// YAML files with no kustomization.yaml, or with one that only lists them, for which kustomize would
+// only read the files and, with a namespace, set it. Doing that here saves a process per reconcile.
+// Only the cases whose result is provably kustomize's take this path (an integration test compares both
+// on the same inputs); anything else — any other kustomization field or overlay, a kustomization in a
+// subdirectory, List kinds, kinds whose namespace kustomize rewrites elsewhere too (RoleBinding
+// subjects, webhook configurations, ...) — goes to kustomize.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
@@ -58,6 +58,39 @@ function onlyTargetNamespace(spec: BuildSpec): boolean {
   );
 }
 
+/**
+ * The files a kustomization.yaml lists when it does nothing else (resources that are YAML files in
+ * its directory or below, and maybe `namespace`), with that namespace; undefined otherwise.
+ */
+async function listedFiles(
+  dir: string,
+  file: string,
+): Promise<{ files: string[]; namespace?: string } | undefined> {
+  let k: unknown;
+  try {
+    [k] = parseDocuments(await readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (
+    !isMap(k) ||
+    !Object.keys(k).every((key) => ['apiVersion', 'kind', 'resources', 'namespace'].includes(key))
+  )
+    return undefined;
+  if (k.namespace !== undefined && typeof k.namespace !== 'string') return undefined;
+  const resources = k.resources ?? [];
+  if (!Array.isArray(resources)) return undefined;
+  const files: string[] = [];
+  for (const r of resources) {
+    if (typeof r !== 'string' || !/\.ya?ml$/.test(r) || r.startsWith('/') || r.split('/').includes('..'))
+      return undefined;
+    const path = join(dir, r);
+    if (!(await lstat(path).catch(() => undefined))?.isFile()) return undefined;
+    files.push(path);
+  }
+  return { files, ...(k.namespace ? { namespace: k.namespace } : {}) };
+}
+
 /** The manifest files below dir in kustomize's generator order; undefined when a kustomization is found. */
 async function plainFiles(dir: string): Promise<string[] | undefined> {
   const out: string[] = [];
@@ -77,7 +110,11 @@ async function plainFiles(dir: string): Promise<string[] | undefined> {
 }
 
 /** The objects of one manifest file, or undefined when one of them needs kustomize. */
-async function fileObjects(root: string, file: string, spec: BuildSpec): Promise<KubeObject[] | undefined> {
+async function fileObjects(
+  root: string,
+  file: string,
+  namespace: string | undefined,
+): Promise<KubeObject[] | undefined> {
   const text = await readFile(file, 'utf8');
   let docs: unknown[];
   try {
@@ -109,7 +146,7 @@ async function fileObjects(root: string, file: string, spec: BuildSpec): Promise
     if (!ok) return undefined;
     const o = d as KubeObject;
     if (o.kind?.endsWith('List')) return undefined;
-    if (spec.targetNamespace && !namespaceOnly.has(groupKind(o))) return undefined;
+    if (namespace && !namespaceOnly.has(groupKind(o))) return undefined;
     out.push(o);
   }
   return out;
@@ -125,17 +162,22 @@ export async function plainBuild(
   spec: BuildSpec,
 ): Promise<KubeObject[] | undefined> {
   if (!onlyTargetNamespace(spec)) return undefined;
-  const files = await plainFiles(dir);
+  const kustomization = await findKustomizationFile(dir);
+  const listed = kustomization ? await listedFiles(dir, kustomization) : undefined;
+  if (kustomization && !listed) return undefined;
+  const files = listed?.files ?? (await plainFiles(dir));
   if (!files) return undefined;
+  // targetNamespace replaces the kustomization's namespace, as Flux writes it into the file.
+  const namespace = spec.targetNamespace || listed?.namespace;
   const objects: KubeObject[] = [];
   for (const file of files) {
-    const found = await fileObjects(root, file, spec);
+    const found = await fileObjects(root, file, namespace);
     if (!found) return undefined;
     objects.push(...found);
   }
   const seen = new Set<string>();
   for (const o of objects) {
-    if (spec.targetNamespace) o.metadata.namespace = spec.targetNamespace;
+    if (namespace) o.metadata.namespace = namespace;
     const id = `${groupKind(o)}|${o.metadata.namespace ?? ''}|${o.metadata.name}`;
     if (seen.has(id))
       throw new BuildError(`may not add resource with an already registered id: ${objectRef(o)}`);

@@ -407,9 +407,21 @@ spec:
     return { plain, kustomized };
   }
 
+  // A kustomization.yaml that only lists files (and maybe sets a namespace) is read the same way.
+  const listing = (extra = '') => ({
+    ...files,
+    'app/kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${extra}resources:\n  - nested/service.yml\n  - 10-config.yaml\n  - ./nested/deeper/sa.yaml\n`,
+  });
   for (const [what, tree, spec] of [
     ['without targetNamespace', withClusterScoped, { path: 'app' }],
     ['with targetNamespace', files, { path: 'app', targetNamespace: 'apps' }],
+    ['with a kustomization that lists the files', listing(), { path: 'app' }],
+    ['with a listing kustomization and its namespace', listing('namespace: listed\n'), { path: 'app' }],
+    [
+      'with a listing kustomization, its namespace replaced by targetNamespace',
+      listing('namespace: listed\n'),
+      { path: 'app', targetNamespace: 'apps' },
+    ],
   ] as const) {
     it(what, async () => {
       const { plain, kustomized } = await both(tree, spec);
@@ -431,6 +443,11 @@ spec:
     assert.equal(await plainBuild(tmp(), dir, { path: 'app', targetNamespace: 'apps' }), undefined);
     assert.equal(await plainBuild(tmp(), dir, { path: 'app', namePrefix: 'x-' }), undefined);
     await writeTree(tmp(), { 'app/nested/kustomization.yaml': 'resources: [service.yml]\n' });
+    assert.equal(await plainBuild(tmp(), dir, { path: 'app' }), undefined);
+    // A kustomization doing more than listing files.
+    await writeTree(tmp(), { 'app/kustomization.yaml': 'resources: [ns.yaml]\ncommonLabels: {a: b}\n' });
+    assert.equal(await plainBuild(tmp(), dir, { path: 'app' }), undefined);
+    await writeTree(tmp(), { 'app/kustomization.yaml': 'resources: [nested]\n' });
     assert.equal(await plainBuild(tmp(), dir, { path: 'app' }), undefined);
   });
 
