@@ -11,6 +11,7 @@ import { getCommand } from './commands/get.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { resumeCommand } from './commands/resume.ts';
 import { suspendCommand } from './commands/suspend.ts';
+import { uiCommand } from './commands/ui.ts';
 import { cliVersion, versionCommand } from './commands/version.ts';
 import { CliError, isCliError } from './errors.ts';
 import { apiMessage, type ConnectOptions, connect } from './kube.ts';
@@ -22,6 +23,7 @@ export const commands: readonly Command[] = [
   suspendCommand,
   resumeCommand,
   versionCommand,
+  uiCommand,
 ];
 
 const globalFlags = {
