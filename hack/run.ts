@@ -40,12 +40,12 @@ async function main() {
   kc.loadFromFile(kubeconfig);
   const client = createClient(kc, { fieldManager: 'tide' });
   log(`installed ${(await installCrds(client)).length} CRDs on ${kc.getCurrentCluster()?.server}`);
-  if (local) {
-    const git = await startExample(client, defaultTestbedDir);
-    log(
-      `example: ${git.url}/gitops-repo.git (credentials in Secret flux-system/gitops-repo-auth) syncs to the`,
-    );
+  const example = local ? await startExample(client, defaultTestbedDir) : undefined;
+  if (example) {
+    log(`example: ${example.gitUrl} (credentials in Secret flux-system/gitops-repo-auth) syncs to the`);
     log('  dev, staging and prod namespaces; watch it with: npm run tide -- get kustomizations -A');
+    if (example.registryHost)
+      log(`  images of ${example.registryHost}/example/backend update Git: npm run tide -- get images all`);
   }
   const mains = controllerMains();
   if (mains.length === 0) {
@@ -69,10 +69,16 @@ async function main() {
   const ownFlags: Record<string, string[]> = {
     source: [`--storage-path=${join(defaultTestbedDir, 'source-storage')}`, '--storage-addr=127.0.0.1:0'],
     notification: [`--events-addr=127.0.0.1:${eventsPort}`, `--receiverAddr=127.0.0.1:${receiverPort}`],
+    'image-reflector': [`--storage-path=${join(defaultTestbedDir, 'image-reflector-storage')}`],
   };
-  // The kustomize-controller runs the pinned kustomize and sops builds.
-  const tools = await toolPaths(['kustomize', 'sops']);
-  const toolEnv = { TIDE_KUSTOMIZE_BIN: tools.kustomize, TIDE_SOPS_BIN: tools.sops };
+  // The kustomize-controller runs the pinned kustomize and sops builds, the helm-controller the pinned
+  // helm (and kustomize for post-renderers).
+  const tools = await toolPaths(['kustomize', 'sops', 'helm']);
+  const toolEnv = {
+    TIDE_KUSTOMIZE_BIN: tools.kustomize,
+    TIDE_SOPS_BIN: tools.sops,
+    TIDE_HELM_BIN: tools.helm,
+  };
   const flagsOf = (name: string) => [
     ...localFlags,
     ...(name === 'notification' ? [] : eventsFlags),
@@ -93,6 +99,7 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+  await example?.close();
 }
 
 // Exit once the controllers have stopped: the example's Git server would keep the process alive.

@@ -223,7 +223,22 @@ export const HelmReleaseSpec = obj(
       ),
     ),
     postRenderStrategy: optional(
-      str('Which manifests the post-renderers see: `combined` (templates and hooks together) or `nohooks`.'),
+      enumOf(
+        ['nohooks', 'combined', 'separate'] as const,
+        'Which manifests the post-renderers see: `combined` (templates and hooks in one stream, the ' +
+          'default), `separate` (hooks and templates in separate streams) or `nohooks` (templates only).',
+      ),
+    ),
+    waitStrategy: optional(
+      obj(
+        {
+          name: enumOf(
+            ['poller', 'legacy'] as const,
+            "How Helm waits for the release's resources: `poller` (kstatus, the default) or `legacy` (Helm 3's waiter).",
+          ),
+        },
+        "Helm's strategy for waiting until the applied resources are ready.",
+      ),
     ),
     commonMetadata: optional(CommonMetadata('Labels and annotations set on every object of the release.')),
     healthCheckExprs: optional(
@@ -282,6 +297,9 @@ export const HelmReleaseStatus = obj(
     observedPostRenderersDigest: optional(
       str('Digest of the post-renderers of the last successful attempt.'),
     ),
+    observedCommonMetadataDigest: optional(
+      str('Digest of spec.commonMetadata of the last successful attempt.'),
+    ),
     lastAttemptedGeneration: optional(int64('Last generation the controller attempted to reconcile.')),
     helmChart: optional(str('`<namespace>/<name>` of the HelmChart created for spec.chart.')),
     storageNamespace: optional(
@@ -295,6 +313,9 @@ export const HelmReleaseStatus = obj(
         ['install', 'upgrade'] as const,
         'Last release action attempted; selects the active remediation.',
       ),
+    ),
+    lastAttemptedReleaseActionDuration: optional(
+      str('How long the last release action took, e.g. `1m2.5s`.'),
     ),
     failures: optional(int64('Failed reconciliations against the current desired state; reset on success.')),
     installFailures: optional(int64('Failed installs against the current desired state; reset on success.')),

@@ -81,7 +81,7 @@ export const ImageRepositoryStatus = obj(
   {
     ...statusMixin('ImageRepository'),
     canonicalImageName: optional(
-      str('Fully qualified image name, e.g. `docker.io/library/alpine` for `alpine`.'),
+      str('Fully qualified image name, e.g. `index.docker.io/library/alpine` for `alpine`.'),
     ),
     lastScanResult: optional(
       obj(

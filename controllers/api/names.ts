@@ -126,6 +126,47 @@ export const Reasons = {
   SourceFetchFailed: 'SourceFetchFailed',
   /** Warning on an Alert: eventMetadata or summary collides with the event's own metadata. */
   MetadataAppendFailed: 'MetadataAppendFailed',
+  // image-reflector-controller (api/v1/condition_types.go).
+  /** metav1.StatusFailure: ImagePolicy's reason when no tag can be selected or the access check fails. */
+  Failure: 'Failure',
+  /** Stalled: spec.image is not a valid image reference. */
+  ImageURLInvalid: 'ImageURLInvalid',
+  /** Stalled (ImagePolicy): digestReflectionPolicy Always without spec.interval. */
+  IntervalNotConfigured: 'IntervalNotConfigured',
+  /** Stalled (ImagePolicy): the policy or its tag filter cannot be evaluated. */
+  InvalidPolicy: 'InvalidPolicy',
+
+  // image-automation-controller (api/v1/condition_types.go).
+  InvalidUpdateStrategy: 'InvalidUpdateStrategy',
+  InvalidSourceConfiguration: 'InvalidSourceConfiguration',
+  SourceManagerFailed: 'SourceManagerFailed',
+  UpdateFailed: 'UpdateFailed',
+  InvalidPolicySelector: 'InvalidPolicySelector',
+  /** Stalled: the commit message template uses `.Updated` or `.Changed.ImageResult`, removed in v1. */
+  RemovedTemplateField: 'RemovedTemplateField',
+  /** Events of the correction of drift (driftDetection.mode enabled). */
+  DriftCorrected: 'DriftCorrected',
+  DriftCorrectionFailed: 'DriftCorrectionFailed',
+  /** TestSuccess=Unknown: the release is waiting for its tests. */
+  AwaitingTests: 'AwaitingTests',
+  /** Released=False: a release left pending by an interrupted action was marked failed. */
+  PendingRelease: 'PendingRelease',
+  /** Stalled: the remediation retries of the last action are used up. */
+  RetriesExceeded: 'RetriesExceeded',
+  /** Stalled: the release to roll back to is gone from the Helm storage. */
+  MissingRollbackTarget: 'MissingRollbackTarget',
+  /** Ready=False: the chart source exists but is not ready (not reconciled, stalled, no artifact). */
+  SourceNotReady: 'SourceNotReady',
+  /** Ready=False: valuesFrom could not be resolved. */
+  ValuesError: 'ValuesError',
+  /** Ready=False: the state of the release in the Helm storage could not be read. */
+  StateError: 'StateError',
+  /** Ready=False: a release action failed without changing the release. */
+  ReconcileError: 'ReconcileError',
+  /** Events about the HelmChart made from spec.chart. */
+  HelmChartCreated: 'HelmChartCreated',
+  HelmChartConfigured: 'HelmChartConfigured',
+  HelmChartDeleted: 'HelmChartDeleted',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
@@ -150,6 +191,9 @@ export const Annotations = {
   decrypt: 'kustomize.toolkit.fluxcd.io/decrypt',
   /** Per HelmRelease object, disabled: no drift detection for it. */
   driftDetection: 'helm.toolkit.fluxcd.io/driftDetection',
+  /** Helm's ownership marks on every object of a release (meta.helm.sh). */
+  helmReleaseName: 'meta.helm.sh/release-name',
+  helmReleaseNamespace: 'meta.helm.sh/release-namespace',
   /** Object annotations with this prefix are copied into the metadata of its events. */
   eventPrefix: 'event.toolkit.fluxcd.io/',
   /** kubectl's client-side apply record, removed before server-side apply. */
@@ -166,6 +210,14 @@ export const Labels = {
   /** On every object a HelmRelease released. */
   helmName: 'helm.toolkit.fluxcd.io/name',
   helmNamespace: 'helm.toolkit.fluxcd.io/namespace',
+  /** Helm's mark on every object of a release (value `Helm`). */
+  managedBy: 'app.kubernetes.io/managed-by',
+  /** Labels of Helm's release storage objects (sh.helm.release.v1.<name>.v<version>). */
+  helmStorageOwner: 'owner',
+  helmStorageName: 'name',
+  helmStorageStatus: 'status',
+  helmStorageVersion: 'version',
+  helmStorageModifiedAt: 'modifiedAt',
   /** On a Secret or ConfigMap, Enabled: referrers reconcile at once when it changes. */
   watch: 'reconcile.fluxcd.io/watch',
   /** Flux v1's garbage-collection mark, removed before server-side apply. */
@@ -183,6 +235,10 @@ export const EventMetadata = {
   /** `update` on a Kustomization's success event: Git providers set a commit status from it. */
   kustomizeCommitStatus: 'kustomize.toolkit.fluxcd.io/commit_status',
   helmRevision: 'helm.toolkit.fluxcd.io/revision',
+  /** HelmRelease events: the config digest of the values, the app version and the OCI digest of the chart. */
+  helmToken: 'helm.toolkit.fluxcd.io/token',
+  helmAppVersion: 'helm.toolkit.fluxcd.io/app-version',
+  helmOciDigest: 'helm.toolkit.fluxcd.io/oci-digest',
   /** The upstream revision an artifact was built from (OCI `org.opencontainers.image.revision`). */
   originRevision: 'originRevision',
   revision: 'revision',

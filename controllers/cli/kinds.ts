@@ -3,11 +3,15 @@
 // reconcile, and where `--with-source` goes first.
 import {
   AlertKind,
+  Annotations,
   BucketKind,
   GitRepositoryKind,
   HelmChartKind,
   HelmReleaseKind,
   HelmRepositoryKind,
+  ImagePolicyKind,
+  ImageRepositoryKind,
+  ImageUpdateAutomationKind,
   type KindDescriptor,
   KustomizationKind,
   OCIRepositoryKind,
@@ -38,6 +42,13 @@ export interface CliKind {
   success(obj: KubeObject): string | undefined;
   /** The object `--with-source` reconciles first; absent for kinds without a source. */
   source?(obj: KubeObject): SourceTarget;
+  /** The columns `get` prints between NAME and READY, when not REVISION and SUSPENDED (flux's per kind). */
+  columns?: { headers: string[]; values(obj: KubeObject): string[] };
+  /**
+   * `reconcile` flags that add an annotation carrying the request token (HelmRelease: --force writes
+   * reconcile.fluxcd.io/forceAt, --reset reconcile.fluxcd.io/resetAt), by flag.
+   */
+  requestFlags?: Readonly<Record<string, string>>;
 }
 
 export interface SourceTarget {
@@ -97,6 +108,7 @@ export const helmReleaseKind: CliKind = {
   // The chart version of the latest release, else what was last attempted (flux's getHelmReleaseRevision).
   revision: (obj) => obj.status?.history?.[0]?.chartVersion ?? obj.status?.lastAttemptedRevision ?? '',
   success: (obj) => `applied revision ${obj.status?.lastAttemptedRevision ?? ''}`,
+  requestFlags: { force: Annotations.reconcileForceAt, reset: Annotations.reconcileResetAt },
   source: (obj) => {
     const ref = obj.spec?.chartRef;
     if (ref) return sourceByKind(ref.kind, ref.name, ref.namespace || namespaceOf(obj));
@@ -133,6 +145,63 @@ export const alertProviderKind = notificationKind(ProviderKind, 'alert provider'
 export const receiverKind = notificationKind(ReceiverKind, 'receiver');
 
 const namespaceOf = (obj: KubeObject): string => obj.metadata.namespace ?? '';
+
+const suspended = (obj: KubeObject) => (obj.spec?.suspend === true ? 'True' : 'False');
+const imageRef = (r: { name: string; tag: string; digest?: string }) =>
+  `${r.name}:${r.tag}${r.digest ? `@${r.digest}` : ''}`;
+
+export const imageRepositoryKind: CliKind = {
+  descriptor: ImageRepositoryKind,
+  kind: ImageRepositoryKind.kind,
+  human: 'image repository',
+  controller: 'image-reflector-controller',
+  revision: (obj) => obj.status?.lastScanResult?.revision ?? '',
+  success: (obj) => `scan fetched ${obj.status?.lastScanResult?.tagCount ?? 0} tags`,
+  columns: {
+    headers: ['Last scan', 'Suspended'],
+    values: (obj) => [obj.status?.lastScanResult?.scanTime ?? '', suspended(obj)],
+  },
+};
+
+export const imagePolicyKind: CliKind = {
+  descriptor: ImagePolicyKind,
+  kind: ImagePolicyKind.kind,
+  human: 'image policy',
+  controller: 'image-reflector-controller',
+  revision: (obj) => obj.status?.latestRef?.tag ?? '',
+  success: (obj) => (obj.status?.latestRef ? `selected ref ${imageRef(obj.status.latestRef)}` : undefined),
+  columns: {
+    headers: ['Image', 'Tag'],
+    values: (obj) => [obj.status?.latestRef?.name ?? '', obj.status?.latestRef?.tag ?? ''],
+  },
+};
+
+export const imageUpdateAutomationKind: CliKind = {
+  descriptor: ImageUpdateAutomationKind,
+  kind: ImageUpdateAutomationKind.kind,
+  human: 'image update automation',
+  controller: 'image-automation-controller',
+  revision: (obj) => obj.status?.lastPushCommit ?? '',
+  success: (obj) => {
+    const ready = (obj.status?.conditions as { type: string; message: string }[] | undefined)?.find(
+      (c) => c.type === 'Ready',
+    );
+    if (ready) return ready.message;
+    const last = obj.status?.lastAutomationRunTime;
+    return last ? `last run ${last}` : 'automation not yet run';
+  },
+  columns: {
+    headers: ['Last run', 'Suspended'],
+    values: (obj) => [obj.status?.lastAutomationRunTime ?? '', suspended(obj)],
+  },
+};
+
+/** Image kinds by their word after `image`, in the order `get images all` prints them (flux's). */
+export const imageKinds: ReadonlyMap<string, CliKind> = new Map([
+  ['repository', imageRepositoryKind],
+  ['policy', imagePolicyKind],
+  ['update', imageUpdateAutomationKind],
+]);
 
 const byKind = new Map(
   [gitKind, ociKind, helmRepositoryKind, helmChartKind, bucketKind].map((k) => [k.kind, k] as const),
@@ -178,25 +247,47 @@ export interface Resolved {
   rest: string[];
 }
 
+/** `<group word> <kind word>` kinds: `source git`, `image policy`, with `all` where allowed. */
+function grouped(
+  group: ReadonlyMap<string, CliKind>,
+  words: readonly string[],
+  verb: string,
+  allowAll: boolean,
+): Resolved {
+  const [first = '', second, ...more] = words;
+  const word = first.replace(/s$/, '');
+  const list = `${allowAll ? 'all, ' : ''}${[...group.keys()].sort().join(', ')}`;
+  if (second === undefined) throw new CliError(`tide ${verb} ${first} needs a ${word} kind: ${list}`);
+  if (allowAll && second === 'all') return { kinds: [...group.values()], all: true, rest: more };
+  const kind = group.get(second);
+  if (!kind) throw new CliError(`unknown ${word} kind "${second}"; want one of: ${list}`);
+  return { kinds: [kind], all: false, rest: more };
+}
+
+const groups: ReadonlyMap<string, ReadonlyMap<string, CliKind>> = new Map([
+  ['source', sourceKinds],
+  ['sources', sourceKinds],
+  ['image', imageKinds],
+  ['images', imageKinds],
+]);
+
 /**
  * Reads the kind words after a verb: `source <git|oci|helm|chart|bucket>` (`sources` too, and `all`
- * when allowAll), `kustomization(s)`/`ks`, `helmrelease(s)`/`hr`, `alert(s)`, `alert-provider(s)`,
- * `receiver(s)`.
+ * when allowAll), `image <repository|policy|update>` (`images` too, `all` likewise),
+ * `kustomization(s)`/`ks`, `helmrelease(s)`/`hr`, `alert(s)`, `alert-provider(s)`, `receiver(s)`.
  */
 export function resolveKind(words: readonly string[], verb: string, allowAll = false): Resolved {
-  const [first, second, ...more] = words;
-  const sourceList = `${allowAll ? 'all, ' : ''}${[...sourceKinds.keys()].sort().join(', ')}`;
+  const [first] = words;
+  const all = allowAll ? 'all|' : '';
+  const sourceList = `${all}${[...sourceKinds.keys()].sort().join('|')}`;
+  const imageList = `${all}${[...imageKinds.keys()].join('|')}`;
   const kindList =
-    `source(s) <${sourceList.replaceAll(', ', '|')}>, kustomization(s) (ks), helmrelease(s) (hr), ` +
+    `source(s) <${sourceList}>, image(s) <${imageList}>, kustomization(s) (ks), helmrelease(s) (hr), ` +
     'alert(s), alert-provider(s), receiver(s)';
   if (first === undefined) throw new CliError(`tide ${verb} needs a kind: ${kindList}`);
   const top = topLevel.get(first);
   if (top) return { kinds: [top], all: false, rest: words.slice(1) };
-  if (first !== 'source' && first !== 'sources')
-    throw new CliError(`unknown kind "${first}" for "tide ${verb}"; want one of: ${kindList}`);
-  if (second === undefined) throw new CliError(`tide ${verb} ${first} needs a source kind: ${sourceList}`);
-  if (allowAll && second === 'all') return { kinds: [...sourceKinds.values()], all: true, rest: more };
-  const kind = sourceKinds.get(second);
-  if (!kind) throw new CliError(`unknown source kind "${second}"; want one of: ${sourceList}`);
-  return { kinds: [kind], all: false, rest: more };
+  const group = groups.get(first);
+  if (!group) throw new CliError(`unknown kind "${first}" for "tide ${verb}"; want one of: ${kindList}`);
+  return grouped(group, words, verb, allowAll);
 }

@@ -42,6 +42,8 @@ const commandFlags = {
   'label-selector': { type: 'string', short: 'l' },
   'no-header': { type: 'boolean' },
   'with-source': { type: 'boolean' },
+  force: { type: 'boolean' },
+  reset: { type: 'boolean' },
   all: { type: 'boolean' },
   wait: { type: 'boolean' },
 } satisfies ParseArgsOptionsConfig;

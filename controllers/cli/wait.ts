@@ -57,16 +57,23 @@ export const refOf = (kind: CliKind, name: string, namespace: string): ObjectRef
 /** A fresh request token (RFC3339Nano, as flux writes it). */
 export const newToken = (ctx: Context): string => rfc3339Nano(ctx.nowNs());
 
-/** Merge-patches the request annotation (and `extra`, e.g. `{spec: {suspend: false}}`) in one write. */
+/**
+ * Merge-patches the request annotation (with `annotations`, e.g. forceAt, and `extra`, e.g.
+ * `{spec: {suspend: false}}`) in one write.
+ */
 export async function requestReconcile(
   ctx: Context,
   kind: CliKind,
   ref: ObjectRef,
   token: string,
   extra: Record<string, unknown> = {},
+  annotations: Record<string, string> = {},
 ): Promise<KubeObject> {
   const client = await ctx.client();
-  const body = { ...extra, metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } } };
+  const body = {
+    ...extra,
+    metadata: { annotations: { ...annotations, [Annotations.reconcileRequestedAt]: token } },
+  };
   try {
     return await client.patch(ref, 'merge', body);
   } catch (err) {

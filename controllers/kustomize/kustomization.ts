@@ -34,9 +34,9 @@ import {
 import { fetchArtifact } from '../runtime/artifact/fetch.ts';
 import { CelCompileError } from '../runtime/cel.ts';
 import { type Client, isNotFound } from '../runtime/client.ts';
-import { type Clients, createClients, KubeConfigError } from '../runtime/clients.ts';
+import { clientForObject, createClients } from '../runtime/clients.ts';
 import { deleteCondition, markFalse, markTrue } from '../runtime/conditions.ts';
-import { readData } from '../runtime/configdata.ts';
+import { configWatch, readData } from '../runtime/configdata.ts';
 import {
   checkDependencies,
   dependencyWatch,
@@ -49,9 +49,9 @@ import { GenericError, reasonOf, StallingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
 import type { KubeConfigSource } from '../runtime/kubeconfig.ts';
 import { renderKustomization } from '../runtime/kustomize/render.ts';
-import { type KubeObject, keyOf } from '../runtime/object.ts';
+import type { KubeObject } from '../runtime/object.ts';
 import { Annotation as OciAnnotation } from '../runtime/oci/artifact.ts';
-import { defineController, type ReconcileContext, type WatchSpec } from '../runtime/reconciler.ts';
+import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import { describeSource, refKey, resolveSource, sourceIndex, sourceWatch } from '../runtime/sourceref.ts';
 import { manifestsDigest, upsertHistory } from './history.ts';
 
@@ -126,23 +126,6 @@ function healthRules(obj: Kustomization) {
   } catch (err) {
     if (!(err instanceof CelCompileError)) throw err;
     throw new StallingError(Reasons.InvalidCELExpression, `${terminalErrorMessage}: ${err.message}`);
-  }
-}
-
-/** The remote or impersonating client; a kubeconfig that cannot be used fails with ReconciliationFailed. */
-async function clientFor(obj: Kustomization, ctx: ReconcileContext, clients: Clients): Promise<Client> {
-  try {
-    return await clients.clientFor(
-      {
-        namespace: nsOf(obj),
-        serviceAccountName: obj.spec.serviceAccountName,
-        kubeConfig: obj.spec.kubeConfig,
-      },
-      ctx.client,
-    );
-  } catch (err) {
-    if (!(err instanceof KubeConfigError)) throw err;
-    throw new GenericError(Reasons.ReconciliationFailed, `failed to build kube client: ${err.message}`);
   }
 }
 
@@ -306,15 +289,6 @@ function recordHistory(
   };
 }
 
-const configWatch = (kind: 'Secret' | 'ConfigMap'): WatchSpec => ({
-  // Flux's --watch-configs-label-selector: only Secrets and ConfigMaps labelled for it are watched.
-  kind: { group: '', version: 'v1', kind },
-  labelSelector: `${Labels.watch}=Enabled`,
-  map: (o, primary) =>
-    primary.byIndex(byConfig, refKey(kind, o.metadata.namespace ?? '', o.metadata.name ?? '')).map(keyOf),
-  predicate: (a, b) => JSON.stringify(a.data) !== JSON.stringify(b.data),
-});
-
 export function kustomizationController(deps: KustomizeDeps) {
   const clients = createClients({
     kubeConfig: deps.kubeConfig,
@@ -342,8 +316,8 @@ export function kustomizationController(deps: KustomizeDeps) {
           a.status?.lastAppliedRevision !== b.status?.lastAppliedRevision ||
           JSON.stringify(a.status?.conditions) !== JSON.stringify(b.status?.conditions),
       ),
-      configWatch('Secret'),
-      configWatch('ConfigMap'),
+      configWatch('Secret', byConfig),
+      configWatch('ConfigMap', byConfig),
     ],
 
     /**
@@ -380,7 +354,7 @@ export function kustomizationController(deps: KustomizeDeps) {
         ...(originRevision ? { [`${KUSTOMIZE_GROUP}/${EventMetadata.originRevision}`]: originRevision } : {}),
       });
       obj.status = { ...obj.status, lastAttemptedRevision: revision };
-      const client = await clientFor(obj, ctx, clients);
+      const client = await clientForObject(clients, obj, ctx.client);
       const objects = await build(obj, ctx, deps, artifact);
       const metadata: Record<string, string> = { revision };
       if (originRevision) metadata.originRevision = originRevision;
@@ -423,7 +397,7 @@ export function kustomizationController(deps: KustomizeDeps) {
         );
         return;
       }
-      const client = await clientFor(obj, ctx, clients);
+      const client = await clientForObject(clients, obj, ctx.client);
       let changes: ChangeSet;
       try {
         changes = await deleteStale(client, entries, {

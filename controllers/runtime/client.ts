@@ -169,6 +169,21 @@ export interface Client {
   watch(gvk: GVK, opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Promise<void>;
   /** A raw call, for the few APIs without a typed helper. */
   request<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T>;
+  /**
+   * Passes a request through as it is (bytes in, the streaming response out) with this client's
+   * credentials and impersonation: for a local API gateway in front of a program that speaks to the API
+   * server itself (the helm binary). `headers` are the caller's content negotiation headers only.
+   */
+  forward(req: ForwardRequest): Promise<HttpResponse>;
+}
+
+export interface ForwardRequest {
+  method: string;
+  /** Path and query, e.g. `/api/v1/namespaces/a/secrets?labelSelector=owner%3Dhelm`. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
 }
 
 /** The TLS settings applyToHTTPSOptions derived from the kubeconfig; its CA replaces the system roots. */
@@ -225,6 +240,8 @@ export function createClient(kc: KubeConfigSource, options: ClientOptions = {}):
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
     path: string;
     body?: unknown;
+    /** Extra request headers (forward: the caller's accept and content type). */
+    headers?: Record<string, string>;
     contentType?: string;
     signal?: AbortSignal;
     /** No inactivity limit (watches, which the informer supervises). */
@@ -241,14 +258,15 @@ export function createClient(kc: KubeConfigSource, options: ClientOptions = {}):
     const body =
       call.body === undefined
         ? undefined
-        : typeof call.body === 'string'
+        : typeof call.body === 'string' || call.body instanceof Uint8Array
           ? call.body
           : JSON.stringify(call.body);
     const headers: Record<string, string | string[]> = {
-      ...t.headers,
-      ...impersonate,
       accept: 'application/json',
       'user-agent': userAgent,
+      ...call.headers,
+      ...t.headers,
+      ...impersonate,
     };
     if (body !== undefined) headers['content-type'] = call.contentType ?? 'application/json';
     try {
@@ -542,6 +560,18 @@ export function createClient(kc: KubeConfigSource, options: ClientOptions = {}):
     },
     request: <T>(method: string, path: string, body?: unknown, contentType?: string) =>
       call<T>({ method: method.toUpperCase() as Call['method'], path, body, contentType }),
+    forward: (req) => {
+      const { 'content-type': contentType, ...headers } = req.headers ?? {};
+      return open({
+        method: req.method.toUpperCase() as Call['method'],
+        path: req.path,
+        body: req.body,
+        contentType,
+        headers,
+        signal: req.signal,
+        stream: true,
+      });
+    },
   };
   return client;
 }

@@ -10,8 +10,10 @@
 import { createHash } from 'node:crypto';
 import { load } from 'js-yaml';
 import type { KubeConfigReference } from '../api/meta.ts';
+import { Reasons } from '../api/names.ts';
 import { type Client, createClient } from './client.ts';
 import { readTextData } from './configdata.ts';
+import { GenericError } from './errors.ts';
 import { KubeConfig, type KubeConfigSource } from './kubeconfig.ts';
 
 export interface ClientsOptions {
@@ -136,6 +138,34 @@ export function createClients(opts: ClientsOptions): Clients {
       return client;
     },
   };
+}
+
+/** An object whose spec names the client to act with (Kustomization, HelmRelease). */
+export interface ClientSpecObject {
+  metadata: { namespace?: string };
+  spec: { serviceAccountName?: string; kubeConfig?: KubeConfigReference };
+}
+
+/**
+ * The client an object's spec asks for (serviceAccountName, kubeConfig); a kubeconfig that cannot be
+ * used fails with ReconciliationFailed, naming what to fix.
+ */
+export async function clientForObject(
+  clients: Clients,
+  obj: ClientSpecObject,
+  local: Client,
+): Promise<Client> {
+  const target = {
+    namespace: obj.metadata.namespace ?? '',
+    serviceAccountName: obj.spec.serviceAccountName,
+    kubeConfig: obj.spec.kubeConfig,
+  };
+  try {
+    return await clients.clientFor(target, local);
+  } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err;
+    throw new GenericError(Reasons.ReconciliationFailed, `failed to build kube client: ${err.message}`);
+  }
 }
 
 /** spec.kubeConfig.configMapRef data for the generic provider (Kubernetes OIDC between clusters). */

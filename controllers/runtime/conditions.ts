@@ -3,7 +3,7 @@
 // conditions (e.g. FetchFailed) and throws typed errors; only `summarize` writes the kstatus trio.
 
 import { ConditionTypes, Reasons } from '../api/names.ts';
-import { isStalling, messageOf, reasonOf } from './errors.ts';
+import { isReconcileError, isStalling, messageOf, reasonOf } from './errors.ts';
 import { redact } from './log.ts';
 
 export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
@@ -218,25 +218,26 @@ function observe(obj: Conditioned): void {
 function summarizeError(obj: Conditioned, error: unknown, now?: Date): Summary {
   const reason = reasonOf(error);
   const message = redact(messageOf(error)) || reason;
+  const ready = (isReconcileError(error) && error.ready) || { reason, message };
   if (isStalling(error)) {
     // Terminal for this generation: record that it was observed so kstatus says Failed, not InProgress.
     markStalled(obj, reason, message, now);
-    markFalse(obj, ConditionTypes.Ready, reason, message, now);
+    markFalse(obj, ConditionTypes.Ready, ready.reason, redact(ready.message), now);
     observe(obj);
     return { ready: false, stalled: true };
   }
   // Waiting, generic or foreign errors: retried, so the generation is not yet observed.
   const reconciling = getCondition(obj, ConditionTypes.Reconciling);
   markReconciling(obj, Reasons.ProgressingWithRetry, reconciling?.message || message, now);
-  markFalse(obj, ConditionTypes.Ready, reason, message, now);
+  markFalse(obj, ConditionTypes.Ready, ready.reason, redact(ready.message), now);
   return { ready: false, stalled: false };
 }
 
 /**
  * Derives Ready/Reconciling/Stalled and status.observedGeneration after a reconcile (Flux's
  * summarize helper and ComputeReconcileResult in one place):
- * - StallingError: Stalled=True and Ready=False with its reason and message, Reconciling removed,
- *   observedGeneration advanced.
+ * - StallingError: Stalled=True and Ready=False with its reason and message (Ready with the error's
+ *   `ready` override when it has one), Reconciling removed, observedGeneration advanced.
  * - WaitingError, GenericError, any other error: Ready=False with its reason (ReconciliationFailed for
  *   foreign errors) and message, Reconciling=True ProgressingWithRetry, Stalled removed,
  *   observedGeneration kept.

@@ -1,6 +1,11 @@
 // Reading the data of ConfigMaps and Secrets a spec refers to (postBuild.substituteFrom, decryption
-// keys, kubeConfig, HelmRelease valuesFrom), always in the namespace of the referring object.
+// keys, kubeConfig, HelmRelease valuesFrom), always in the namespace of the referring object, and the
+// watch that reconciles the referrers when such an object changes.
+import { Labels } from '../api/names.ts';
 import type { Client } from './client.ts';
+import { keyOf } from './object.ts';
+import type { WatchSpec } from './reconciler.ts';
+import { refKey } from './sourceref.ts';
 
 export type DataKind = 'ConfigMap' | 'Secret';
 
@@ -36,4 +41,19 @@ export async function readTextData(
 ): Promise<Record<string, string> | undefined> {
   const data = await readData(client, ref);
   return data && decodeData(ref.kind, data);
+}
+
+/**
+ * Reconciles the objects whose index `index` files them under a Secret or ConfigMap (`Kind/ns/name`,
+ * refKey) when its data changes; only objects labelled reconcile.fluxcd.io/watch=Enabled are watched
+ * (Flux's --watch-configs-label-selector).
+ */
+export function configWatch(kind: DataKind, index: string): WatchSpec {
+  return {
+    kind: { group: '', version: 'v1', kind },
+    labelSelector: `${Labels.watch}=Enabled`,
+    map: (o, primary) =>
+      primary.byIndex(index, refKey(kind, o.metadata.namespace ?? '', o.metadata.name ?? '')).map(keyOf),
+    predicate: (a, b) => JSON.stringify(a.data) !== JSON.stringify(b.data),
+  };
 }

@@ -7,6 +7,11 @@ export interface ReconcileErrorOptions {
   event?: boolean;
   /** Forward the event to notification-controller (alerts). */
   notify?: boolean;
+  /**
+   * Ready=False with this reason and message instead of the error's own (a HelmRelease that stalls
+   * with RetriesExceeded still says in Ready what the last action did, as Flux).
+   */
+  ready?: { reason: string; message: string };
 }
 
 export type ReconcileErrorKind = 'stalling' | 'waiting' | 'generic';
@@ -19,6 +24,7 @@ export class ReconcileError extends Error {
   readonly reason: string;
   readonly event: boolean;
   readonly notify: boolean;
+  readonly ready: { reason: string; message: string } | undefined;
   readonly kind: ReconcileErrorKind = 'generic';
   readonly severity: Severity = 'error';
 
@@ -28,6 +34,7 @@ export class ReconcileError extends Error {
     this.reason = reason;
     this.event = opts.event ?? true;
     this.notify = opts.notify ?? true;
+    this.ready = opts.ready;
   }
 
   // A prototype marker instead of instanceof, so errors from another copy of this module still match.

@@ -50,6 +50,8 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** Ready=True message (e.g. "stored artifact for revision 'main@sha1:…'"). */
   readyMessage?: string;
+  /** Ready=True reason, when it depends on what the reconcile did (HelmRelease: UpgradeSucceeded, …). */
+  readyReason?: string;
   /** Metadata of the success event, e.g. `{ 'source.toolkit.fluxcd.io/revision': rev }`. */
   eventMetadata?: Record<string, string>;
 }
@@ -193,6 +195,7 @@ function statusWriter(
   obj: KubeObject,
   before: Record<string, unknown>,
   owned: ReadonlySet<string>,
+  onWritten: (resourceVersion: string | undefined) => void,
 ): () => Promise<void> {
   let written: unknown = before;
   let server = { conditions: before.conditions as Condition[] | undefined, rv: obj.metadata.resourceVersion };
@@ -204,6 +207,7 @@ function statusWriter(
       try {
         const res = await client.patchStatus(ref, patch, guard ? { resourceVersion: server.rv } : {});
         server = { conditions: res.status?.conditions, rv: res.metadata.resourceVersion };
+        onWritten(res.metadata.resourceVersion);
         return;
       } catch (err) {
         if (!guard || !isConflict(err) || attempt >= 4) throw err;
@@ -284,6 +288,8 @@ export function runController<T extends KubeObject>(
 
   // Errors already counted in reconcile totals, so the outer catch does not count them twice.
   const counted = new WeakSet<object>();
+  // resourceVersion of the last status this runner wrote, by key, until the cache has caught up.
+  const written = new Map<string, string>();
   const findInformer = (kind: GVK) => {
     const inf = informers.find((i) => sameKind(i.kind, kind));
     if (!inf) throw new Error(`${def.name}: ${kind.kind} is not watched by this controller`);
@@ -340,7 +346,8 @@ export function runController<T extends KubeObject>(
   async function attempt(obj: T, log: Logger, worker?: WorkerContext) {
     const now = () => new Date(clock.now());
     const before = structuredClone(obj.status ?? {});
-    const writeStatus = statusWriter(client, obj, before, owned);
+    const key = keyOf(obj);
+    const writeStatus = statusWriter(client, obj, before, owned, (rv) => rv && written.set(key, rv));
     const c = obj as unknown as Conditioned;
     markReconcilingProgress(c, undefined, now());
     // Show "in progress" before the work only for a new generation: steady-state runs skip the round trip.
@@ -355,7 +362,11 @@ export function runController<T extends KubeObject>(
     } catch (err) {
       error = err;
     }
-    const outcome = { error, readyMessage: result.readyMessage, readyReason: def.readyReason };
+    const outcome = {
+      error,
+      readyMessage: result.readyMessage,
+      readyReason: result.readyReason ?? def.readyReason,
+    };
     const summary = summarize(c, def.conditionPolicy, outcome, now());
     const token = requestedAt(obj);
     if (token !== undefined) obj.status = { ...obj.status, lastHandledReconcileAt: token };
@@ -423,8 +434,21 @@ export function runController<T extends KubeObject>(
     return succeeded(obj, result, readyBefore, started, log);
   }
 
-  async function handle(key: string, worker?: WorkerContext): Promise<WorkerResult | undefined> {
+  /**
+   * The object to reconcile: the cached one, unless the cache has not yet seen our last status write
+   * (a reconcile right after another would act on a status it already replaced), then a fresh read.
+   */
+  async function current(key: string): Promise<KubeObject | undefined> {
     const cached = primary.get(key);
+    const last = written.get(key);
+    written.delete(key);
+    if (!cached || last === undefined || cached.metadata.resourceVersion === last) return cached;
+    const fresh = await client.tryGet(refOf(cached));
+    return fresh && stripForCache(fresh);
+  }
+
+  async function handle(key: string, worker?: WorkerContext): Promise<WorkerResult | undefined> {
+    const cached = await current(key);
     if (!cached) return undefined; // deleted: nothing left to do
     const started = clock.now();
     let obj = structuredClone(cached) as T;

@@ -1,4 +1,4 @@
-// Semantic versions and ranges with the rules of github.com/Masterminds/semver/v3 (3.4), the library
+// Semantic versions and ranges with the rules of github.com/Masterminds/semver/v3 (3.5), the library
 // Flux and Helm evaluate them with: GitRepository and OCIRepository `ref.semver`, HelmChart
 // `.spec.version`, ImagePolicy `semver`. Its ranges are not npm's: `,` or space for AND, `||` for OR,
 // `1.2`, `1.x` and `*` as wildcards, `a - b` hyphen ranges, `~>`, `=>`, `=<`; a pre-release version
@@ -21,12 +21,6 @@ export interface SemVer {
 // in the numbers are coerced.
 const looseRe =
   /^v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
-// StrictNewVersion: SemVer 2.0 exactly.
-const num = '(?:0|[1-9][0-9]*)';
-const preId = '(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
-const strictRe = new RegExp(
-  `^${num}\\.${num}\\.${num}(?:-${preId}(?:\\.${preId})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`,
-);
 const metadataRe = /^[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*$/;
 
 // Masterminds reads uint64; past 2^53 a JS number is inexact, so such versions do not parse.
@@ -36,8 +30,12 @@ function segment(s: string | undefined): number | undefined {
   return n <= Number.MAX_SAFE_INTEGER ? n : undefined;
 }
 
+/** Masterminds MaxVersionLen: longer strings are not versions. */
+const MAX_VERSION_LENGTH = 256;
+
 /** Lenient parse (Masterminds NewVersion): `v1.2`, `1`, `01.2.3` are versions. */
 export function parseVersion(text: string): SemVer | undefined {
+  if (Buffer.byteLength(text) > MAX_VERSION_LENGTH) return undefined;
   const m = looseRe.exec(text);
   if (!m) return undefined;
   const [major, minor, patch] = [segment(m[1]), segment(m[2]), segment(m[3])];
@@ -49,12 +47,12 @@ export function parseVersion(text: string): SemVer | undefined {
 }
 
 /**
- * Strict parse with one optional leading `v` (fluxcd/pkg version.ParseVersion): how Flux reads Git
- * and OCI tags, chart versions of a repository index and image tags.
+ * Flux's tag parse (fluxcd/pkg version.ParseVersion): three dot-separated parts, then Masterminds
+ * NewVersion, so `v1.2.3`, `1.2.3-rc.1` and CalVer `v2025.07.03` are versions and `1.2`, `v1` are not.
+ * How Flux reads Git and OCI tags, chart versions of a repository index and image tags.
  */
 export function parseStrictVersion(text: string): SemVer | undefined {
-  const bare = text.startsWith('v') ? text.slice(1) : text;
-  return strictRe.test(bare) ? parseVersion(text) : undefined;
+  return text.split('.', 3).length === 3 ? parseVersion(text) : undefined;
 }
 
 /** Canonical text: `1.2.0` for `v1.2`, with `-prerelease` and `+metadata`. */
@@ -140,8 +138,13 @@ const validGroupRe = new RegExp(
 );
 const comparatorRe = new RegExp(`(?:(${op})${ws}*)?(${cv})`, 'g');
 const hyphenRe = new RegExp(`${ws}*(${cv})${ws}+-${ws}+(${cv})${ws}*`, 'g');
-// Go's regexp engine runs in linear time; a backtracking one needs a bound on what a spec may hold.
-const MAX_RANGE_LENGTH = 1024;
+// Masterminds MaxConstraintLen and MaxConstraintGroups; they also bound what a backtracking engine
+// (unlike Go's linear one) is given.
+const MAX_RANGE_LENGTH = 512;
+const MAX_RANGE_GROUPS = 32;
+
+/** Go's %q of an ASCII string: what Masterminds quotes a bad constraint with. */
+const goQuote = (s: string) => JSON.stringify(s);
 
 const isX = (s: string) => s === 'x' || s === 'X' || s === '*';
 
@@ -174,7 +177,7 @@ function toComparator(m: RegExpMatchArray): Comparator {
     dirty = patchDirty = true;
   }
   const con = parseVersion(base);
-  if (!con) throw new Error(`constraint parser error: ${op}${ver}`);
+  if (!con) throw new Error('constraint parser error');
   return { op, con, dirty, minorDirty, patchDirty };
 }
 
@@ -251,19 +254,20 @@ function satisfies(v: SemVer, c: Comparator): boolean {
 /**
  * Parses a range (Masterminds NewConstraint): comparators joined by spaces or commas (AND) and `||`
  * (OR), `a - b` hyphen ranges, `x`/`X`/`*` wildcards, `~`, `~>` and `^`. Throws an Error with
- * Masterminds' message (`improper constraint: …`) on bad input, and on ranges over 1024 characters.
+ * Masterminds' message on bad input (`improper constraint: "…"`), on ranges over 512 bytes and on
+ * more than 32 `||` groups.
  */
 export function parseConstraint(text: string): Constraint {
-  if (text.length > MAX_RANGE_LENGTH) {
-    throw new Error(`improper constraint: longer than ${MAX_RANGE_LENGTH} characters`);
+  if (Buffer.byteLength(text) > MAX_RANGE_LENGTH) {
+    throw new Error(`constraint string is too long (max ${MAX_RANGE_LENGTH} bytes)`);
   }
-  const groups = rewriteHyphens(text)
-    .split('||')
-    .map((group) => {
-      if (!validGroupRe.test(group)) throw new Error(`improper constraint: ${group}`);
-      const comparators = [...group.matchAll(comparatorRe)].map(toComparator);
-      return { comparators, prerelease: comparators.some((c) => c.con.prerelease !== '') };
-    });
+  const ors = rewriteHyphens(text).split('||');
+  if (ors.length > MAX_RANGE_GROUPS) throw new Error(`too many constraint groups (max ${MAX_RANGE_GROUPS})`);
+  const groups = ors.map((group) => {
+    if (!validGroupRe.test(group)) throw new Error(`improper constraint: ${goQuote(group)}`);
+    const comparators = [...group.matchAll(comparatorRe)].map(toComparator);
+    return { comparators, prerelease: comparators.some((c) => c.con.prerelease !== '') };
+  });
   return {
     text,
     check: (v) =>

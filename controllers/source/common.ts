@@ -3,8 +3,6 @@
 import type { Artifact } from '../api/meta.ts';
 import { ConditionTypes, Reasons } from '../api/names.ts';
 import type { GcOptions, Storage } from '../runtime/artifact/storage.ts';
-import type { Client } from '../runtime/client.ts';
-import { isNotFound } from '../runtime/client.ts';
 import { type Conditioned, deleteCondition, getCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError } from '../runtime/errors.ts';
 import type { ReconcileContext } from '../runtime/reconciler.ts';
@@ -148,19 +146,5 @@ export interface SourceDeps {
   maxSourceBytes: number;
 }
 
-export type SecretData = Record<string, Buffer>;
-
-/**
- * Reads a Secret in the object's namespace and decodes its data. A missing Secret is an error the user
- * must fix (the reconcile is retried with backoff, as Flux does).
- */
-export async function readSecret(client: Client, namespace: string, name: string): Promise<SecretData> {
-  try {
-    const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-    const data = (secret.data ?? {}) as Record<string, string>;
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
-    throw err;
-  }
-}
+// Secrets are read the way every controller reads them.
+export { readSecret, type SecretData } from '../runtime/secrets.ts';

@@ -11,7 +11,6 @@ import type { Artifact } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
-import { isNotFound } from '../runtime/client.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
@@ -28,16 +27,17 @@ import {
   selectRef,
   selectSemverTag,
 } from '../runtime/oci/artifact.ts';
-import { type Credentials, credentialsFromSecret, type SecretLike } from '../runtime/oci/auth.ts';
+import type { Credentials } from '../runtime/oci/auth.ts';
 import { createRegistryClient, type RegistryClient } from '../runtime/oci/client.ts';
 import { isOciError } from '../runtime/oci/errors.ts';
 import { parseOciUrl, type RepositoryName } from '../runtime/oci/reference.ts';
+import { credentialsFor, pullSecrets } from '../runtime/pullsecrets.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
+import { readSecret } from '../runtime/secrets.ts';
 import {
   clearFetchFailed,
   fetchFailed,
   markArtifactStored,
-  readSecret,
   reconcileStorage,
   recordNewArtifact,
   type SourceDeps,
@@ -118,47 +118,6 @@ function parseTarget(obj: OCIRepository): Target {
   }
 }
 
-async function getSecret(ctx: ReconcileContext, namespace: string, name: string): Promise<SecretLike> {
-  try {
-    return (await ctx.client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })) as SecretLike;
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`secret '${namespace}/${name}' not found`);
-    throw err;
-  }
-}
-
-/** The pull secrets of spec.secretRef, then those of spec.serviceAccountName's imagePullSecrets. */
-async function pullSecrets(obj: OCIRepository, ctx: ReconcileContext): Promise<SecretLike[]> {
-  const namespace = obj.metadata.namespace ?? '';
-  const out: SecretLike[] = [];
-  if (obj.spec.secretRef) out.push(await getSecret(ctx, namespace, obj.spec.secretRef.name));
-  const sa = obj.spec.serviceAccountName;
-  if (sa) {
-    const account = await ctx.client
-      .get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: sa })
-      .catch((err: unknown) => {
-        if (isNotFound(err)) throw new Error(`serviceaccount '${namespace}/${sa}' not found`);
-        throw err;
-      });
-    const refs = (account as { imagePullSecrets?: { name?: string }[] }).imagePullSecrets ?? [];
-    for (const ref of refs) if (ref.name) out.push(await getSecret(ctx, namespace, ref.name));
-  }
-  return out;
-}
-
-/** The credentials of the first pull secret holding some for the registry; anonymous without. */
-async function credentialsFor(
-  obj: OCIRepository,
-  ctx: ReconcileContext,
-  registry: string,
-): Promise<Credentials | undefined> {
-  for (const secret of await pullSecrets(obj, ctx)) {
-    const credentials = credentialsFromSecret(secret, registry);
-    if (credentials) return credentials;
-  }
-  return undefined;
-}
-
 /**
  * Credentials (pull secrets), the proxy of proxySecretRef and the TLS material of certSecretRef.
  * Sets FetchFailed=True AuthenticationFailed when a Secret is missing or unusable.
@@ -167,7 +126,12 @@ async function registryAccess(obj: OCIRepository, ctx: ReconcileContext, registr
   const access: Access = {};
   const namespace = obj.metadata.namespace ?? '';
   try {
-    access.credentials = await credentialsFor(obj, ctx, registry);
+    const secrets = await pullSecrets(ctx.client, {
+      namespace,
+      secretRef: obj.spec.secretRef,
+      serviceAccountName: obj.spec.serviceAccountName,
+    });
+    access.credentials = credentialsFor(secrets, registry);
   } catch (err) {
     const message = `failed to get credential: ${(err as Error).message}`;
     throw fetchFailed(obj, Reasons.AuthenticationFailed, message);

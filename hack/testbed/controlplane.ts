@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { makePki, type Pki } from './pki.ts';
 import { alive, freePort, poll, startDaemon, stopGroup } from './proc.ts';
-import { toolPaths } from './tools.ts';
+import { hackDir, toolPaths } from './tools.ts';
 
 export const componentNames = [
   'etcd',
@@ -259,6 +259,8 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     await start('kwok', [
       `--kubeconfig=${kubeconfig}`,
       `--config=${tools['kwok-stages']}`,
+      // Hook and test Pods of Helm charts run to completion (see the file).
+      `--config=${join(hackDir, 'testbed', 'kwok-pod-phases.yaml')}`,
       '--manage-all-nodes=true',
       '--node-lease-duration-seconds=40',
       '--cidr=10.244.0.0/24',

@@ -45,12 +45,14 @@ describe('make run (hack/run.ts) on the local control plane', function () {
     if (this.currentTest?.state === 'failed') console.error(output.split('\n').slice(-40).join('\n'));
   });
 
+  const kubeconfig = () => join(dir, 'kubeconfig');
+  /** The tide CLI against the local control plane, as the README runs it. */
+  const cli = (...args: string[]) =>
+    run(process.execPath, [join(root, 'controllers', 'cli', 'main.ts'), ...args], {
+      env: { ...process.env, KUBECONFIG: kubeconfig() },
+    });
+
   it('syncs the example: every environment Ready in tide get kustomizations -A', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    const cli = (...args: string[]) =>
-      run(process.execPath, [join(root, 'controllers', 'cli', 'main.ts'), ...args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-      });
     const table = await poll(
       'the example Kustomizations Ready',
       240_000,
@@ -71,7 +73,7 @@ describe('make run (hack/run.ts) on the local control plane', function () {
 
     // What the overlays promise: replicas 1, 2, 3 per environment, available on the kwok node.
     const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
+    kc.loadFromFile(kubeconfig());
     const apps = kc.makeApiClient(AppsV1Api);
     for (const [ns, replicas] of [
       ['dev', 1],
@@ -82,5 +84,40 @@ describe('make run (hack/run.ts) on the local control plane', function () {
       assert.equal(d.spec?.replicas, replicas);
       assert.equal(d.status?.availableReplicas, replicas);
     }
+  });
+
+  it('moves the backend to the newest 1.x tag of the example registry with a commit to Git', async () => {
+    // 1.0.0 in Git; the registry also holds 1.1.0 and 2.0.0-rc.1, which a 1.x range leaves out.
+    const images = await poll(
+      'the image automation pushed',
+      120_000,
+      async () => {
+        const out = await cli('get', 'images', 'all', '-n', 'flux-system');
+        if (
+          /imagepolicy\/backend\s+\S+\/example\/backend\s+1\.1\.0\s+True/.test(out) &&
+          /imageupdateautomation\/gitops-repo\s+\S+\s+False\s+True\s+repository up-to-date/.test(out)
+        )
+          return out;
+        throw new Error(out);
+      },
+      2_000,
+    );
+    assert.match(images, /imagerepository\/backend\s+\S+\s+False\s+True\s+successful scan: found 3 tags/);
+    const git = join(dir, 'git', 'gitops-repo.git');
+    const log = await run('git', ['--git-dir', git, 'log', '-1', '--format=%an%n%B', 'main']);
+    assert.match(
+      log,
+      /^Tide\nUpdate images\n\n- \S+\/example\/backend:1\.0\.0 -> \S+\/example\/backend:1\.1\.0\n/,
+    );
+    const diff = await run('git', ['--git-dir', git, 'diff', '--numstat', 'main~1', 'main']);
+    assert.equal(diff.trim(), '1\t1\tapps/backend/base/deployment.yaml');
+    // Applied once the source is fetched again.
+    await cli('reconcile', 'kustomization', 'apps-dev', '--with-source', '-n', 'flux-system');
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig());
+    const d = await kc
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: 'backend', namespace: 'dev' });
+    assert.match(d.spec?.template.spec?.containers[0]?.image ?? '', /\/example\/backend:1\.1\.0$/);
   });
 });

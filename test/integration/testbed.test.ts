@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { componentNames } from '../../hack/testbed/controlplane.ts';
 import { poll, run } from '../../hack/testbed/proc.ts';
+import { pushImage } from '../../hack/testbed/registry.ts';
 import { toolPaths } from '../../hack/testbed/tools.ts';
-import { pushImage } from '../support/registry.ts';
 import { isLoopback, listeners, withDescendants } from '../support/sockets.ts';
 import { testbed, useNamespace } from '../support/testbed.ts';
 

@@ -3,7 +3,7 @@
 // plus `helm repo index`) or to an OCI registry (`helm push`).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from '../../controllers/api/meta.ts';
@@ -11,8 +11,15 @@ import { hackDir } from '../../hack/testbed/tools.ts';
 import { download, helmCli, sha256 } from './sources.ts';
 import { testbed } from './testbed.ts';
 
+/** The podinfo chart's version, as pinned in hack/versions.env. */
+export const PODINFO_CHART_VERSION = (() => {
+  const m = /^PODINFO_CHART_VERSION=(.+)$/m.exec(readFileSync(join(hackDir, 'versions.env'), 'utf8'));
+  if (!m?.[1]) throw new Error('hack/versions.env pins no PODINFO_CHART_VERSION');
+  return m[1].trim();
+})();
+
 /**
- * The unpacked podinfo chart (6.9.2, pinned in hack/versions.env). Do not write into it: it is the
+ * The unpacked podinfo chart (pinned in hack/versions.env). Do not write into it: it is the
  * shared tool cache; copy it first. Throws naming the command that fetches it when it is missing.
  */
 export function podinfoChartDir(): string {

@@ -11,8 +11,8 @@ import {
   stopControlPlane,
 } from '../../hack/testbed/controlplane.ts';
 import { type GitHttpServer, startGitHttpServer } from '../../hack/testbed/gitserver.ts';
+import { type Registry, startRegistry } from '../../hack/testbed/registry.ts';
 import { type StaticServer, startStaticServer } from '../../hack/testbed/staticserver.ts';
-import { type Registry, startRegistry } from './registry.ts';
 import { type SshGitServer, startSshGitServer } from './sshserver.ts';
 
 export interface Testbed {

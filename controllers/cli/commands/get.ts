@@ -1,5 +1,7 @@
-// tide get sources <all|git|oci|helm|chart|bucket> | kustomizations | helmreleases [name]
-// Prints flux's status table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE (F2 cmd/flux/get.go).
+// tide get sources <all|git|oci|helm|chart|bucket> | images <all|repository|policy|update> |
+//   kustomizations | helmreleases [name]
+// Prints flux's status table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE, with the image
+// kinds' own columns (F2 cmd/flux/get.go, get_image_*.go).
 
 import { ConditionTypes } from '../../api/names.ts';
 import { getCondition } from '../../runtime/conditions.ts';
@@ -30,12 +32,17 @@ export function statusMatches(obj: KubeObject, sel: StatusSelector): boolean {
   return found !== undefined && found.status.toLowerCase() === sel.status.toLowerCase();
 }
 
-/** The columns of a kind, as flux prints them: REVISION and SUSPENDED where the kind has them. */
+/**
+ * flux's headers: [NAMESPACE] NAME, the kind's columns (by default REVISION and SUSPENDED where the
+ * kind has them), READY MESSAGE.
+ */
 export const headers = (allNamespaces: boolean, kind?: CliKind): string[] => [
   ...(allNamespaces ? ['Namespace'] : []),
   'Name',
-  ...(!kind || kind.revision ? ['Revision'] : []),
-  ...(kind?.suspendColumn === false ? [] : ['Suspended']),
+  ...(kind?.columns?.headers ?? [
+    ...(!kind || kind.revision ? ['Revision'] : []),
+    ...(kind?.suspendColumn === false ? [] : ['Suspended']),
+  ]),
   'Ready',
   'Message',
 ];
@@ -53,11 +60,16 @@ export function row(
     ? { status: 'True', message: kind.static.message }
     : getCondition(obj, ConditionTypes.Ready);
   const name = opts.withKind ? `${kind.kind.toLowerCase()}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+  const columns = kind.columns
+    ? kind.columns.values(obj)
+    : [
+        ...(kind.revision ? [truncateHex(kind.revision(obj))] : []),
+        ...(kind.suspendColumn === false ? [] : [obj.spec?.suspend === true ? 'True' : 'False']),
+      ];
   return [
     ...(opts.allNamespaces ? [obj.metadata.namespace ?? ''] : []),
     name,
-    ...(kind.revision ? [truncateHex(kind.revision(obj))] : []),
-    ...(kind.suspendColumn === false ? [] : [obj.spec?.suspend === true ? 'True' : 'False']),
+    ...columns,
     ready ? ready.status : 'False',
     truncateHex(ready ? ready.message : 'waiting to be reconciled'),
   ];
@@ -117,10 +129,12 @@ export const getCommand: Command = {
   summary: 'Get the resources and their status',
   flags: ['all-namespaces', 'status-selector', 'label-selector', 'no-header'],
   run,
-  help: `Print the status of Flux resources as a table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE.
+  help: `Print the status of Flux resources as a table: [NAMESPACE] NAME REVISION SUSPENDED READY MESSAGE
+(image kinds: LAST SCAN SUSPENDED, IMAGE TAG, LAST RUN SUSPENDED in place of REVISION SUSPENDED).
 
 Usage:
   tide get sources <all|git|oci|helm|chart|bucket> [name] [flags]
+  tide get images <all|repository|policy|update> [name] [flags]   (alias: image)
   tide get kustomizations [name] [flags]      (aliases: kustomization, ks)
   tide get helmreleases [name] [flags]        (aliases: helmrelease, hr)
   tide get alerts [name] [flags]              (alias: alert)
@@ -143,5 +157,8 @@ Examples:
 
   # List every kind of source in the apps namespace
   tide get sources all -n apps
+
+  # List the image repositories, policies and automations of every namespace
+  tide get images all -A
 `,
 };

@@ -1,5 +1,5 @@
-// tide reconcile source <git|oci|helm|chart|bucket> | kustomization | helmrelease <name> [--with-source]
-//   | receiver <name>
+// tide reconcile source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
+//   kustomization | helmrelease <name> [--with-source] | receiver <name>
 // Asks the controller to reconcile now and waits for the result (F2 cmd/flux/reconcile.go,
 // reconcile_with_source.go).
 import type { KubeObject } from '../../runtime/object.ts';
@@ -20,6 +20,7 @@ export async function reconcileObject(
   name: string,
   namespace: string,
   withSource: boolean,
+  annotations: Record<string, string> = {},
 ): Promise<KubeObject> {
   const obj = await getObject(await ctx.client(), kind, name, namespace);
   if (kind.static) {
@@ -34,7 +35,8 @@ export async function reconcileObject(
   const ref = refOf(kind, name, namespace);
   const token = newToken(ctx);
   ctx.log.action(`annotating ${kind.kind} ${name} in ${namespace} namespace`);
-  await requestReconcile(ctx, kind, ref, token);
+  const extra = Object.fromEntries(Object.values(annotations).map((a) => [a, token]));
+  await requestReconcile(ctx, kind, ref, token, {}, extra);
   ctx.log.success(`${kind.kind} annotated`);
   ctx.log.waiting(`waiting for ${kind.kind} reconciliation`);
   const done = await waitForReconcile(ctx, kind, ref, token);
@@ -50,17 +52,27 @@ async function run(ctx: Context, args: string[]): Promise<number> {
   const withSource = ctx.flags['with-source'] === true;
   if (withSource && !kind.source)
     throw new CliError(`unknown flag: --with-source (tide reconcile ${kind.human})`);
+  // --force and --reset: the token also goes into the annotation the kind reads for them.
+  const annotations: Record<string, string> = {};
+  for (const flag of requestFlags) {
+    if (ctx.flags[flag] !== true) continue;
+    const annotation = kind.requestFlags?.[flag];
+    if (!annotation) throw new CliError(`unknown flag: --${flag} (tide reconcile ${kind.human})`);
+    annotations[flag] = annotation;
+  }
   if (rest.length === 0) throw new CliError(`${kind.kind} name is required`);
   if (rest.length > 1)
     throw new CliError(`tide reconcile takes one name, got ${rest.length}: ${rest.join(' ')}`);
-  await reconcileObject(ctx, kind, rest[0]!, ctx.namespace, withSource);
+  await reconcileObject(ctx, kind, rest[0]!, ctx.namespace, withSource, annotations);
   return 0;
 }
+
+const requestFlags = ['force', 'reset'];
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Reconcile sources and resources',
-  flags: ['with-source'],
+  flags: ['with-source', ...requestFlags],
   run,
   help: `Trigger a reconciliation and wait for it: write the reconcile.fluxcd.io/requestedAt annotation,
 wait until the controller has handled it (status.lastHandledReconcileAt), then report the Ready
@@ -68,13 +80,17 @@ condition. A suspended resource is refused. Exits 1 when Ready is False or --tim
 
 Usage:
   tide reconcile source <git|oci|helm|chart|bucket> <name> [flags]
+  tide reconcile image <repository|policy|update> <name> [flags]
   tide reconcile kustomization <name> [--with-source] [flags]   (alias: ks)
-  tide reconcile helmrelease <name> [--with-source] [flags]     (alias: hr)
+  tide reconcile helmrelease <name> [--with-source] [--force] [--reset] [flags]   (alias: hr)
   tide reconcile receiver <name> [flags]
 
 Flags:
       --with-source   reconcile the source first (spec.sourceRef of a Kustomization; the chart
                       and its source of a HelmRelease; spec.sourceRef of a HelmChart)
+      --force         HelmRelease: run a Helm release action (upgrade) even when nothing changed
+      --reset         HelmRelease: reset the failure counters, so that a release out of retries
+                      is attempted again
 
 Examples:
   # Fetch the latest commit of a GitRepository now
@@ -85,5 +101,8 @@ Examples:
 
   # Re-read a Receiver's Secret now (e.g. after rotating its token)
   tide reconcile receiver github
+
+  # Retry a HelmRelease that ran out of retries
+  tide reconcile hr podinfo --reset
 `,
 };

@@ -1,5 +1,5 @@
-// tide resume source <git|oci|helm|chart|bucket> | kustomization | helmrelease | alert | alert-provider
-//   | receiver <name...> | --all
+// tide resume source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
+//   kustomization | helmrelease | alert | alert-provider | receiver <name...> | --all
 // Sets spec.suspend: false together with a reconcile request, then waits for the result like
 // `reconcile` (F2 cmd/flux/resume.go).
 import type { Command, Context } from '../command.ts';
@@ -69,6 +69,7 @@ names). Exits 1 when an object is missing, fails to reconcile or --timeout runs 
 
 Usage:
   tide resume source <git|oci|helm|chart|bucket> <name>... [flags]
+  tide resume image <repository|policy|update> <name>... [flags]
   tide resume kustomization <name>... [flags]   (alias: ks)
   tide resume helmrelease <name>... [flags]     (alias: hr)
   tide resume alert <name>... [flags]           (also alert-provider, receiver)

@@ -1,5 +1,5 @@
-// tide suspend source <git|oci|helm|chart|bucket> | kustomization | helmrelease | alert | alert-provider
-//   | receiver <name...> | --all
+// tide suspend source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
+//   kustomization | helmrelease | alert | alert-provider | receiver <name...> | --all
 // Sets spec.suspend: true, which makes the controller skip the object (F2 cmd/flux/suspend.go).
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
@@ -48,6 +48,7 @@ suspended object alone until it is resumed.
 
 Usage:
   tide suspend source <git|oci|helm|chart|bucket> <name>... [flags]
+  tide suspend image <repository|policy|update> <name>... [flags]
   tide suspend kustomization <name>... [flags]   (alias: ks)
   tide suspend helmrelease <name>... [flags]     (alias: hr)
   tide suspend alert <name>... [flags]           (also alert-provider, receiver)

@@ -155,6 +155,16 @@ async function fetchInto(
   });
 }
 
+/**
+ * Puts the work tree on `commit` (e.g. a branch fetched with fetchBranch), on the local `branch`
+ * when given (created or moved there), else detached. Uncommitted changes are discarded.
+ */
+export async function switchTo(dir: string, commit: string, branch?: string): Promise<void> {
+  if (branch) branchRef(branch);
+  const args = ['checkout', '-q', '--force', ...(branch ? ['-B', branch] : ['--detach']), commit];
+  await localGit(dir)(args, `unable to check out ${commit}`);
+}
+
 /** The commit HEAD points at; undefined on an unborn branch. */
 export async function headCommit(dir: string): Promise<string | undefined> {
   const res = await runCommand('git', ['rev-parse', '-q', '--verify', 'HEAD^{commit}'], {

@@ -8,6 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { allKinds, type JsonSchema, type KindDescriptor } from '../../../controllers/api/index.ts';
+import { helmReleaseController } from '../../../controllers/helm/helmrelease.ts';
+import { imageUpdateAutomationController } from '../../../controllers/image-automation/imageupdateautomation.ts';
+import { imagePolicyController } from '../../../controllers/image-reflector/imagepolicy.ts';
+import { imageRepositoryController } from '../../../controllers/image-reflector/imagerepository.ts';
 import { kustomizationController } from '../../../controllers/kustomize/kustomization.ts';
 import { receiverController } from '../../../controllers/notification/receiver.ts';
 import { alertKind, providerKind, type StaticKind } from '../../../controllers/notification/specs.ts';
@@ -47,6 +51,12 @@ const controllers: {
     definitions: () => [receiverController()],
     statics: () => [providerKind, alertKind],
   },
+  {
+    dir: 'controllers/image-reflector',
+    definitions: () => [imageRepositoryController(none), imagePolicyController(none)],
+  },
+  { dir: 'controllers/image-automation', definitions: () => [imageUpdateAutomationController(none)] },
+  { dir: 'controllers/helm', definitions: () => [helmReleaseController(none)] },
 ];
 
 function tsFiles(dir: string): string[] {

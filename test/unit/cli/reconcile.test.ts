@@ -135,6 +135,40 @@ describe('cli reconcile', () => {
   });
 });
 
+describe('cli reconcile helmrelease --force and --reset', () => {
+  it('writes forceAt and resetAt with the request token, as flux does', async () => {
+    const c = fakeCluster([object('HelmRelease', 'apps', 'redis')]);
+    controller(c, () => ['True', 'ok']);
+    const r = await runCli(['reconcile', 'hr', 'redis', '-n', 'apps', '--force', '--reset', ...fast], c);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      c.patches.map((p) => p.body),
+      [
+        {
+          metadata: {
+            annotations: {
+              'reconcile.fluxcd.io/forceAt': token,
+              'reconcile.fluxcd.io/resetAt': token,
+              'reconcile.fluxcd.io/requestedAt': token,
+            },
+          },
+        },
+      ],
+    );
+  });
+
+  it('refuses --force for kinds that have no such request', async () => {
+    const c = fakeCluster([object('Kustomization', 'flux-system', 'apps')]);
+    const r = await runCli(['reconcile', 'ks', 'apps', '--force'], c);
+    assert.deepEqual(r, {
+      code: 1,
+      out: '',
+      err: '✗ unknown flag: --force (tide reconcile kustomization)\n',
+    });
+    assert.equal(c.patches.length, 0);
+  });
+});
+
 describe('cli suspend and resume', () => {
   it('suspend sets spec.suspend and does not wait', async () => {
     const c = fakeCluster([object('Kustomization', 'flux-system', 'apps')]);

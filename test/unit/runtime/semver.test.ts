@@ -28,14 +28,18 @@ describe('runtime/semver', () => {
       assert.equal(parseVersion('1.2.3-rc..1'), undefined, 'empty prerelease identifier');
     });
 
-    it('accepts only full semver with an optional v in strict mode, as Flux reads tags', () => {
+    it('reads tags as Flux does: three dot-separated parts, then Masterminds NewVersion', () => {
       assert.ok(parseStrictVersion('1.2.3'));
       assert.ok(parseStrictVersion('v1.2.3-beta.1+meta'));
+      assert.ok(parseStrictVersion('v1.2.3-rc1-with-hypen'));
+      // CalVer tags with leading zeros (fluxcd/pkg version_test.go).
+      assert.equal(formatVersion(parseStrictVersion('v2025.07.03')!), '2025.7.3');
       for (const bad of [
         '1.2',
         'v1',
         '1',
-        '01.2.3',
+        'v1.2-beta5',
+        '\nv1.2',
         '1.2.3.4',
         '',
         'latest',
@@ -164,17 +168,27 @@ describe('runtime/semver', () => {
       assert.throws(() => parseConstraint('1.2.3 ||| 2'), /constraint parser error/);
       // A comparator before a hyphen range loses its separator in Masterminds' rewrite.
       assert.throws(() => parseConstraint('<2 1.0.0 - 1.2'), /improper constraint/);
-      assert.throws(() => parseConstraint(`>=${'1'.repeat(1100)}`), /longer than 1024 characters/);
+      assert.throws(
+        () => parseConstraint(`>=${'1'.repeat(600)}`),
+        /constraint string is too long \(max 512 bytes\)/,
+      );
+      assert.throws(
+        () => parseConstraint(Array(33).fill('1.0.0').join(' || ')),
+        /too many constraint groups \(max 32\)/,
+      );
+      assert.throws(() => parseConstraint('not a range'), /^Error: improper constraint: "not a range"$/);
+      assert.equal(parseVersion(`1.0.0-${'a'.repeat(260)}`), undefined, 'versions are at most 256 bytes');
     });
 
     it('rejects pathological ranges in linear time, not by exponential backtracking', () => {
       const started = Date.now();
       for (const bad of [
-        `${'1  '.repeat(300)}!`,
-        `${'>= 1.0.0 , '.repeat(90)}!`,
-        `1${' '.repeat(1000)}!`,
-        `${'1-1-'.repeat(250)}!`,
-        `${'1.'.repeat(500)}!`,
+        // Each under Masterminds' 512-byte limit, so the patterns themselves are exercised.
+        `${'1  '.repeat(170)}!`,
+        `${'>= 1.0.0 , '.repeat(46)}!`,
+        `1${' '.repeat(510)}!`,
+        `${'1-1-'.repeat(127)}!`,
+        `${'1.'.repeat(255)}!`,
       ]) {
         assert.throws(() => parseConstraint(bad), /improper constraint/);
       }

@@ -1,8 +1,9 @@
-// An OCI registry: Debian's docker-registry (distribution v2) on loopback, storing on disk.
+// An OCI registry: Debian's docker-registry (distribution v2) on loopback, storing on disk; the test
+// bed's and the `make run` example's.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, poll, stopGroup } from '../../hack/testbed/proc.ts';
+import { freePort, poll, stopGroup } from './proc.ts';
 
 export interface Registry {
   pid: number;
@@ -14,9 +15,10 @@ export interface Registry {
 
 const binary = process.env.TIDE_REGISTRY_BIN ?? '/usr/bin/docker-registry';
 
-export async function startRegistry(dir: string): Promise<Registry> {
+/** Starts a registry storing under `dir`, on `port` (a free one by default). */
+export async function startRegistry(dir: string, port?: number): Promise<Registry> {
   await mkdir(join(dir, 'data'), { recursive: true });
-  const port = await freePort();
+  port ??= await freePort();
   const config = join(dir, 'config.yml');
   await writeFile(
     config,
