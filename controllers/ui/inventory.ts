@@ -126,30 +126,30 @@ async function childrenOf(client: Client, parent: KubeObject, depth: number): Pr
   });
 }
 
-/** The manifest objects of a Helm release Secret's `release` value (base64 of gzipped JSON, as Helm 3/4 store it). */
-export function decodeHelmRelease(secretValue: string): { manifest: string; namespace?: string } {
-  const helmEncoded = Buffer.from(secretValue, 'base64').toString('utf8');
+/** The manifest of a release as Helm stores it: base64 of gzipped JSON (Helm 3 and 4). */
+export function decodeHelmRelease(helmEncoded: string): { manifest: string; namespace?: string } {
   let raw = Buffer.from(helmEncoded, 'base64');
   if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
   const release = JSON.parse(raw.toString('utf8')) as { manifest?: string; namespace?: string };
   return { manifest: release.manifest ?? '', namespace: release.namespace };
 }
 
-/** The objects of a HelmRelease's current Helm release, read from its storage Secret. */
+/** The objects of a HelmRelease's current Helm release, read from Helm's storage. */
 async function helmReleaseRefs(client: Client, hr: KubeObject): Promise<ObjectRef[]> {
   const latest = hr.status?.history?.[0] as
     | { name?: string; namespace?: string; version?: number }
     | undefined;
   if (!latest?.name || latest.version === undefined) return [];
   const storage = hr.status?.storageNamespace || hr.spec?.storageNamespace || hr.metadata.namespace;
-  const secret = await client.get({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    namespace: storage,
-    name: `sh.helm.release.v1.${latest.name}.v${latest.version}`,
-  });
-  const data = (secret.data ?? {}) as Record<string, string>;
-  const { manifest, namespace } = decodeHelmRelease(data.release ?? '');
+  const name = `sh.helm.release.v1.${latest.name}.v${latest.version}`;
+  // Helm's secret driver (the API base64-encodes the value once more), else its configmap driver.
+  const release = (o: KubeObject | undefined) =>
+    String((o?.data as Record<string, string> | undefined)?.release ?? '');
+  const secret = await client.tryGet({ apiVersion: 'v1', kind: 'Secret', namespace: storage, name });
+  const stored = secret
+    ? Buffer.from(release(secret), 'base64').toString('utf8')
+    : release(await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: storage, name }));
+  const { manifest, namespace } = decodeHelmRelease(stored);
   const refs: ObjectRef[] = [];
   for (const doc of parseDocuments(manifest) as KubeObject[]) {
     if (!doc?.apiVersion || !doc.kind || !doc.metadata?.name) continue;

@@ -71,10 +71,11 @@ function EdgeList({ edges, title }: { edges: GraphEdge[]; title: string }) {
 export function GraphPage({ query }: { query: URLSearchParams }) {
   const version = useGraphVersion();
   const graph = useJson<Graph>('/api/graph', [version]);
-  const [ns, setNs] = useState(query.get('ns') ?? '');
-  const [text, setText] = useState(query.get('q') ?? '');
-  const [focus, setFocus] = useState(query.get('focus') ?? '');
-  useEffect(() => replaceQuery({ ns, q: text, focus }), [ns, text, focus]);
+  // The route's query is the one place the choices live: links set them, typing replaces them.
+  const ns = query.get('ns') ?? '';
+  const text = query.get('q') ?? '';
+  const focus = query.get('focus') ?? '';
+  const choose = (change: Record<string, string>) => replaceQuery({ ns, q: text, focus, ...change });
   const g = graph.data;
   const view = useMemo(() => {
     if (!g) return undefined;
@@ -122,12 +123,12 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
           aria-label="Search the graph"
           placeholder="Search namespace/name"
           value={text}
-          onInput={(e) => setText((e.target as HTMLInputElement).value)}
+          onInput={(e) => choose({ q: (e.target as HTMLInputElement).value })}
         />
         <select
           aria-label="Namespace"
           value={ns}
-          onChange={(e) => setNs((e.target as HTMLSelectElement).value)}
+          onChange={(e) => choose({ ns: (e.target as HTMLSelectElement).value })}
         >
           <option value="">All namespaces</option>
           {namespaces.map((n) => (
@@ -137,7 +138,7 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
           ))}
         </select>
         {focus && (
-          <button type="button" class="link" onClick={() => setFocus('')}>
+          <button type="button" class="link" onClick={() => choose({ focus: '' })}>
             Show everything (focused on {focus})
           </button>
         )}

@@ -35,12 +35,17 @@ export const graphHref = (params: Record<string, string> = {}) => {
   return `#/graph${q ? `?${q}` : ''}`;
 };
 
+const routeEvent = 'tide-route';
+
 /** Replaces the query of the current route without a history entry (filters typed in a box). */
 export function replaceQuery(params: Record<string, string>) {
   const raw = location.hash.replace(/^#/, '') || '/';
   const path = raw.split('?')[0] ?? '/';
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
-  history.replaceState(null, '', `#${path}${q ? `?${q}` : ''}`);
+  const next = `#${path}${q ? `?${q}` : ''}`;
+  if (next === location.hash) return;
+  history.replaceState(null, '', next);
+  dispatchEvent(new Event(routeEvent));
 }
 
 export function useRoute(): Route {
@@ -48,7 +53,11 @@ export function useRoute(): Route {
   useEffect(() => {
     const on = () => setRoute(parseRoute(location.hash));
     addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
+    addEventListener(routeEvent, on);
+    return () => {
+      removeEventListener('hashchange', on);
+      removeEventListener(routeEvent, on);
+    };
   }, []);
   return route;
 }

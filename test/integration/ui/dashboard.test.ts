@@ -4,12 +4,10 @@
 // namespace), and the in-cluster server (token sign-in, impersonation) for a read-only user.
 // Screenshots of every view go to test-output/ui/.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { toolPaths } from '../../../hack/testbed/tools.ts';
-import { launchBrowser, screenshot } from '../../support/browser.ts';
+import { launchBrowser, type Served, screenshot, serve, startTideUi } from '../../support/browser.ts';
 import { testbed } from '../../support/testbed.ts';
 import {
   configMap,
@@ -18,8 +16,6 @@ import {
   useKustomizeEnv,
   yaml,
 } from '../kustomize/kustomization-support.ts';
-
-const root = join(import.meta.dirname, '..', '..', '..');
 
 // What the functions run in the page use of the DOM (this program is type-checked without lib.dom).
 interface PageElement {
@@ -32,59 +28,6 @@ declare const document: {
 };
 declare const location: { hash: string };
 declare const window: Record<string, unknown>;
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts a program and resolves once a line of its output gives the address (`match`). */
-function serve(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  match: (line: string) => string | undefined,
-): Promise<Served> {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no address after 60 s:\n${out}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      for (const line of out.split('\n')) {
-        const url = match(line);
-        if (!url) continue;
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stdout?.on('data', (c: Buffer) => {
-          out += c.toString('utf8');
-        });
-        resolve({
-          child,
-          url,
-          output: () => out,
-          async stop() {
-            if (child.exitCode === null) child.kill('SIGTERM');
-            await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-            if (child.exitCode === null) child.kill('SIGKILL');
-          },
-        });
-        return;
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before serving:\n${out}`)));
-  });
-}
 
 describe('dashboard (tide ui) in a browser', function () {
   this.timeout(300_000);
@@ -110,16 +53,7 @@ describe('dashboard (tide ui) in a browser', function () {
     await env.waitNotReady('broken', /kustomization path not found/);
     await env.waitNotReady('blocked', /dependency '.*\/broken' is not ready/);
 
-    const tools = await toolPaths(['kustomize', 'sops']);
-    ui = await serve(
-      ['controllers/cli/main.ts', 'ui', '127.0.0.1:0', '-n', ns()],
-      {
-        KUBECONFIG: testbed().controlPlane.kubeconfig,
-        TIDE_KUSTOMIZE_BIN: tools.kustomize,
-        TIDE_SOPS_BIN: tools.sops,
-      },
-      (line) => (/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/.test(line.trim()) ? line.trim() : undefined),
-    );
+    ui = await startTideUi(ns());
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(ui.url);
