@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { mapLimit } from '../../controllers/runtime/apply/changeset.ts';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
 import { KubeConfig } from '../../controllers/runtime/kubeconfig.ts';
@@ -21,6 +21,7 @@ import { startDashboard } from '../../controllers/ui/dashboard.ts';
 import { emptyFilter, selectRows } from '../../controllers/ui/model/overview.ts';
 import type { Row } from '../../controllers/ui/model/rows.ts';
 import { installCrds } from '../crds.ts';
+import { launchChromium } from '../testbed/chromium.ts';
 import { startControlPlane, stopControlPlane } from '../testbed/controlplane.ts';
 import { toolPaths } from '../testbed/tools.ts';
 
@@ -219,18 +220,7 @@ const shownFor = (rows: Row[], text: string) =>
   Math.min(250, selectRows(rows, { ...emptyFilter(), text }).length);
 
 async function measure(url: string, rows: Row[]) {
-  const browser = await chromium.launch({
-    executablePath: process.env.TIDE_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const results: Record<string, number[]> = {};
   const add = (k: string, v: number) => {
     results[k] = [...(results[k] ?? []), v];

@@ -1,32 +1,24 @@
 // A headless Chromium for browser tests: Debian's chromium (hack/system-deps.sh installs it) driven by
-// playwright-core, with the flags a closed network needs; each launch has a fresh temporary profile.
+// playwright-core (hack/testbed/chromium.ts).
 // Screenshots go to test-output/ui/ (gitignored). serve() and startTideUi() run the dashboard as a user does.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../hack/testbed/chromium.ts';
 import { toolPaths } from '../../hack/testbed/tools.ts';
 import { testbed } from './testbed.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-export const chromiumPath = process.env.TIDE_CHROMIUM ?? '/usr/bin/chromium';
 export const screenshotDir = join(import.meta.dirname, '..', '..', 'test-output', 'ui');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+/** A browser with one page (1440×900) that has opened `url`. */
+export async function openDashboard(url: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(url);
+  return { browser, page };
 }
 
 /** Saves a full-page screenshot as test-output/ui/<name>.png; returns its path. */

@@ -1,6 +1,6 @@
 // Pieces every page uses: state badges, health badges, counters and notices.
 import type { ComponentChildren } from 'preact';
-import type { Counts } from '../model/overview.ts';
+import type { Counts, Group } from '../model/overview.ts';
 import { type State, stateOrder } from '../model/rows.ts';
 
 const stateLabel: Record<State, string> = {
@@ -77,5 +77,75 @@ export function CountCells({ counts }: { counts: Counts }) {
         </td>
       ))}
     </>
+  );
+}
+
+/** A select of `values` with an "all" choice (the empty value). */
+export function Choice({
+  label,
+  all,
+  value,
+  values,
+  onChange,
+}: {
+  label: string;
+  all: string;
+  value: string;
+  values: readonly string[];
+  onChange(v: string): void;
+}) {
+  return (
+    <select
+      aria-label={label}
+      value={value}
+      onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+    >
+      <option value="">{all}</option>
+      {values.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** State counts per group (namespace, kind); a click on a group selects it (again: unselects). */
+export function CountTable({
+  title,
+  groups,
+  selected,
+  onSelect,
+}: {
+  title: string;
+  groups: Group[];
+  selected: string;
+  onSelect(name: string): void;
+}) {
+  return (
+    <table class="counts" aria-label={`By ${title.toLowerCase()}`}>
+      <thead>
+        <tr>
+          <th>{title}</th>
+          {stateOrder.map((s) => (
+            <th key={s} class={`num state-${s}`} title={s}>
+              {s[0]?.toUpperCase()}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {groups.map((g) => (
+          <tr key={g.name} class={selected === g.name ? 'selected' : ''}>
+            <td>
+              <button type="button" class="link" onClick={() => onSelect(selected === g.name ? '' : g.name)}>
+                {g.name}
+              </button>
+            </td>
+            <CountCells counts={g.counts} />
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

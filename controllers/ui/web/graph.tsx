@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { layout, neighbourhood } from '../model/layout.ts';
 import type { Graph, GraphEdge, GraphNode } from '../model/views.ts';
 import { live, useJson, useLive } from './api.ts';
-import { Notice, StateBadge } from './components.tsx';
+import { Choice, Notice, StateBadge } from './components.tsx';
 import { graphHref, objectHref, replaceQuery } from './router.ts';
 
 const W = 220;
@@ -125,18 +125,13 @@ export function GraphPage({ query }: { query: URLSearchParams }) {
           value={text}
           onInput={(e) => choose({ q: (e.target as HTMLInputElement).value })}
         />
-        <select
-          aria-label="Namespace"
+        <Choice
+          label="Namespace"
+          all="All namespaces"
           value={ns}
-          onChange={(e) => choose({ ns: (e.target as HTMLSelectElement).value })}
-        >
-          <option value="">All namespaces</option>
-          {namespaces.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
+          values={namespaces}
+          onChange={(v) => choose({ ns: v })}
+        />
         {focus && (
           <button type="button" class="link" onClick={() => choose({ focus: '' })}>
             Show everything (focused on {focus})

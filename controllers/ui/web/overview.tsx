@@ -2,9 +2,9 @@
 // and per kind, and a search box and filters that narrow everything at once.
 import { useMemo, useState } from 'preact/hooks';
 import { compileFilter, countRows, type Filter, groupCounts, selectRows } from '../model/overview.ts';
-import { type Row, type State, stateOrder } from '../model/rows.ts';
+import type { Row, State } from '../model/rows.ts';
 import { live, useLive } from './api.ts';
-import { CountCards, CountCells, Notice, StateBadge } from './components.tsx';
+import { Choice, CountCards, CountTable, Notice, StateBadge } from './components.tsx';
 import { ago, shortRevision } from './format.ts';
 import { objectHref, replaceQuery } from './router.ts';
 
@@ -91,35 +91,20 @@ export function Overview({ query }: { query: URLSearchParams }) {
           value={filter.text}
           onInput={(e) => setFilter({ ...filter, text: (e.target as HTMLInputElement).value })}
         />
-        <select
-          aria-label="Kind"
+        <Choice
+          label="Kind"
+          all="All kinds"
           value={filter.kinds[0] ?? ''}
-          onChange={(e) => {
-            const v = (e.target as HTMLSelectElement).value;
-            setFilter({ ...filter, kinds: v ? [v] : [] });
-          }}
-        >
-          <option value="">All kinds</option>
-          {live.kinds
-            .filter((k) => k.availability === 'ok')
-            .map((k) => (
-              <option key={k.kind} value={k.kind}>
-                {k.kind}
-              </option>
-            ))}
-        </select>
-        <select
-          aria-label="Namespace"
+          values={live.kinds.filter((k) => k.availability === 'ok').map((k) => k.kind)}
+          onChange={(v) => setFilter({ ...filter, kinds: v ? [v] : [] })}
+        />
+        <Choice
+          label="Namespace"
+          all="All namespaces"
           value={filter.namespace}
-          onChange={(e) => setFilter({ ...filter, namespace: (e.target as HTMLSelectElement).value })}
-        >
-          <option value="">All namespaces</option>
-          {namespaces.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
+          values={namespaces}
+          onChange={(v) => setFilter({ ...filter, namespace: v })}
+        />
         {Boolean(filter.text || filter.kinds.length || filter.namespace || filter.states.length) && (
           <button
             type="button"
@@ -137,66 +122,18 @@ export function Overview({ query }: { query: URLSearchParams }) {
       ))}
       <div class="overview-body">
         <aside class="groups">
-          <table class="counts" aria-label="By namespace">
-            <thead>
-              <tr>
-                <th>Namespace</th>
-                {stateOrder.map((s) => (
-                  <th key={s} class={`num state-${s}`} title={s}>
-                    {s[0]?.toUpperCase()}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {byNamespace.map((g) => (
-                <tr
-                  key={g.name}
-                  class={filter.namespace === g.name ? 'selected' : ''}
-                  onClick={() =>
-                    setFilter({ ...filter, namespace: filter.namespace === g.name ? '' : g.name })
-                  }
-                >
-                  <td>
-                    <button type="button" class="link">
-                      {g.name}
-                    </button>
-                  </td>
-                  <CountCells counts={g.counts} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <table class="counts" aria-label="By kind">
-            <thead>
-              <tr>
-                <th>Kind</th>
-                {stateOrder.map((s) => (
-                  <th key={s} class={`num state-${s}`} title={s}>
-                    {s[0]?.toUpperCase()}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {byKind.map((g) => (
-                <tr
-                  key={g.name}
-                  class={filter.kinds.includes(g.name) ? 'selected' : ''}
-                  onClick={() =>
-                    setFilter({ ...filter, kinds: filter.kinds.includes(g.name) ? [] : [g.name] })
-                  }
-                >
-                  <td>
-                    <button type="button" class="link">
-                      {g.name}
-                    </button>
-                  </td>
-                  <CountCells counts={g.counts} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <CountTable
+            title="Namespace"
+            groups={byNamespace}
+            selected={filter.namespace}
+            onSelect={(name) => setFilter({ ...filter, namespace: name })}
+          />
+          <CountTable
+            title="Kind"
+            groups={byKind}
+            selected={filter.kinds[0] ?? ''}
+            onSelect={(name) => setFilter({ ...filter, kinds: name ? [name] : [] })}
+          />
         </aside>
         <section class="rows">
           {live.connection !== 'connecting' && shown.length === 0 && (

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, type Served, screenshot, serve, startTideUi } from '../../support/browser.ts';
+import { openDashboard, type Served, screenshot, serve, startTideUi } from '../../support/browser.ts';
 import { testbed } from '../../support/testbed.ts';
 import {
   configMap,
@@ -54,9 +54,7 @@ describe('dashboard (tide ui) in a browser', function () {
     await env.waitNotReady('blocked', /dependency '.*\/broken' is not ready/);
 
     ui = await startTideUi(ns());
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(ui.url);
+    ({ browser, page } = await openDashboard(ui.url));
   });
 
   after(async () => {

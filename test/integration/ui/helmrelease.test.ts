@@ -4,7 +4,7 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are playwright locators; innerText() is the rendered text a user reads
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, type Served, screenshot, startTideUi } from '../../support/browser.ts';
+import { openDashboard, type Served, screenshot, startTideUi } from '../../support/browser.ts';
 import { useDemoSuite, waitReady } from '../helm/support.ts';
 
 declare const document: { querySelectorAll(selector: string): { length: number } };
@@ -22,9 +22,7 @@ describe('dashboard: a HelmRelease', function () {
     await create('web', { values: { message: 'from the chart' } });
     await waitReady(hc.client, ns(), 'web');
     ui = await startTideUi(ns());
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(ui.url);
+    ({ browser, page } = await openDashboard(ui.url));
   });
 
   after(async () => {
