@@ -2,7 +2,10 @@
 // prints, then a session cookie, so no other local process or web page can act with the kubeconfig's
 // credentials. In a cluster: a static token file (kube-apiserver's --token-auth-file format), the
 // headers of an authenticating proxy, or OIDC (oidc.ts); the dashboard then impersonates that user.
-// Sessions are HMAC-signed cookies (HttpOnly, SameSite=Strict), so replicas sharing the secret agree.
+// Sessions are HMAC-signed HttpOnly cookies, so replicas sharing the secret agree: SameSite=Strict
+// locally; Lax in a cluster, where signing in returns from the identity provider's site (a Strict
+// cookie would not come along on that navigation). Writes are safe either way: they are POSTs that
+// need the x-tide-request header, which no other site can send.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -77,10 +80,14 @@ export function setCookie(
   res: ServerResponse,
   name: string,
   value: string,
-  opts: { maxAgeS?: number; secure?: boolean } = {},
+  opts: { maxAgeS?: number; secure?: boolean; strict?: boolean } = {},
 ) {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];
-  if (name === sessionCookie) parts[3] = 'SameSite=Strict';
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    'Path=/',
+    'HttpOnly',
+    `SameSite=${opts.strict ? 'Strict' : 'Lax'}`,
+  ];
   if (opts.maxAgeS !== undefined) parts.push(`Max-Age=${opts.maxAgeS}`);
   if (opts.secure) parts.push('Secure');
   const prev = res.getHeader('set-cookie');
@@ -127,7 +134,7 @@ export function localAuth(
         res.end('This dashboard link is not valid (the token changes every time tide ui starts).\n');
         return true;
       }
-      setCookie(res, sessionCookie, sessions.issue(identity));
+      setCookie(res, sessionCookie, sessions.issue(identity), { strict: true });
       redirect(res, '/');
       return true;
     },

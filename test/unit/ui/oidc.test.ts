@@ -117,7 +117,7 @@ describe('ui/oidc', () => {
     });
     after(() => new Promise<void>((r) => server.close(() => r())));
 
-    it('redirects to the issuer with PKCE, and signs the user in from the callback', async () => {
+    it('redirects to the issuer with PKCE, and signs the user in from the callback with a Lax cookie', async () => {
       const auth = oidcAuth(
         { issuerUrl: issuer, clientId: 'tide', redirectUrl: 'http://dash/oauth2/callback' },
         createSessions(),
@@ -168,6 +168,8 @@ describe('ui/oidc', () => {
       );
       assert.equal(cb.out.status, 303, JSON.stringify(cb.out));
       const session = cookies.find((c) => c.startsWith('tide_session=')) ?? '';
+      // Lax: the browser comes back from the issuer's site, and must bring the cookie along.
+      assert.match(session, /; HttpOnly; SameSite=Lax/);
       assert.deepEqual(
         auth.identify({ headers: { cookie: session.split(';')[0] } } as unknown as IncomingMessage),
         {
