@@ -65,14 +65,21 @@ function impersonatingViewers(kubeConfig: KubeConfigSource, userAgent: string): 
 
 const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
-  const local = !opts.auth;
-  const { host, port } = parseListenAddress(opts.address);
-  const bindHost = host ?? (local ? '127.0.0.1' : undefined);
-  if (local && !loopback.test(bindHost ?? ''))
+/** Where `tide ui` binds: a loopback host (127.0.0.1 when none is given) and a port; throws otherwise. */
+export function localAddress(address: string): { host: string; port: number } {
+  const { host, port } = parseListenAddress(address);
+  const bindHost = host ?? '127.0.0.1';
+  if (!loopback.test(bindHost))
     throw new Error(
       `tide ui serves on loopback only (it acts with your credentials): '${host}' is not a loopback address`,
     );
+  return { host: bindHost, port };
+}
+
+export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
+  const local = !opts.auth;
+  const { host, port } = local ? localAddress(opts.address) : parseListenAddress(opts.address);
+  const bindHost = host;
   const userAgent = 'tide-ui';
   const client: Client = createClient(opts.kubeConfig, { userAgent, fieldManager: 'tide-ui' });
   const store = createStore({ client, kinds: uiKinds(), namespace: opts.namespace, log: opts.log });

@@ -13,23 +13,20 @@ async function run(ctx: Context, args: string[]): Promise<number> {
     kubeconfig: ctx.flags.kubeconfig as string | undefined,
     context: ctx.flags.context as string | undefined,
   });
-  const stop = new AbortController();
-  const stopped = new Promise<void>((resolve) => {
-    const done = () => {
-      stop.abort();
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+  const address = args[0] ?? defaultUiAddress;
+  // Loaded here, so the other commands do not pay for the dashboard's modules.
+  const { localAddress, startDashboard } = await import('../../ui/dashboard.ts');
+  try {
+    localAddress(address);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   ctx.log.waiting('reading every Tide kind from the cluster');
   let dashboard: Dashboard;
   try {
-    // Loaded here, so the other commands do not pay for the dashboard's modules.
-    const { startDashboard } = await import('../../ui/dashboard.ts');
     dashboard = await startDashboard({
       kubeConfig,
-      address: args[0] ?? defaultUiAddress,
+      address,
       // -n narrows the dashboard to one namespace; without it every namespace is shown.
       namespace: ctx.flags.namespace as string | undefined,
       tools: {
@@ -39,15 +36,16 @@ async function run(ctx: Context, args: string[]): Promise<number> {
       // `tide rollback kustomization` plugs in here once the CLI has it; until then the action is hidden.
       rollback: undefined,
       fallbackUser: kubeConfig.getCurrentUser()?.name,
-      signal: stop.signal,
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new CliError(
-        `${args[0] ?? defaultUiAddress} is in use: pass another address, e.g. tide ui 127.0.0.1:0`,
-      );
+      throw new CliError(`${address} is in use: pass another address, e.g. tide ui 127.0.0.1:0`);
     throw err;
   }
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   ctx.log.success(`dashboard serving on ${dashboard.url}`);
   ctx.io.out(`${dashboard.url}\n`);
   ctx.log.action('open the address above in a browser; Ctrl-C stops the dashboard');
