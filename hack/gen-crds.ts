@@ -4,13 +4,13 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allKinds, crdFileName, renderCrd } from '../controllers/api/index.ts';
+import { allKinds, crdFileName, renderCrd, schemaOf } from '../controllers/api/index.ts';
 
 export const CRD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'crds');
 
 /** File name to content of every CRD, in allKinds order. */
 export function renderAll(): Map<string, string> {
-  return new Map(allKinds.map((d) => [crdFileName(d), renderCrd(d)]));
+  return new Map(allKinds.map((d) => [crdFileName(d), renderCrd(d, schemaOf(d))]));
 }
 
 export interface Drift {

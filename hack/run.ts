@@ -1,11 +1,13 @@
 // Tide's main job for a developer: run the controllers against $KUBECONFIG, or against the local
 // control plane (.testbed/, started when needed) when KUBECONFIG is unset. Installs the CRDs in crds/
 // first. Stops the controllers on Ctrl-C; the local control plane keeps running (make testbed-down).
+
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClient } from '../controllers/runtime/client.ts';
+import { nodeFlags } from '../controllers/runtime/nodeflags.ts';
 import { installCrds } from './crds.ts';
 import { startExample } from './example.ts';
 import { startControlPlane } from './testbed/controlplane.ts';
@@ -84,13 +86,28 @@ async function main() {
     ...(name === 'notification' ? [] : eventsFlags),
     ...(ownFlags[name] ?? []),
   ];
-  const children = mains.map((m) =>
-    spawn(process.execPath, [m, ...flagsOf(nameOf(m))], {
-      stdio: 'inherit',
+  // Each controller's log also goes to <log dir>/<name>-controller.log, which `tide logs --log-dir` reads.
+  const logDir = process.env.TIDE_LOG_DIR ?? join(defaultTestbedDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const children = mains.map((m) => {
+    const child = spawn(process.execPath, [...nodeFlags, m, ...flagsOf(nameOf(m))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KUBECONFIG: kubeconfig, ...toolEnv },
-    }),
-  );
+    });
+    const file = createWriteStream(join(logDir, `${nameOf(m)}-controller.log`), { flags: 'a' });
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      file.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      process.stderr.write(d);
+      file.write(d);
+    });
+    child.once('exit', () => file.end());
+    return child;
+  });
   log(`running ${mains.map((m) => m.split('/').at(-2)).join(', ')}-controller; Ctrl-C to stop`);
+  log(`their logs: npm run tide -- logs --log-dir ${logDir} -A`);
   if (notifying)
     log(`webhook receiver: http://127.0.0.1:${receiverPort}/hook/<status.webhookPath of a Receiver>`);
   const stop = () => {

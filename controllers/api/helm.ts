@@ -1,5 +1,7 @@
 // helm.toolkit.fluxcd.io/v2: HelmRelease. Action configuration is in helm-actions.ts.
+
 import { Install, Rollback, Test, Uninstall, Upgrade } from './helm-actions.ts';
+import { HELM_API_VERSION } from './kinds.ts';
 import {
   CommonMetadata,
   CustomHealthCheck,
@@ -9,9 +11,7 @@ import {
   ResourceInventory,
 } from './kustomize-types.ts';
 import {
-  Columns,
   DependencyReference,
-  describeKind,
   interval,
   KubeConfigReference,
   kindSchema,
@@ -35,10 +35,6 @@ import {
   str,
   stringMap,
 } from './schema.ts';
-
-export const HELM_GROUP = 'helm.toolkit.fluxcd.io';
-export const HELM_VERSION = 'v2';
-export const HELM_API_VERSION = `${HELM_GROUP}/${HELM_VERSION}`;
 
 export const HelmChartTemplate = obj(
   {
@@ -349,13 +345,3 @@ export const HelmReleaseSchema = kindSchema(
 export type HelmRelease = Static<typeof HelmReleaseSchema>;
 export type HelmReleaseSpec = Static<typeof HelmReleaseSpec>;
 export type HelmReleaseStatus = Static<typeof HelmReleaseStatus>;
-
-export const HelmReleaseKind = describeKind({
-  group: HELM_GROUP,
-  version: HELM_VERSION,
-  kind: 'HelmRelease',
-  shortNames: ['hr'],
-  categories: ['all', 'fluxcd', 'fluxcd-appliers'],
-  printerColumns: [Columns.age, Columns.ready, Columns.status],
-  schema: HelmReleaseSchema,
-});

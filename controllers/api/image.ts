@@ -1,8 +1,7 @@
 // image.toolkit.fluxcd.io/v1: ImageRepository, ImagePolicy and ImageUpdateAutomation.
+import { IMAGE_API_VERSION } from './kinds.ts';
 import {
   AccessFrom,
-  Columns,
-  describeKind,
   interval,
   kindSchema,
   LocalObjectReference,
@@ -25,11 +24,6 @@ import {
   stringMap,
 } from './schema.ts';
 import { certSecretRefField, GitRepositoryRef, proxySecretRefField } from './source.ts';
-
-export const IMAGE_GROUP = 'image.toolkit.fluxcd.io';
-export const IMAGE_VERSION = 'v1';
-export const IMAGE_API_VERSION = `${IMAGE_GROUP}/${IMAGE_VERSION}`;
-const IMAGE_CATEGORIES = ['all', 'fluxcd', 'fluxcd-images'] as const;
 
 export const ImageRef = (description: string) =>
   obj(
@@ -114,24 +108,6 @@ export const ImageRepositorySchema = kindSchema(
 export type ImageRepository = Static<typeof ImageRepositorySchema>;
 export type ImageRepositorySpec = Static<typeof ImageRepositorySpec>;
 export type ImageRepositoryStatus = Static<typeof ImageRepositoryStatus>;
-
-export const ImageRepositoryKind = describeKind({
-  group: IMAGE_GROUP,
-  version: IMAGE_VERSION,
-  kind: 'ImageRepository',
-  plural: 'imagerepositories',
-  shortNames: ['imgrepo', 'imagerepo'],
-  categories: IMAGE_CATEGORIES,
-  printerColumns: [
-    { name: 'Image', type: 'string', jsonPath: '.spec.image' },
-    { name: 'Tags', type: 'string', jsonPath: '.status.lastScanResult.tagCount' },
-    Columns.ready,
-    Columns.status,
-    { name: 'Last scan', type: 'string', jsonPath: '.status.lastScanResult.scanTime', priority: 1 },
-    Columns.age,
-  ],
-  schema: ImageRepositorySchema,
-});
 
 // ---- ImagePolicy -----------------------------------------------------------------------------
 
@@ -219,23 +195,6 @@ export const ImagePolicySchema = kindSchema(
 export type ImagePolicy = Static<typeof ImagePolicySchema>;
 export type ImagePolicySpec = Static<typeof ImagePolicySpec>;
 export type ImagePolicyStatus = Static<typeof ImagePolicyStatus>;
-
-export const ImagePolicyKind = describeKind({
-  group: IMAGE_GROUP,
-  version: IMAGE_VERSION,
-  kind: 'ImagePolicy',
-  plural: 'imagepolicies',
-  shortNames: ['imgpol', 'imagepol'],
-  categories: IMAGE_CATEGORIES,
-  printerColumns: [
-    { name: 'Image', type: 'string', jsonPath: '.status.latestRef.name' },
-    { name: 'Tag', type: 'string', jsonPath: '.status.latestRef.tag' },
-    Columns.ready,
-    Columns.status,
-    Columns.age,
-  ],
-  schema: ImagePolicySchema,
-});
 
 // ---- ImageUpdateAutomation -------------------------------------------------------------------
 
@@ -384,18 +343,3 @@ export const ImageUpdateAutomationSchema = kindSchema(
 export type ImageUpdateAutomation = Static<typeof ImageUpdateAutomationSchema>;
 export type ImageUpdateAutomationSpec = Static<typeof ImageUpdateAutomationSpec>;
 export type ImageUpdateAutomationStatus = Static<typeof ImageUpdateAutomationStatus>;
-
-export const ImageUpdateAutomationKind = describeKind({
-  group: IMAGE_GROUP,
-  version: IMAGE_VERSION,
-  kind: 'ImageUpdateAutomation',
-  shortNames: ['iua', 'imgupd', 'imgauto'],
-  categories: IMAGE_CATEGORIES,
-  printerColumns: [
-    Columns.ready,
-    Columns.status,
-    { name: 'Last run', type: 'string', jsonPath: '.status.lastAutomationRunTime', priority: 1 },
-    Columns.age,
-  ],
-  schema: ImageUpdateAutomationSchema,
-});

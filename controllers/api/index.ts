@@ -2,14 +2,31 @@
 // versions, plus the shared pieces, well-known names and the CRD renderer. For each kind X:
 // `XSchema` (openAPIV3Schema), `X` (static type), `XSpec`/`XStatus` (schema and type),
 // `XKind` (descriptor).
-import { HelmReleaseKind } from './helm.ts';
-import { ImagePolicyKind, ImageRepositoryKind, ImageUpdateAutomationKind } from './image.ts';
-import { KustomizationKind } from './kustomize.ts';
-import type { KindDescriptor } from './meta.ts';
-import { AlertKind, ProviderKind, ReceiverKind } from './notification.ts';
-import { GitRepositoryKind, OCIRepositoryKind } from './source.ts';
-import { BucketKind } from './source-bucket.ts';
-import { HelmChartKind, HelmRepositoryKind } from './source-helm.ts';
+
+import { HelmReleaseSchema } from './helm.ts';
+import { ImagePolicySchema, ImageRepositorySchema, ImageUpdateAutomationSchema } from './image.ts';
+import {
+  AlertKind,
+  BucketKind,
+  GitRepositoryKind,
+  HelmChartKind,
+  HelmReleaseKind,
+  HelmRepositoryKind,
+  ImagePolicyKind,
+  ImageRepositoryKind,
+  ImageUpdateAutomationKind,
+  type KindDescriptor,
+  KustomizationKind,
+  OCIRepositoryKind,
+  ProviderKind,
+  ReceiverKind,
+} from './kinds.ts';
+import { KustomizationSchema } from './kustomize.ts';
+import { AlertSchema, ProviderSchema, ReceiverSchema } from './notification.ts';
+import type { TSchema } from './schema.ts';
+import { GitRepositorySchema, OCIRepositorySchema } from './source.ts';
+import { BucketSchema } from './source-bucket.ts';
+import { HelmChartSchema, HelmRepositorySchema } from './source-helm.ts';
 
 export {
   CRD_HEADER,
@@ -22,46 +39,80 @@ export {
   toCRD,
 } from './crd.ts';
 export {
-  HELM_API_VERSION,
-  HELM_GROUP,
-  HELM_VERSION,
   HelmChartTemplate,
   type HelmRelease,
-  HelmReleaseKind,
   HelmReleaseSchema,
   HelmReleaseSpec,
   HelmReleaseStatus,
   Snapshot,
 } from './helm.ts';
-export { Install, Rollback, Test, Uninstall, Upgrade } from './helm-actions.ts';
+export {
+  Install,
+  Rollback,
+  Test,
+  Uninstall,
+  Upgrade,
+} from './helm-actions.ts';
 export {
   GitSpec,
-  IMAGE_API_VERSION,
-  IMAGE_GROUP,
-  IMAGE_VERSION,
   type ImagePolicy,
-  ImagePolicyKind,
   ImagePolicySchema,
   ImagePolicySpec,
   ImagePolicyStatus,
   ImageRef,
   type ImageRepository,
-  ImageRepositoryKind,
   ImageRepositorySchema,
   ImageRepositorySpec,
   ImageRepositoryStatus,
   type ImageUpdateAutomation,
-  ImageUpdateAutomationKind,
   ImageUpdateAutomationSchema,
   ImageUpdateAutomationSpec,
   ImageUpdateAutomationStatus,
 } from './image.ts';
 export {
+  AlertKind,
+  allKinds,
+  BucketKind,
+  COMMIT_STATUS_TYPES,
+  Columns,
+  describeKind,
+  findKind,
+  GitRepositoryKind,
+  HELM_API_VERSION,
+  HELM_GROUP,
+  HELM_VERSION,
+  HelmChartKind,
+  HelmReleaseKind,
+  HelmRepositoryKind,
+  IMAGE_API_VERSION,
+  IMAGE_CATEGORIES,
+  IMAGE_GROUP,
+  IMAGE_VERSION,
+  ImagePolicyKind,
+  ImageRepositoryKind,
+  ImageUpdateAutomationKind,
+  type KindDescriptor,
   KUSTOMIZE_API_VERSION,
   KUSTOMIZE_GROUP,
   KUSTOMIZE_VERSION,
-  type Kustomization,
   KustomizationKind,
+  NOTIFIABLE_KINDS,
+  NOTIFICATION_GROUP,
+  NOTIFICATION_V1,
+  NOTIFICATION_V1BETA3,
+  OCIRepositoryKind,
+  PROVIDER_TYPES,
+  type PrinterColumn,
+  ProviderKind,
+  RECEIVER_TYPES,
+  ReceiverKind,
+  SOURCE_API_VERSION,
+  SOURCE_CATEGORIES,
+  SOURCE_GROUP,
+  SOURCE_VERSION,
+} from './kinds.ts';
+export {
+  type Kustomization,
   KustomizationSchema,
   KustomizationSpec,
   KustomizationStatus,
@@ -79,19 +130,15 @@ export {
 export {
   AccessFrom,
   Artifact,
-  Columns,
   Condition,
   DependencyReference,
   DIGEST_PATTERN,
-  describeKind,
   INTERVAL_PATTERN,
-  type KindDescriptor,
   KubeConfigReference,
   kindSchema,
   LocalObjectReference,
   NamespacedObjectKindReference,
   NamespacedObjectReference,
-  type PrinterColumn,
   SecretKeyReference,
   STATUS_DEFAULT,
   statusMixin,
@@ -105,28 +152,20 @@ export {
   EventMetadata,
   FINALIZER,
   Labels,
+  PART_OF,
   type Reason,
   Reasons,
 } from './names.ts';
 export {
   type Alert,
-  AlertKind,
   AlertSchema,
   AlertSpec,
   CrossNamespaceObjectReference,
-  NOTIFIABLE_KINDS,
-  NOTIFICATION_GROUP,
-  NOTIFICATION_V1,
-  NOTIFICATION_V1BETA3,
   OIDCProvider,
-  PROVIDER_TYPES,
   type Provider,
-  ProviderKind,
   ProviderSchema,
   ProviderSpec,
-  RECEIVER_TYPES,
   type Receiver,
-  ReceiverKind,
   ReceiverSchema,
   ReceiverSpec,
   ReceiverStatus,
@@ -135,54 +174,53 @@ export type { CelRule, Static } from './schema.ts';
 export {
   type GitRepository,
   GitRepositoryInclude,
-  GitRepositoryKind,
   GitRepositoryRef,
   GitRepositorySchema,
   GitRepositorySpec,
   GitRepositoryStatus,
   OCILayerSelector,
   type OCIRepository,
-  OCIRepositoryKind,
   OCIRepositorySchema,
   OCIRepositorySpec,
   OCIRepositoryStatus,
   OCIVerification,
-  SOURCE_API_VERSION,
-  SOURCE_GROUP,
-  SOURCE_VERSION,
 } from './source.ts';
-export { type Bucket, BucketKind, BucketSchema, BucketSpec, BucketStatus } from './source-bucket.ts';
+export {
+  type Bucket,
+  BucketSchema,
+  BucketSpec,
+  BucketStatus,
+} from './source-bucket.ts';
 export {
   type HelmChart,
-  HelmChartKind,
   HelmChartSchema,
   HelmChartSpec,
   HelmChartStatus,
   type HelmRepository,
-  HelmRepositoryKind,
   HelmRepositorySchema,
   HelmRepositorySpec,
   HelmRepositoryStatus,
 } from './source-helm.ts';
 
-/** Every kind Tide serves, in the order CRDs are listed. */
-export const allKinds: readonly KindDescriptor[] = [
-  GitRepositoryKind,
-  OCIRepositoryKind,
-  HelmRepositoryKind,
-  HelmChartKind,
-  BucketKind,
-  KustomizationKind,
-  HelmReleaseKind,
-  ImageRepositoryKind,
-  ImagePolicyKind,
-  ImageUpdateAutomationKind,
-  ProviderKind,
-  AlertKind,
-  ReceiverKind,
-];
+const schemas = new Map<KindDescriptor, TSchema>([
+  [GitRepositoryKind, GitRepositorySchema],
+  [OCIRepositoryKind, OCIRepositorySchema],
+  [HelmRepositoryKind, HelmRepositorySchema],
+  [HelmChartKind, HelmChartSchema],
+  [BucketKind, BucketSchema],
+  [KustomizationKind, KustomizationSchema],
+  [HelmReleaseKind, HelmReleaseSchema],
+  [ImageRepositoryKind, ImageRepositorySchema],
+  [ImagePolicyKind, ImagePolicySchema],
+  [ImageUpdateAutomationKind, ImageUpdateAutomationSchema],
+  [ProviderKind, ProviderSchema],
+  [AlertKind, AlertSchema],
+  [ReceiverKind, ReceiverSchema],
+]);
 
-/** The descriptor of a served kind, e.g. `findKind('source.toolkit.fluxcd.io/v1', 'GitRepository')`. */
-export function findKind(apiVersion: string, kind: string): KindDescriptor | undefined {
-  return allKinds.find((d) => d.apiVersion === apiVersion && d.kind === kind);
+/** The openAPIV3Schema of a served kind (for CRDs, explain and the spec field audit). */
+export function schemaOf(kind: KindDescriptor): TSchema {
+  const schema = schemas.get(kind);
+  if (!schema) throw new Error(`no schema for ${kind.apiVersion} ${kind.kind}`);
+  return schema;
 }

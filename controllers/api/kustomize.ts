@@ -1,4 +1,5 @@
 // kustomize.toolkit.fluxcd.io/v1: Kustomization.
+import { KUSTOMIZE_API_VERSION } from './kinds.ts';
 import {
   CommonMetadata,
   CustomHealthCheck,
@@ -8,9 +9,7 @@ import {
   ResourceInventory,
 } from './kustomize-types.ts';
 import {
-  Columns,
   DependencyReference,
-  describeKind,
   interval,
   KubeConfigReference,
   kindSchema,
@@ -20,10 +19,6 @@ import {
   statusMixin,
 } from './meta.ts';
 import { arr, bool, dateTime, enumOf, int64, obj, optional, type Static, str, stringMap } from './schema.ts';
-
-export const KUSTOMIZE_GROUP = 'kustomize.toolkit.fluxcd.io';
-export const KUSTOMIZE_VERSION = 'v1';
-export const KUSTOMIZE_API_VERSION = `${KUSTOMIZE_GROUP}/${KUSTOMIZE_VERSION}`;
 
 export const PostBuild = obj(
   {
@@ -214,13 +209,3 @@ export const KustomizationSchema = kindSchema(
 export type Kustomization = Static<typeof KustomizationSchema>;
 export type KustomizationSpec = Static<typeof KustomizationSpec>;
 export type KustomizationStatus = Static<typeof KustomizationStatus>;
-
-export const KustomizationKind = describeKind({
-  group: KUSTOMIZE_GROUP,
-  version: KUSTOMIZE_VERSION,
-  kind: 'Kustomization',
-  shortNames: ['ks'],
-  categories: ['all', 'fluxcd', 'fluxcd-appliers'],
-  printerColumns: [Columns.age, Columns.ready, Columns.status],
-  schema: KustomizationSchema,
-});

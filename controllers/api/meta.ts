@@ -3,6 +3,9 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { type TObject, type TOptional, type TString, Type } from '@sinclair/typebox';
 import { Annotations } from './names.ts';
+
+export { Columns, describeKind, type KindDescriptor, type PrinterColumn } from './kinds.ts';
+
 import {
   arr,
   bool,
@@ -15,7 +18,6 @@ import {
   type Static,
   str,
   stringMap,
-  type TSchema,
 } from './schema.ts';
 
 // ---- Durations -------------------------------------------------------------------------------
@@ -234,69 +236,6 @@ export function statusMixin(kind: string) {
 export const STATUS_DEFAULT = { observedGeneration: -1 };
 
 // ---- Kind descriptors ------------------------------------------------------------------------
-
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'date' | 'integer' | 'number' | 'boolean';
-  jsonPath: string;
-  priority?: number;
-  description?: string;
-}
-
-export interface KindDescriptor<S extends TSchema = TSchema> {
-  group: string;
-  version: string;
-  /** `<group>/<version>`, as written in manifests. */
-  apiVersion: string;
-  kind: string;
-  listKind: string;
-  plural: string;
-  singular: string;
-  shortNames: readonly string[];
-  categories: readonly string[];
-  namespaced: true;
-  /** True when the kind has a status subresource. */
-  statusSubresource: boolean;
-  printerColumns: readonly PrinterColumn[];
-  /** The openAPIV3Schema of the kind. */
-  schema: S;
-}
-
-export function describeKind<S extends TSchema>(d: {
-  group: string;
-  version: string;
-  kind: string;
-  shortNames?: readonly string[];
-  categories?: readonly string[];
-  printerColumns: readonly PrinterColumn[];
-  statusSubresource?: boolean;
-  schema: S;
-  /** Defaults to the lowercase kind plus `s`. */
-  plural?: string;
-}): KindDescriptor<S> {
-  return {
-    group: d.group,
-    version: d.version,
-    apiVersion: `${d.group}/${d.version}`,
-    kind: d.kind,
-    listKind: `${d.kind}List`,
-    plural: d.plural ?? `${d.kind.toLowerCase()}s`,
-    singular: d.kind.toLowerCase(),
-    shortNames: d.shortNames ?? [],
-    categories: d.categories ?? [],
-    namespaced: true,
-    statusSubresource: d.statusSubresource ?? true,
-    printerColumns: d.printerColumns,
-    schema: d.schema,
-  };
-}
-
-/** Printer columns shared by kinds with a Ready condition. */
-export const Columns = {
-  age: { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-  ready: { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-  status: { name: 'Status', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].message' },
-} as const satisfies Record<string, PrinterColumn>;
 
 /** Metadata is left to the API server (`type: object`); its static type is the client's. */
 const ObjectMeta = Type.Unsafe<V1ObjectMeta>({ type: 'object' });

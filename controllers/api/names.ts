@@ -210,8 +210,6 @@ export const Labels = {
   /** On every object a HelmRelease released. */
   helmName: 'helm.toolkit.fluxcd.io/name',
   helmNamespace: 'helm.toolkit.fluxcd.io/namespace',
-  /** Helm's mark on every object of a release (value `Helm`). */
-  managedBy: 'app.kubernetes.io/managed-by',
   /** Labels of Helm's release storage objects (sh.helm.release.v1.<name>.v<version>). */
   helmStorageOwner: 'owner',
   helmStorageName: 'name',
@@ -222,7 +220,20 @@ export const Labels = {
   watch: 'reconcile.fluxcd.io/watch',
   /** Flux v1's garbage-collection mark, removed before server-side apply. */
   legacyGcMark: 'fluxcd.io/sync-gc-mark',
+  /** On every object of the Tide chart: `tide` (PART_OF), so install, check, logs and uninstall find them. */
+  partOf: 'app.kubernetes.io/part-of',
+  /** On every object of the Tide chart: the namespace Tide is installed in. */
+  instance: 'app.kubernetes.io/instance',
+  /** On a controller's objects of the Tide chart: its name, e.g. source-controller. */
+  component: 'app.kubernetes.io/component',
+  /** On every object of the Tide chart: the chart's appVersion. */
+  version: 'app.kubernetes.io/version',
+  /** Who applies an object: Helm's mark on every object of a release (`Helm`), and on the Tide chart's. */
+  managedBy: 'app.kubernetes.io/managed-by',
 } as const;
+
+/** The value of Labels.partOf on Tide's own objects. */
+export const PART_OF = 'tide';
 
 /**
  * Keys of the metadata Flux's controllers attach to their events (`<group>/<key>`), and the short keys

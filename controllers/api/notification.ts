@@ -1,35 +1,14 @@
 // notification.toolkit.fluxcd.io: Provider and Alert (v1beta3, no status), Receiver (v1).
 import {
-  Columns,
-  describeKind,
-  interval,
-  kindSchema,
-  LocalObjectReference,
-  STATUS_DEFAULT,
-  statusMixin,
-  timeout,
-} from './meta.ts';
+  COMMIT_STATUS_TYPES,
+  NOTIFIABLE_KINDS,
+  NOTIFICATION_V1,
+  NOTIFICATION_V1BETA3,
+  PROVIDER_TYPES,
+  RECEIVER_TYPES,
+} from './kinds.ts';
+import { interval, kindSchema, LocalObjectReference, STATUS_DEFAULT, statusMixin, timeout } from './meta.ts';
 import { arr, bool, enumOf, obj, optional, type Static, str, stringMap } from './schema.ts';
-
-export const NOTIFICATION_GROUP = 'notification.toolkit.fluxcd.io';
-export const NOTIFICATION_V1BETA3 = `${NOTIFICATION_GROUP}/v1beta3`;
-export const NOTIFICATION_V1 = `${NOTIFICATION_GROUP}/v1`;
-
-/** Kinds whose events an Alert can select and whose reconciles a Receiver can request. */
-export const NOTIFIABLE_KINDS = [
-  'Bucket',
-  'GitRepository',
-  'Kustomization',
-  'HelmRelease',
-  'HelmChart',
-  'HelmRepository',
-  'ImageRepository',
-  'ImagePolicy',
-  'ImageUpdateAutomation',
-  'OCIRepository',
-  'ArtifactGenerator',
-  'ExternalArtifact',
-] as const;
 
 export const CrossNamespaceObjectReference = (description: string) =>
   obj(
@@ -53,53 +32,6 @@ export const CrossNamespaceObjectReference = (description: string) =>
 export type CrossNamespaceObjectReference = Static<ReturnType<typeof CrossNamespaceObjectReference>>;
 
 // ---- Provider --------------------------------------------------------------------------------
-
-export const PROVIDER_TYPES = [
-  'slack',
-  'discord',
-  'msteams',
-  'rocket',
-  'generic',
-  'generic-hmac',
-  'github',
-  'gitlab',
-  'gitea',
-  'bitbucketserver',
-  'bitbucket',
-  'azuredevops',
-  'googlechat',
-  'googlepubsub',
-  'webex',
-  'sentry',
-  'azureeventhub',
-  'telegram',
-  'lark',
-  'matrix',
-  'opsgenie',
-  'alertmanager',
-  'grafana',
-  'githubdispatch',
-  'githubpullrequestcomment',
-  'gitlabmergerequestcomment',
-  'giteapullrequestcomment',
-  'pagerduty',
-  'datadog',
-  'nats',
-  'zulip',
-  'otel',
-  'zoom',
-  'incident.io',
-] as const;
-
-/** Provider types that set Git commit statuses (and may set commitStatusExpr). */
-export const COMMIT_STATUS_TYPES = [
-  'github',
-  'gitlab',
-  'gitea',
-  'bitbucketserver',
-  'bitbucket',
-  'azuredevops',
-];
 
 export const ProviderSpec = obj(
   {
@@ -166,15 +98,6 @@ export const ProviderSchema = kindSchema(
 export type Provider = Static<typeof ProviderSchema>;
 export type ProviderSpec = Static<typeof ProviderSpec>;
 
-export const ProviderKind = describeKind({
-  group: NOTIFICATION_GROUP,
-  version: 'v1beta3',
-  kind: 'Provider',
-  statusSubresource: false,
-  printerColumns: [Columns.age],
-  schema: ProviderSchema,
-});
-
 // ---- Alert -----------------------------------------------------------------------------------
 
 export const AlertSpec = obj(
@@ -213,32 +136,7 @@ export const AlertSchema = kindSchema(
 export type Alert = Static<typeof AlertSchema>;
 export type AlertSpec = Static<typeof AlertSpec>;
 
-export const AlertKind = describeKind({
-  group: NOTIFICATION_GROUP,
-  version: 'v1beta3',
-  kind: 'Alert',
-  statusSubresource: false,
-  printerColumns: [Columns.age],
-  schema: AlertSchema,
-});
-
 // ---- Receiver --------------------------------------------------------------------------------
-
-export const RECEIVER_TYPES = [
-  'generic',
-  'generic-hmac',
-  'generic-oidc',
-  'github',
-  'gitlab',
-  'bitbucket',
-  'harbor',
-  'dockerhub',
-  'quay',
-  'gcr',
-  'nexus',
-  'acr',
-  'cdevents',
-] as const;
 
 export const OIDCProvider = obj(
   {
@@ -356,11 +254,3 @@ export const ReceiverSchema = kindSchema(
 export type Receiver = Static<typeof ReceiverSchema>;
 export type ReceiverSpec = Static<typeof ReceiverSpec>;
 export type ReceiverStatus = Static<typeof ReceiverStatus>;
-
-export const ReceiverKind = describeKind({
-  group: NOTIFICATION_GROUP,
-  version: 'v1',
-  kind: 'Receiver',
-  printerColumns: [Columns.age, Columns.ready, Columns.status],
-  schema: ReceiverSchema,
-});

@@ -1,8 +1,7 @@
 // source.toolkit.fluxcd.io/v1: Bucket.
+import { SOURCE_API_VERSION } from './kinds.ts';
 import {
   Artifact,
-  Columns,
-  describeKind,
   interval,
   kindSchema,
   LocalObjectReference,
@@ -15,10 +14,6 @@ import {
   certSecretRefField,
   ignoreField,
   proxySecretRefField,
-  SOURCE_API_VERSION,
-  SOURCE_CATEGORIES,
-  SOURCE_GROUP,
-  SOURCE_VERSION,
   statusUrlField,
   suspendField,
 } from './source.ts';
@@ -133,17 +128,3 @@ export const BucketSchema = kindSchema(
 export type Bucket = Static<typeof BucketSchema>;
 export type BucketSpec = Static<typeof BucketSpec>;
 export type BucketStatus = Static<typeof BucketStatus>;
-
-export const BucketKind = describeKind({
-  group: SOURCE_GROUP,
-  version: SOURCE_VERSION,
-  kind: 'Bucket',
-  categories: SOURCE_CATEGORIES,
-  printerColumns: [
-    { name: 'Endpoint', type: 'string', jsonPath: '.spec.endpoint' },
-    Columns.age,
-    Columns.ready,
-    Columns.status,
-  ],
-  schema: BucketSchema,
-});

@@ -1,9 +1,8 @@
 // source.toolkit.fluxcd.io/v1: HelmRepository and HelmChart.
+import { SOURCE_API_VERSION } from './kinds.ts';
 import {
   AccessFrom,
   Artifact,
-  Columns,
-  describeKind,
   interval,
   kindSchema,
   LocalObjectReference,
@@ -12,16 +11,7 @@ import {
   timeout,
 } from './meta.ts';
 import { arr, bool, enumOf, obj, optional, type Static, str } from './schema.ts';
-import {
-  certSecretRefField,
-  OCIVerification,
-  SOURCE_API_VERSION,
-  SOURCE_CATEGORIES,
-  SOURCE_GROUP,
-  SOURCE_VERSION,
-  statusUrlField,
-  suspendField,
-} from './source.ts';
+import { certSecretRefField, OCIVerification, statusUrlField, suspendField } from './source.ts';
 
 // ---- HelmRepository --------------------------------------------------------------------------
 
@@ -94,22 +84,6 @@ export const HelmRepositorySchema = kindSchema(
 export type HelmRepository = Static<typeof HelmRepositorySchema>;
 export type HelmRepositorySpec = Static<typeof HelmRepositorySpec>;
 export type HelmRepositoryStatus = Static<typeof HelmRepositoryStatus>;
-
-export const HelmRepositoryKind = describeKind({
-  group: SOURCE_GROUP,
-  version: SOURCE_VERSION,
-  kind: 'HelmRepository',
-  plural: 'helmrepositories',
-  shortNames: ['helmrepo'],
-  categories: SOURCE_CATEGORIES,
-  printerColumns: [
-    { name: 'URL', type: 'string', jsonPath: '.spec.url' },
-    Columns.age,
-    Columns.ready,
-    Columns.status,
-  ],
-  schema: HelmRepositorySchema,
-});
 
 // ---- HelmChart -------------------------------------------------------------------------------
 
@@ -199,21 +173,3 @@ export const HelmChartSchema = kindSchema(
 export type HelmChart = Static<typeof HelmChartSchema>;
 export type HelmChartSpec = Static<typeof HelmChartSpec>;
 export type HelmChartStatus = Static<typeof HelmChartStatus>;
-
-export const HelmChartKind = describeKind({
-  group: SOURCE_GROUP,
-  version: SOURCE_VERSION,
-  kind: 'HelmChart',
-  shortNames: ['hc'],
-  categories: SOURCE_CATEGORIES,
-  printerColumns: [
-    { name: 'Chart', type: 'string', jsonPath: '.spec.chart' },
-    { name: 'Version', type: 'string', jsonPath: '.spec.version' },
-    { name: 'Source Kind', type: 'string', jsonPath: '.spec.sourceRef.kind' },
-    { name: 'Source Name', type: 'string', jsonPath: '.spec.sourceRef.name' },
-    Columns.age,
-    Columns.ready,
-    Columns.status,
-  ],
-  schema: HelmChartSchema,
-});

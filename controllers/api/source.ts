@@ -1,9 +1,8 @@
 // source.toolkit.fluxcd.io/v1: GitRepository and OCIRepository. The Helm sources and Bucket
 // live in source-helm.ts and source-bucket.ts; pieces shared by several sources are here.
+import { SOURCE_API_VERSION } from './kinds.ts';
 import {
   Artifact,
-  Columns,
-  describeKind,
   interval,
   kindSchema,
   LocalObjectReference,
@@ -12,11 +11,6 @@ import {
   timeout,
 } from './meta.ts';
 import { arr, bool, enumOf, obj, optional, type Static, str } from './schema.ts';
-
-export const SOURCE_GROUP = 'source.toolkit.fluxcd.io';
-export const SOURCE_VERSION = 'v1';
-export const SOURCE_API_VERSION = `${SOURCE_GROUP}/${SOURCE_VERSION}`;
-export const SOURCE_CATEGORIES = ['all', 'fluxcd', 'fluxcd-sources'] as const;
 
 // ---- Pieces shared by sources ----------------------------------------------------------------
 
@@ -216,22 +210,6 @@ export type GitRepository = Static<typeof GitRepositorySchema>;
 export type GitRepositorySpec = Static<typeof GitRepositorySpec>;
 export type GitRepositoryStatus = Static<typeof GitRepositoryStatus>;
 
-export const GitRepositoryKind = describeKind({
-  group: SOURCE_GROUP,
-  version: SOURCE_VERSION,
-  kind: 'GitRepository',
-  plural: 'gitrepositories',
-  shortNames: ['gitrepo'],
-  categories: SOURCE_CATEGORIES,
-  printerColumns: [
-    { name: 'URL', type: 'string', jsonPath: '.spec.url' },
-    Columns.age,
-    Columns.ready,
-    Columns.status,
-  ],
-  schema: GitRepositorySchema,
-});
-
 // ---- OCIRepository ---------------------------------------------------------------------------
 
 export const OCILayerSelector = (description: string) =>
@@ -316,19 +294,3 @@ export const OCIRepositorySchema = kindSchema(
 export type OCIRepository = Static<typeof OCIRepositorySchema>;
 export type OCIRepositorySpec = Static<typeof OCIRepositorySpec>;
 export type OCIRepositoryStatus = Static<typeof OCIRepositoryStatus>;
-
-export const OCIRepositoryKind = describeKind({
-  group: SOURCE_GROUP,
-  version: SOURCE_VERSION,
-  kind: 'OCIRepository',
-  plural: 'ocirepositories',
-  shortNames: ['ocirepo'],
-  categories: SOURCE_CATEGORIES,
-  printerColumns: [
-    { name: 'URL', type: 'string', jsonPath: '.spec.url' },
-    Columns.ready,
-    Columns.status,
-    Columns.age,
-  ],
-  schema: OCIRepositorySchema,
-});

@@ -1,52 +1,75 @@
 // tide: the command-line client of Tide, in the style of the flux CLI.
 //   node controllers/cli/main.ts get ks -A        (npm run tide -- get ks -A)
-// Parses the flags of every command at once (node:util parseArgs), dispatches on the first word, and
-// turns any failure into one `✗ message` line on stderr and exit code 1.
+// One table of commands; each declares its flags, which are parsed (node:util parseArgs), listed in
+// its help and offered by shell completion. Any failure becomes one `✗ message` line on stderr and
+// exit code 1.
+import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import type { Client } from '../runtime/client.ts';
-import { formatDuration, parseDuration } from '../runtime/duration.ts';
-import type { Command, Context, Flags } from './command.ts';
+import { parseDuration } from '../runtime/duration.ts';
+import {
+  type Command,
+  type Context,
+  type FlagSpec,
+  type FlagSpecs,
+  type Flags,
+  globalFlags,
+} from './command.ts';
+import { bootstrapCommand } from './commands/bootstrap.ts';
+import { buildCommand } from './commands/build.ts';
+import { checkCommand } from './commands/check.ts';
+import { completionCommand } from './commands/completion.ts';
+import { createCommand } from './commands/create.ts';
+import { deleteCommand } from './commands/delete.ts';
+import { diffCommand } from './commands/diff.ts';
+import { eventsCommand } from './commands/events.ts';
+import { exportCommand } from './commands/export.ts';
 import { getCommand } from './commands/get.ts';
+import { installCommand } from './commands/install.ts';
+import { logsCommand } from './commands/logs.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { resumeCommand } from './commands/resume.ts';
+import { rollbackCommand } from './commands/rollback.ts';
+import { statsCommand } from './commands/stats.ts';
 import { suspendCommand } from './commands/suspend.ts';
+import { traceCommand } from './commands/trace.ts';
+import { treeCommand } from './commands/tree.ts';
 import { uiCommand } from './commands/ui.ts';
+import { uninstallCommand } from './commands/uninstall.ts';
 import { cliVersion, versionCommand } from './commands/version.ts';
 import { CliError, isCliError } from './errors.ts';
 import { apiMessage, type ConnectOptions, connect } from './kube.ts';
 import { createLogger, type Io } from './output.ts';
 
+/** Every command, in the order `tide --help` lists them. */
 export const commands: readonly Command[] = [
+  bootstrapCommand,
+  installCommand,
+  checkCommand,
+  uninstallCommand,
+  createCommand,
   getCommand,
   reconcileCommand,
   suspendCommand,
   resumeCommand,
+  deleteCommand,
+  exportCommand,
+  diffCommand,
+  buildCommand,
+  rollbackCommand,
+  treeCommand,
+  traceCommand,
+  eventsCommand,
+  logsCommand,
+  statsCommand,
+  completionCommand(
+    () => commands,
+    () => globalFlags,
+  ),
   versionCommand,
   uiCommand,
 ];
-
-const globalFlags = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  timeout: { type: 'string' },
-  'poll-interval': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} satisfies ParseArgsOptionsConfig;
-
-// Every command's flags, parsed in one pass; a flag the chosen command does not take is refused after.
-const commandFlags = {
-  'all-namespaces': { type: 'boolean', short: 'A' },
-  'status-selector': { type: 'string' },
-  'label-selector': { type: 'string', short: 'l' },
-  'no-header': { type: 'boolean' },
-  'with-source': { type: 'boolean' },
-  force: { type: 'boolean' },
-  reset: { type: 'boolean' },
-  all: { type: 'boolean' },
-  wait: { type: 'boolean' },
-} satisfies ParseArgsOptionsConfig;
 
 export const defaults = { namespace: 'flux-system', timeout: '5m', pollInterval: '2s' } as const;
 
@@ -56,9 +79,25 @@ export interface Deps {
   connect?: (opts: ConnectOptions) => Promise<Client>;
   /** Wall clock in epoch nanoseconds. */
   nowNs?: () => bigint;
+  /** Answers yes/no questions; without it every question is answered no. */
+  confirm?: (question: string) => Promise<boolean>;
+  signal?: AbortSignal;
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
-const rootHelp = `tide: the command-line client of Tide, a GitOps toolkit wire-compatible with Flux.
+/** The `Flags:` lines of a help text, aligned like cobra's. */
+export function formatFlags(specs: FlagSpecs): string {
+  const rows = Object.entries(specs)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => {
+      const value = s.type === 'string' ? ` ${s.value ?? (s.list ? 'strings' : 'string')}` : '';
+      return [`${s.short ? `-${s.short}, ` : '    '}--${name}${value}`, s.description] as const;
+    });
+  const width = Math.max(0, ...rows.map(([f]) => f.length));
+  return rows.map(([f, d]) => `  ${f.padEnd(width)}   ${d}`).join('\n');
+}
+
+const rootHelp = () => `tide: the command-line client of Tide, a GitOps toolkit wire-compatible with Flux.
 
 Usage:
   tide <command> [flags]
@@ -67,15 +106,15 @@ Commands:
 ${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
 
 Global flags:
-      --context string          kubernetes context to use
-  -h, --help                    help for tide or a command
-      --kubeconfig string       path to the kubeconfig file (default $KUBECONFIG, then ~/.kube/config)
-  -n, --namespace string        the namespace scope for this operation (default "${defaults.namespace}")
-      --poll-interval duration  how often to read the status while waiting (default ${defaults.pollInterval})
-      --timeout duration        timeout for this operation (default ${formatDuration(parseDuration(defaults.timeout))})
+${formatFlags(globalFlags)}
 
 Use "tide <command> --help" for more information about a command.
 `;
+
+function commandHelp(command: Command): string {
+  const own = Object.keys(command.flags).length ? `\nFlags:\n${formatFlags(command.flags)}\n` : '';
+  return `${command.help}${own}\nGlobal flags:\n${formatFlags(globalFlags)}\n`;
+}
 
 /** Runs one command line (without `node main.ts`); resolves with the exit code. */
 export async function run(argv: readonly string[], deps: Deps): Promise<number> {
@@ -88,39 +127,79 @@ export async function run(argv: readonly string[], deps: Deps): Promise<number> 
   }
 }
 
+/** The first word that is not a flag (nor a global flag's value): the command. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--') return argv[i + 1];
+    if (!a.startsWith('-') || a === '-') return a;
+    if (a.includes('=')) continue;
+    const spec = a.startsWith('--')
+      ? globalFlags[a.slice(2)]
+      : Object.values(globalFlags).find((s) => s.short === a.slice(1));
+    if (spec?.type === 'string') i++;
+  }
+  return undefined;
+}
+
 async function dispatch(argv: readonly string[], deps: Deps): Promise<number> {
-  const { values, positionals } = parseFlags(argv);
-  const [name, ...args] = positionals;
-  if (name === undefined || (name === 'help' && args.length === 0)) {
-    deps.io.out(rootHelp);
+  const word = commandWord(argv);
+  const command = word === undefined || word === 'help' ? undefined : commands.find((c) => c.name === word);
+  if (word !== undefined && word !== 'help' && !command)
+    throw new CliError(`unknown command "${word}" for "tide"; see tide --help`);
+  const { values, positionals } = parseFlags(argv, command?.flags ?? {}, command?.name);
+  const [, ...args] = positionals;
+  if (!command) {
+    const helpFor = args[0];
+    if (helpFor === undefined) {
+      deps.io.out(rootHelp());
+      return 0;
+    }
+    const target = commands.find((c) => c.name === helpFor);
+    if (!target) throw new CliError(`unknown command "${helpFor}" for "tide"; see tide --help`);
+    deps.io.out(commandHelp(target));
     return 0;
   }
-  const helpFor = name === 'help' ? args[0] : undefined;
-  const command = commands.find((c) => c.name === (helpFor ?? name));
-  if (!command) throw new CliError(`unknown command "${helpFor ?? name}" for "tide"; see tide --help`);
-  if (values.help || helpFor) {
-    deps.io.out(`${command.help}\n${rootHelp.slice(rootHelp.indexOf('Global flags:'))}`);
+  if (values.help) {
+    deps.io.out(commandHelp(command));
     return 0;
-  }
-  for (const flag of Object.keys(values)) {
-    if (!(flag in globalFlags) && !command.flags.includes(flag))
-      throw new CliError(`unknown flag: --${flag} (see tide ${command.name} --help)`);
   }
   return command.run(context(values, deps), args);
 }
 
-function parseFlags(argv: readonly string[]) {
+const allSpecs = (): [string, FlagSpec][] =>
+  commands.flatMap((c) => Object.entries(c.flags)).concat(Object.entries(globalFlags));
+
+function parseFlags(argv: readonly string[], own: FlagSpecs, commandName: string | undefined) {
+  const specs: FlagSpecs = { ...globalFlags, ...own };
+  // Go's flag package takes --flag=true/false; parseArgs takes bare booleans, so set those here.
+  const explicit = new Map<string, boolean>();
+  const args = argv.filter((a) => {
+    const m = /^--([^=]+)=(true|false)$/.exec(a);
+    if (!m || specs[m[1]!]?.type !== 'boolean') return true;
+    explicit.set(m[1]!, m[2] === 'true');
+    return false;
+  });
+  const options: ParseArgsOptionsConfig = {};
+  for (const [name, s] of Object.entries(specs))
+    options[name] = {
+      type: s.type,
+      ...(s.short ? { short: s.short } : {}),
+      ...(s.list ? { multiple: true } : {}),
+    };
   try {
-    return parseArgs({
-      args: [...argv],
-      options: { ...globalFlags, ...commandFlags },
-      allowPositionals: true,
-      strict: true,
-    });
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    for (const [k, v] of explicit) (parsed.values as Record<string, unknown>)[k] = v;
+    return parsed as { values: Flags; positionals: string[] };
   } catch (err) {
-    const e = err as Error & { code?: string };
-    const unknown = /Unknown option '([^']+)'/.exec(e.message);
-    if (unknown) throw new CliError(`unknown flag: ${unknown[1]}`);
+    const e = err as Error;
+    const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(e.message);
+    if (unknown) {
+      const [, dashes, name = ''] = unknown;
+      const other = allSpecs().find(([long, s]) => (dashes === '--' ? long === name : s.short === name));
+      const where = commandName ? ` (see tide ${commandName} --help)` : '';
+      throw new CliError(other ? `unknown flag: --${other[0]}${where}` : `unknown flag: ${dashes}${name}`);
+    }
     const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(e.message);
     if (missing) throw new CliError(`flag needs an argument: ${missing[1]}`);
     throw new CliError(e.message);
@@ -144,6 +223,7 @@ function context(values: Flags, deps: Deps): Context {
   const namespace = str('namespace') ?? defaults.namespace;
   if (namespace === '') throw new CliError('--namespace must not be empty');
   let client: Promise<Client> | undefined;
+  const kubeconfig = { path: str('kubeconfig'), context: str('context') };
   return {
     io: deps.io,
     log: createLogger(deps.io),
@@ -152,17 +232,21 @@ function context(values: Flags, deps: Deps): Context {
     timeoutMs,
     deadline: Date.now() + timeoutMs,
     pollMs,
+    kubeconfig,
     client: () => {
       client ??= (async () =>
         (deps.connect ?? connect)({
-          kubeconfig: str('kubeconfig'),
-          context: str('context'),
+          kubeconfig: kubeconfig.path,
+          context: kubeconfig.context,
           userAgent: `tide-cli/${await cliVersion()}`,
         }))();
       return client;
     },
     nowNs: deps.nowNs ?? wallClockNs,
-    sleep: (ms) => sleep(ms),
+    sleep: (ms) => sleep(ms, undefined, { signal: deps.signal }).catch(() => undefined),
+    confirm: deps.confirm ?? (async () => false),
+    signal: deps.signal ?? new AbortController().signal,
+    env: deps.env ?? process.env,
   };
 }
 
@@ -175,6 +259,17 @@ function errorMessage(err: unknown): string {
   return apiMessage(err) ?? (err instanceof Error ? err.message : String(err));
 }
 
+/** y/N on the terminal; false when stdin is not one. */
+async function askTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 if (import.meta.main) {
   // `tide get ks -A | head -1` closes the pipe early: stop quietly rather than crash on EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -185,5 +280,15 @@ if (import.meta.main) {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   };
-  process.exitCode = await run(process.argv.slice(2), { io });
+  // Ctrl-C ends watches and waits cleanly; a second one kills.
+  const interrupted = new AbortController();
+  process.once('SIGINT', () => {
+    interrupted.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.exitCode = await run(process.argv.slice(2), {
+    io,
+    confirm: askTerminal,
+    signal: interrupted.signal,
+  });
 }

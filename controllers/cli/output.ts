@@ -1,6 +1,8 @@
 // What the CLI prints, in flux's shapes: status lines on stderr with flux's symbols (► ◎ ✔ ⚠️ ✗),
 // tables on stdout laid out like flux's tablewriter settings (left-aligned cells padded to the column
-// width, each followed by a tab, headers upper-cased).
+// width, each followed by a tab, headers upper-cased), and objects as JSON or YAML.
+import { dumpYaml } from '../runtime/helm/yaml.ts';
+import { CliError } from './errors.ts';
 
 /** Where output goes; main.ts wires process.stdout/stderr, tests collect strings. */
 export interface Io {
@@ -62,3 +64,26 @@ export function renderTable(
 }
 
 const pad = (s: string, w: number): string => s + ' '.repeat(Math.max(0, w - width(s)));
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+/** The -o/--output value: table (default), json or yaml. */
+export function outputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined || value === '' || value === 'table') return 'table';
+  if (value === 'json' || value === 'yaml') return value;
+  throw new CliError(`unsupported output format "${value}": want table, json or yaml`);
+}
+
+/**
+ * Objects as kubectl prints them: one object by itself, several as a v1 List; JSON indented, YAML
+ * with sorted keys (as Go's sigs.k8s.io/yaml writes them).
+ */
+export function formatObjects(objects: readonly unknown[], format: 'json' | 'yaml', single: boolean): string {
+  const value =
+    single && objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
+  return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : dumpYaml(value);
+}
+
+/** Several objects as one multi-document YAML stream (`---` between them), as `flux export` prints. */
+export const yamlStream = (objects: readonly unknown[]): string =>
+  objects.map((o) => `---\n${dumpYaml(o)}`).join('');

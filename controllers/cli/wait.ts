@@ -2,14 +2,15 @@
 // the CLI writes a fresh token to the reconcile.fluxcd.io/requestedAt annotation; the controller
 // reconciles and echoes the token into status.lastHandledReconcileAt with the outcome in the Ready
 // condition (F2 cmd/flux/reconcile.go).
+
 import { Annotations, ConditionTypes } from '../api/index.ts';
 import { getCondition } from '../runtime/conditions.ts';
-import { formatDuration } from '../runtime/duration.ts';
 import type { KubeObject, ObjectRef } from '../runtime/object.ts';
 import type { Context } from './command.ts';
 import { CliError } from './errors.ts';
 import type { CliKind } from './kinds.ts';
 import { explain } from './kube.ts';
+import { waitFor } from './progress.ts';
 
 /** Go's time.RFC3339Nano of an epoch-nanosecond instant, in UTC: trailing zeros of the fraction dropped. */
 export function rfc3339Nano(epochNs: bigint): string {
@@ -34,7 +35,7 @@ export type Outcome =
 export function reconcileOutcome(obj: KubeObject, token: string): Outcome {
   if (obj.status?.lastHandledReconcileAt !== token)
     return { state: 'pending', reason: 'the controller has not handled the request yet' };
-  const stalled = getCondition(obj, 'Stalled');
+  const stalled = getCondition(obj, ConditionTypes.Stalled);
   if (stalled?.status === 'True') return { state: 'failed', message: stalled.message };
   const ready = getCondition(obj, ConditionTypes.Ready);
   if (!ready) return { state: 'pending', reason: 'no Ready condition yet' };
@@ -58,8 +59,8 @@ export const refOf = (kind: CliKind, name: string, namespace: string): ObjectRef
 export const newToken = (ctx: Context): string => rfc3339Nano(ctx.nowNs());
 
 /**
- * Merge-patches the request annotation (with `annotations`, e.g. forceAt, and `extra`, e.g.
- * `{spec: {suspend: false}}`) in one write.
+ * Merge-patches the request annotation (and `extra`, e.g. `{spec: {suspend: false}}` or more
+ * annotations) in one write.
  */
 export async function requestReconcile(
   ctx: Context,
@@ -67,13 +68,11 @@ export async function requestReconcile(
   ref: ObjectRef,
   token: string,
   extra: Record<string, unknown> = {},
-  annotations: Record<string, string> = {},
 ): Promise<KubeObject> {
   const client = await ctx.client();
-  const body = {
-    ...extra,
-    metadata: { annotations: { ...annotations, [Annotations.reconcileRequestedAt]: token } },
-  };
+  const more = (extra.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+  const annotations = { ...more, [Annotations.reconcileRequestedAt]: token };
+  const body = { ...extra, metadata: { annotations } };
   try {
     return await client.patch(ref, 'merge', body);
   } catch (err) {
@@ -83,7 +82,8 @@ export async function requestReconcile(
 
 /**
  * Re-reads the object every pollMs until reconcileOutcome settles: resolves with the object when
- * Ready, throws CliError with the controller's message on failure or when --timeout runs out.
+ * Ready, throws CliError with the controller's message on failure or when --timeout runs out; a
+ * progress line every 15 seconds meanwhile.
  */
 export async function waitForReconcile(
   ctx: Context,
@@ -100,25 +100,64 @@ export async function waitForReconcile(
       throw explain(err, kind, ref.name, ref.namespace);
     }
   }
-  for (;;) {
-    let obj: KubeObject;
-    try {
-      obj = await client.get(ref);
-    } catch (err) {
-      throw explain(err, kind, ref.name, ref.namespace);
-    }
-    const outcome = reconcileOutcome(obj, token);
-    if (outcome.state === 'ready') return obj;
-    if (outcome.state === 'failed')
-      throw new CliError(`${kind.kind} reconciliation failed: ${outcome.message}`);
-    const left = ctx.deadline - Date.now();
-    if (left <= 0) {
+  return waitFor<KubeObject>(
+    ctx,
+    `${kind.kind} ${ref.name} reconciliation`,
+    async () => {
+      let obj: KubeObject;
+      try {
+        obj = await client.get(ref);
+      } catch (err) {
+        throw explain(err, kind, ref.name, ref.namespace);
+      }
+      const outcome = reconcileOutcome(obj, token);
+      if (outcome.state === 'ready') return { done: obj };
+      if (outcome.state === 'failed')
+        throw new CliError(`${kind.kind} reconciliation failed: ${outcome.message}`);
       const hint = obj.status?.lastHandledReconcileAt === token ? '' : ` (is ${kind.controller} running?)`;
-      throw new CliError(
-        `timed out after ${formatDuration(ctx.timeoutMs)} waiting for ${kind.kind} ${ref.name} ` +
-          `reconciliation: ${outcome.reason}${hint}`,
-      );
-    }
-    await ctx.sleep(Math.min(ctx.pollMs, left));
-  }
+      return { pending: `${outcome.reason}${hint}` };
+    },
+    // The callers have said what they wait for.
+    { announce: false },
+  );
+}
+
+/**
+ * Waits until the object reports Ready for `revision` (flux bootstrap's objectReconciled): the REVISION
+ * the kind shows (a source's artifact, a Kustomization's lastAppliedRevision) equals it, Ready is True
+ * and about the current generation. Fails at once on a suspended object, and when Ready is False about
+ * this very revision (status.lastAttemptedRevision).
+ */
+export async function waitForRevision(
+  ctx: Context,
+  kind: CliKind,
+  ref: ObjectRef,
+  revision: string,
+): Promise<KubeObject> {
+  const client = await ctx.client();
+  return waitFor<KubeObject>(
+    ctx,
+    `${kind.kind} ${ref.namespace}/${ref.name} to reconcile ${revision}`,
+    async () => {
+      const obj = await client.tryGet(ref);
+      if (!obj) return { pending: 'not found' };
+      if (obj.spec?.suspend === true)
+        throw new CliError(`${kind.kind} '${ref.namespace}/${ref.name}' is suspended`);
+      const ready = getCondition(obj, ConditionTypes.Ready);
+      const current = kind.revision?.(obj) ?? '';
+      const generation = obj.metadata.generation;
+      if (generation !== undefined && obj.status?.observedGeneration !== generation)
+        return { pending: `generation ${generation} not observed yet` };
+      if (ready?.status === 'True' && current === revision) return { done: obj };
+      if (ready?.status === 'False' && obj.status?.lastAttemptedRevision === revision)
+        throw new CliError(
+          `${kind.kind} '${ref.namespace}/${ref.name}' failed to reconcile ${revision}: ${ready.message}`,
+        );
+      return {
+        pending: ready
+          ? `${ready.status === 'True' ? 'at' : 'Ready is not True at'} ${current || 'no revision'}: ${ready.message}`
+          : 'no Ready condition yet',
+      };
+    },
+  );
 }

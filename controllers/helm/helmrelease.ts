@@ -5,11 +5,11 @@
 //   the release state machine (atomic.ts) over the Helm storage, with the pinned helm binary.
 // A reconcile with nothing to do reads the Helm storage natively and starts no process.
 
-import { type HelmRelease, HelmReleaseKind } from '../api/helm.ts';
+import type { HelmRelease } from '../api/helm.ts';
+import { HelmChartKind, HelmReleaseKind, OCIRepositoryKind } from '../api/kinds.ts';
 import type { KindDescriptor } from '../api/meta.ts';
 import { Annotations, ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
-import { OCIRepositoryKind } from '../api/source.ts';
-import { HelmChartKind } from '../api/source-helm.ts';
+
 import { isArtifactError } from '../runtime/artifact/errors.ts';
 import type { Client } from '../runtime/client.ts';
 import { clientForObject, createClients } from '../runtime/clients.ts';

@@ -4,9 +4,11 @@
 // labelled with the HelmRelease's name and namespace; status.helmChart names it. A HelmChart the
 // HelmRelease no longer uses (chartRef instead, another source namespace) is deleted, and so is the
 // HelmChart of a deleted HelmRelease.
+
 import type { HelmRelease } from '../api/helm.ts';
+import { HelmChartKind } from '../api/kinds.ts';
 import { Labels, Reasons } from '../api/names.ts';
-import { HelmChartKind } from '../api/source-helm.ts';
+
 import { StallingError } from '../runtime/errors.ts';
 import { jsonEqual, type KubeObject, objectKey } from '../runtime/object.ts';
 import type { ReconcileContext } from '../runtime/reconciler.ts';

@@ -3,18 +3,14 @@
 // files under update.path, and commits and pushes the change: one commit per run, none when nothing
 // changed, replayed on the moved branch when someone pushed in between. Skips the clone when neither
 // the policies' picks nor the checkout branch changed since the last run.
+
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, sep } from 'node:path';
-import {
-  type ImagePolicy,
-  ImagePolicyKind,
-  type ImageRef,
-  type ImageUpdateAutomation,
-  ImageUpdateAutomationKind,
-} from '../api/image.ts';
+import type { ImagePolicy, ImageRef, ImageUpdateAutomation } from '../api/image.ts';
+import { GitRepositoryKind, ImagePolicyKind, ImageUpdateAutomationKind } from '../api/kinds.ts';
 import { Reasons } from '../api/names.ts';
-import { type GitRepository, GitRepositoryKind } from '../api/source.ts';
+import type { GitRepository } from '../api/source.ts';
 import { GenericError, messageOf, StallingError } from '../runtime/errors.ts';
 import { revisionString } from '../runtime/git/refs.ts';
 import { jsonEqual, type KubeObject, keyOf, objectKey } from '../runtime/object.ts';

@@ -3,13 +3,9 @@
 // records the pick in status.latestRef (the one before in status.observedPreviousRef). Runs when the
 // policy changes and whenever its repository's scan finds a different tag list; with
 // digestReflectionPolicy Always also every spec.interval, to follow a moved tag.
-import {
-  type ImagePolicy,
-  ImagePolicyKind,
-  type ImageRef,
-  type ImageRepository,
-  ImageRepositoryKind,
-} from '../api/image.ts';
+
+import type { ImagePolicy, ImageRef, ImageRepository } from '../api/image.ts';
+import { ImagePolicyKind, ImageRepositoryKind } from '../api/kinds.ts';
 import { Reasons } from '../api/names.ts';
 import { formatDuration } from '../runtime/duration.ts';
 import { GenericError, messageOf, StallingError, WaitingError } from '../runtime/errors.ts';

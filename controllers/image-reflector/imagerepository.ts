@@ -4,7 +4,9 @@
 // when the object is new or changed, when asked (reconcile.fluxcd.io/requestedAt), when the store
 // lost the tags, and otherwise once per spec.interval since the last scan time, so a restarted
 // controller does not rescan every repository at once.
-import { type ImageRepository, ImageRepositoryKind } from '../api/image.ts';
+
+import type { ImageRepository } from '../api/image.ts';
+import { ImageRepositoryKind } from '../api/kinds.ts';
 import { Annotations, Reasons } from '../api/names.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { GenericError, messageOf, StallingError } from '../runtime/errors.ts';

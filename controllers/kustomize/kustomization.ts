@@ -4,14 +4,21 @@
 //   → decrypt → substitute → staged apply → prune → health → lastAppliedRevision, history.
 // Shared with the helm-controller through runtime: sourceref, dependencies, clients, configdata, and
 // the apply engine (drift ignore rules, healthCheckExprs).
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUSTOMIZE_GROUP, type Kustomization, KustomizationKind } from '../api/kustomize.ts';
+import {
+  BucketKind,
+  GitRepositoryKind,
+  KUSTOMIZE_GROUP,
+  KustomizationKind,
+  OCIRepositoryKind,
+} from '../api/kinds.ts';
+import type { Kustomization } from '../api/kustomize.ts';
 import type { Artifact, KindDescriptor } from '../api/meta.ts';
 import { COMMIT_STATUS_UPDATE, ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
-import { GitRepositoryKind, OCIRepositoryKind } from '../api/source.ts';
-import { BucketKind } from '../api/source-bucket.ts';
+
 import { compileHealthExprs, type StatusOverride } from '../runtime/apply/healthexprs.ts';
 import {
   ApplyError,

@@ -2,8 +2,10 @@
 // Alerts, the webhook receiver that makes sources reconcile at once, and the Receiver reconciler.
 //   node dist/controllers/notification/main.js --events-addr=:9090 --receiverAddr=:9292 \
 //     --rate-limit-interval=5m
+
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { AlertKind, ProviderKind, ReceiverKind } from '../api/notification.ts';
+import { AlertKind, ProviderKind, ReceiverKind } from '../api/kinds.ts';
+
 import { createClient } from '../runtime/client.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { createRecorder } from '../runtime/events.ts';

@@ -4,7 +4,7 @@
 // A valid call annotates each selected resource with reconcile.fluxcd.io/requestedAt, so its
 // controller reconciles at once: 200, or 500 when a resource could not be annotated.
 import type { IncomingMessage, RequestListener } from 'node:http';
-import { allKinds } from '../api/index.ts';
+import { allKinds } from '../api/kinds.ts';
 import { Annotations, ConditionTypes } from '../api/names.ts';
 import type { Receiver } from '../api/notification.ts';
 import { compileBool } from '../runtime/cel.ts';

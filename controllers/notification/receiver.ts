@@ -1,9 +1,11 @@
 // Receiver (v1): checks the spec, reads the token of its Secret and publishes the webhook path
 // `/hook/<sha256(token + name + namespace)>` in status.webhookPath, where receiver-server.ts accepts
 // calls. Requeued at spec.interval (10m) and at once when a Secret labelled for watching changes.
+
 import { createHash } from 'node:crypto';
+import { ReceiverKind } from '../api/kinds.ts';
 import { Labels, Reasons } from '../api/names.ts';
-import { type Receiver, ReceiverKind } from '../api/notification.ts';
+import type { Receiver } from '../api/notification.ts';
 import { CelCompileError, compileBool } from '../runtime/cel.ts';
 import { readData } from '../runtime/configdata.ts';
 import { terminalErrorMessage } from '../runtime/dependencies.ts';

@@ -4,9 +4,10 @@
 // warning on every Alert using a refused Provider, and an error log line. The checks run when an
 // object is first seen and on every new generation; at dispatch time an Alert whose Provider is
 // refused gets a NotificationDispatchFailed warning for the event it could not deliver.
+import { AlertKind, ProviderKind } from '../api/kinds.ts';
 import type { KindDescriptor } from '../api/meta.ts';
 import { Reasons } from '../api/names.ts';
-import { type Alert, AlertKind, type Provider, ProviderKind } from '../api/notification.ts';
+import type { Alert, Provider } from '../api/notification.ts';
 import type { Recorder } from '../runtime/events.ts';
 import { type UnsupportedField, unsupportedFieldMessage } from '../runtime/fields.ts';
 import type { Informer } from '../runtime/informer.ts';

@@ -175,6 +175,11 @@ export interface Client {
    * server itself (the helm binary). `headers` are the caller's content negotiation headers only.
    */
   forward(req: ForwardRequest): Promise<HttpResponse>;
+  /**
+   * GETs a text resource (a pod's log, `?follow=true` too) line by line; resolves when the server ends
+   * it or the signal aborts. Empty lines are skipped.
+   */
+  streamLines(path: string, onLine: (line: string) => void, opts?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export interface ForwardRequest {
@@ -570,6 +575,21 @@ export function createClient(kc: KubeConfigSource, options: ClientOptions = {}):
         headers,
         signal: req.signal,
         stream: true,
+      });
+    },
+    streamLines: async (path, onLine, opts = {}) => {
+      const c: Call = { method: 'GET', path, signal: opts.signal, stream: true };
+      let res: HttpResponse;
+      try {
+        res = await open(c);
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        throw err;
+      }
+      if (res.status !== 200) throw errorFrom(c, res.status, await res.text().catch(() => ''));
+      await readLines(res.body, undefined, onLine).catch((err: Error) => {
+        if (opts.signal?.aborted) return;
+        throw new ApiError(0, `GET ${path}: ${err.message}`, 'ConnectionError', undefined, { cause: err });
       });
     },
   };

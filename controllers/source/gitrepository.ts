@@ -6,9 +6,10 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
+import { GitRepositoryKind } from '../api/kinds.ts';
 import type { Artifact } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
-import { type GitRepository, GitRepositoryKind } from '../api/source.ts';
+import type { GitRepository } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import type { Storage } from '../runtime/artifact/storage.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';

@@ -8,16 +8,11 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { BucketKind, GitRepositoryKind, HelmChartKind, HelmRepositoryKind } from '../api/kinds.ts';
 import type { Artifact, KindDescriptor } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
-import { GitRepositoryKind } from '../api/source.ts';
-import { BucketKind } from '../api/source-bucket.ts';
-import {
-  type HelmChart,
-  HelmChartKind,
-  type HelmRepository,
-  HelmRepositoryKind,
-} from '../api/source-helm.ts';
+
+import type { HelmChart, HelmRepository } from '../api/source-helm.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';

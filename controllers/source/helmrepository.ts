@@ -1,9 +1,10 @@
 // HelmRepository: the index of a Helm chart repository as an artifact (type default), or a validated
 // OCI registry address with no artifact (type oci). Steps, as Flux's reconciler: storage → source
 // (fetch index.yaml; nothing more when its digest equals the stored revision) → artifact.
+import { HelmRepositoryKind } from '../api/kinds.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
 import type { HelmRepository } from '../api/source-helm.ts';
-import { HelmRepositoryKind } from '../api/source-helm.ts';
+
 import type { Client } from '../runtime/client.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';

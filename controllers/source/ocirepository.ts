@@ -7,9 +7,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OCIRepositoryKind } from '../api/kinds.ts';
 import type { Artifact } from '../api/meta.ts';
 import { ConditionTypes, EventMetadata, Reasons } from '../api/names.ts';
-import { type OCIRepository, OCIRepositoryKind } from '../api/source.ts';
+import type { OCIRepository } from '../api/source.ts';
 import { extractTarGz } from '../runtime/artifact/extract.ts';
 import { deleteCondition, markTrue } from '../runtime/conditions.ts';
 import { parseDuration } from '../runtime/duration.ts';

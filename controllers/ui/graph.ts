@@ -2,8 +2,9 @@
 // sources they read, each edge saying whether it holds and why not. dependsOn edges are judged by the
 // controllers' own rule (runtime/dependencies.ts: Ready at the current generation, readyExpr) plus
 // kustomize-controller's revision rule; source edges by the source's artifact and Ready condition.
+
+import { SOURCE_GROUP } from '../api/kinds.ts';
 import { ConditionTypes } from '../api/names.ts';
-import { SOURCE_GROUP } from '../api/source.ts';
 import { checkDependencies } from '../runtime/dependencies.ts';
 import { isReconcileError } from '../runtime/errors.ts';
 import type { KubeObject } from '../runtime/object.ts';

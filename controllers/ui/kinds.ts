@@ -1,10 +1,10 @@
 // The kinds the dashboard shows: every kind in controllers/api (allKinds), described for the browser
 // from its schema, so a new controller's kind appears without a dashboard change.
-import { allKinds, type KindDescriptor } from '../api/index.ts';
+import { allKinds, type KindDescriptor, schemaOf } from '../api/index.ts';
 import type { KindInfo } from './model/rows.ts';
 
 const specFields = (d: KindDescriptor): Record<string, unknown> =>
-  ((d.schema as { properties?: { spec?: { properties?: Record<string, unknown> } } }).properties?.spec
+  ((schemaOf(d) as { properties?: { spec?: { properties?: Record<string, unknown> } } }).properties?.spec
     ?.properties ?? {}) as Record<string, unknown>;
 
 /** The browser's view of a kind, not yet probed. */

@@ -2,7 +2,7 @@
 // the row of every object, kept current from the watches and pushed to subscribers (the browsers'
 // event streams). A kind whose CRD is not installed, or that the identity may not list, is probed again
 // every `reprobeMs`, so a controller installed later (or a new RoleBinding) shows up by itself.
-import type { KindDescriptor } from '../api/meta.ts';
+import type { KindDescriptor } from '../api/kinds.ts';
 import { type Client, isForbidden, isNoMatch } from '../runtime/client.ts';
 import { createInformer, type Informer } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/log.ts';

@@ -6,6 +6,7 @@
 //   node hack/bench/receiver-latency.ts [pushes=20]
 // Reuses the control plane of $TIDE_TESTBED when set, else starts one in a temp dir and stops it at
 // the end. Prints every sample, p50 and p95, and where the time goes (webhook → artifact → applied).
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { ConditionTypes } from '../../controllers/api/names.ts';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
 import type { KubeObject } from '../../controllers/runtime/object.ts';
 import { installCrds } from '../crds.ts';
@@ -152,7 +154,7 @@ async function measure(client: Client, dir: string, kubeconfig: string): Promise
       },
     });
     const readyAt = (o: KubeObject) =>
-      o.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+      o.status?.conditions?.find((c: { type: string }) => c.type === ConditionTypes.Ready)?.status === 'True';
     const applied = async (sha: string) => {
       const ks = await client.get(ksRef);
       return readyAt(ks) && ks.status?.lastAppliedRevision === `main@sha1:${sha}` ? true : undefined;

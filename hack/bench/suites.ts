@@ -2,11 +2,13 @@
 // the project's Node, Flux's as the binaries build-flux.sh made. Both get the same flags (Flux's names),
 // the same identity (the bench user's kubeconfig), the same TMPDIR on tmpfs when there is one, and no
 // other difference.
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeFlags } from '../../controllers/runtime/nodeflags.ts';
 import { alive, freePort, startDaemon, stopGroup } from '../testbed/proc.ts';
 import { hackDir, toolPaths } from '../testbed/tools.ts';
 import { type Bed, running } from './bed.ts';
@@ -56,7 +58,7 @@ function tideSuite(): Suite {
       const heap = cfg.memoryLimitMiB ? [`--max-old-space-size=${cfg.memoryLimitMiB}`] : [];
       // Profiling flags (BENCH_NODE_ARGS) go to Tide only: they change what is measured.
       const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-      return { cmd: process.execPath, args: [...heap, ...extra, main(name)], env: {} };
+      return { cmd: process.execPath, args: [...nodeFlags, ...heap, ...extra, main(name)], env: {} };
     },
   };
 }
@@ -189,7 +191,7 @@ export class ControllerSet {
   async start(): Promise<void> {
     this.starts++;
     running.add(this.stopAll);
-    const tools = await toolPaths(['kustomize', 'sops']);
+    const tools = await toolPaths(['kustomize', 'sops', 'helm']);
     await Promise.all(
       this.names.map(async (name) => {
         const ports = this.ports[name] ?? {
@@ -215,6 +217,7 @@ export class ControllerSet {
             TMPDIR: tmp,
             TIDE_KUSTOMIZE_BIN: tools.kustomize,
             TIDE_SOPS_BIN: tools.sops,
+            TIDE_HELM_BIN: tools.helm,
           },
         );
         if (!child.pid) throw new Error(`could not start ${prog.cmd}`);

@@ -1,10 +1,12 @@
 // The local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with
 // one Ready fake node, all on loopback and on ports the kernel picked, so that several runs can coexist.
 // State lives in one directory (state.json, pki/, logs/, etcd data) so another process can find and stop it.
+
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { ConditionTypes } from '../../controllers/api/names.ts';
 import { makePki, type Pki } from './pki.ts';
 import { alive, freePort, poll, startDaemon, stopGroup } from './proc.ts';
 import { hackDir, toolPaths } from './tools.ts';
@@ -273,7 +275,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       const res = await apiRequest(st, 'GET', `/api/v1/nodes/${nodeName}`, undefined, keys);
       const conds = (res.body as { status?: { conditions?: { type: string; status: string }[] } }).status
         ?.conditions;
-      return conds?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      return conds?.some((c) => c.type === ConditionTypes.Ready && c.status === 'True') ? true : undefined;
     });
     await poll('default service account', timeoutMs, async () => {
       const res = await apiRequest(

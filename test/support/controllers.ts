@@ -1,8 +1,10 @@
 // Runs a Tide controller as its own process against the test bed, the way it runs in a cluster.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFlags } from '../../controllers/runtime/nodeflags.ts';
 import { testbed } from './testbed.ts';
 
 export interface ControllerProcess {
@@ -24,6 +26,7 @@ export async function startController(name: string, args: string[] = []): Promis
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       join(root, 'controllers', name, 'main.ts'),
       '--metrics-addr=127.0.0.1:0',
       '--health-addr=127.0.0.1:0',

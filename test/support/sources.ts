@@ -1,10 +1,12 @@
 // What the source-controller suites share: the controller process with its storage, polling an object
 // until Ready, reading artifacts back, and the helm CLI and chart servers they publish with.
+
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Artifact, Condition } from '../../controllers/api/meta.ts';
+import { Annotations, ConditionTypes } from '../../controllers/api/names.ts';
 import { extractTarGz } from '../../controllers/runtime/artifact/extract.ts';
 import { type Client, createClient } from '../../controllers/runtime/client.ts';
 import type { KubeObject } from '../../controllers/runtime/object.ts';
@@ -108,7 +110,7 @@ export interface SourceController {
 }
 
 const readyText = (o: SourceObject) => {
-  const r = cond(o, 'Ready');
+  const r = cond(o, ConditionTypes.Ready);
   return `Ready=${r?.status} ${r?.reason}: ${r?.message}; revision ${o.status?.artifact?.revision}`;
 };
 
@@ -172,14 +174,14 @@ export function useSourceController(args: string[]): SourceController {
     ) =>
       poll(`${kind} ${name} Ready`, 60_000, async () => {
         const o = await get<T>(kind, ns, name);
-        const ready = cond(o, 'Ready')?.status === 'True';
+        const ready = cond(o, ConditionTypes.Ready)?.status === 'True';
         if (ready && o.status?.observedGeneration === o.metadata.generation && also(o)) return o;
         throw new Error(readyText(o));
       }),
     waitNotReady: <T extends SourceObject>(kind: string, ns: string, name: string, pattern: RegExp) =>
       poll(`${kind} ${name} Ready=False`, 60_000, async () => {
         const o = await get<T>(kind, ns, name);
-        const r = cond(o, 'Ready');
+        const r = cond(o, ConditionTypes.Ready);
         if (r?.status === 'False' && pattern.test(r.message)) return o;
         throw new Error(readyText(o));
       }),
@@ -188,7 +190,7 @@ export function useSourceController(args: string[]): SourceController {
       patchSpec: (name, spec) => started(client).patch(ref(kind, ns(), name), 'merge', { spec }),
       requestReconcile: (name, token) =>
         started(client).patch(ref(kind, ns(), name), 'merge', {
-          metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
+          metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
         }),
       waitReady: (name, also) => sc.waitReady<T>(kind, ns(), name, also),
       waitNotReady: (name, pattern) => sc.waitNotReady<T>(kind, ns(), name, pattern),

@@ -1,18 +1,19 @@
-// tide reconcile source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
-//   kustomization | helmrelease <name> [--with-source] | receiver <name>
+// tide reconcile <kind> <name> [--with-source] [--force] [--reset]
 // Asks the controller to reconcile now and waits for the result (F2 cmd/flux/reconcile.go,
-// reconcile_with_source.go).
+// reconcile_with_source.go, reconcile_helmrelease.go).
+import { Annotations } from '../../api/names.ts';
 import type { KubeObject } from '../../runtime/object.ts';
-import type { Command, Context } from '../command.ts';
+import { bool, type Command, type Context } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { type CliKind, resolveKind } from '../kinds.ts';
+import { type CliKind, kindWords, resolveKind } from '../kinds.ts';
 import { getObject } from '../kube.ts';
 import { newToken, refOf, requestReconcile, waitForReconcile } from '../wait.ts';
 
 /**
  * Reconciles one object: refuses a suspended one; with `withSource` first reconciles its source the
- * same way (and the source's own source, for a HelmRelease's HelmChart); then annotates it and waits
- * until its controller has handled the request and reports Ready. Returns the reconciled object.
+ * same way (and the source's own source, for a HelmRelease's HelmChart); then annotates it (with the
+ * same token in forceAt/resetAt for `force`/`reset`) and waits until its controller has handled the
+ * request and reports Ready. Returns the reconciled object.
  */
 export async function reconcileObject(
   ctx: Context,
@@ -20,7 +21,7 @@ export async function reconcileObject(
   name: string,
   namespace: string,
   withSource: boolean,
-  annotations: Record<string, string> = {},
+  opts: { force?: boolean; reset?: boolean } = {},
 ): Promise<KubeObject> {
   const obj = await getObject(await ctx.client(), kind, name, namespace);
   if (kind.static) {
@@ -35,8 +36,17 @@ export async function reconcileObject(
   const ref = refOf(kind, name, namespace);
   const token = newToken(ctx);
   ctx.log.action(`annotating ${kind.kind} ${name} in ${namespace} namespace`);
-  const extra = Object.fromEntries(Object.values(annotations).map((a) => [a, token]));
-  await requestReconcile(ctx, kind, ref, token, {}, extra);
+  const extra = {
+    ...(opts.force ? { [Annotations.reconcileForceAt]: token } : {}),
+    ...(opts.reset ? { [Annotations.reconcileResetAt]: token } : {}),
+  };
+  await requestReconcile(
+    ctx,
+    kind,
+    ref,
+    token,
+    Object.keys(extra).length ? { metadata: { annotations: extra } } : {},
+  );
   ctx.log.success(`${kind.kind} annotated`);
   ctx.log.waiting(`waiting for ${kind.kind} reconciliation`);
   const done = await waitForReconcile(ctx, kind, ref, token);
@@ -49,30 +59,35 @@ export async function reconcileObject(
 async function run(ctx: Context, args: string[]): Promise<number> {
   const { kinds, rest } = resolveKind(args, 'reconcile');
   const kind = kinds[0]!;
-  const withSource = ctx.flags['with-source'] === true;
+  const withSource = bool(ctx, 'with-source');
   if (withSource && !kind.source)
     throw new CliError(`unknown flag: --with-source (tide reconcile ${kind.human})`);
-  // --force and --reset: the token also goes into the annotation the kind reads for them.
-  const annotations: Record<string, string> = {};
-  for (const flag of requestFlags) {
-    if (ctx.flags[flag] !== true) continue;
-    const annotation = kind.requestFlags?.[flag];
-    if (!annotation) throw new CliError(`unknown flag: --${flag} (tide reconcile ${kind.human})`);
-    annotations[flag] = annotation;
-  }
+  for (const flag of ['force', 'reset'])
+    if (bool(ctx, flag) && !kind.forceable)
+      throw new CliError(`unknown flag: --${flag} (tide reconcile ${kind.human})`);
   if (rest.length === 0) throw new CliError(`${kind.kind} name is required`);
   if (rest.length > 1)
     throw new CliError(`tide reconcile takes one name, got ${rest.length}: ${rest.join(' ')}`);
-  await reconcileObject(ctx, kind, rest[0]!, ctx.namespace, withSource, annotations);
+  await reconcileObject(ctx, kind, rest[0]!, ctx.namespace, withSource, {
+    force: bool(ctx, 'force'),
+    reset: bool(ctx, 'reset'),
+  });
   return 0;
 }
-
-const requestFlags = ['force', 'reset'];
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Reconcile sources and resources',
-  flags: ['with-source', ...requestFlags],
+  flags: {
+    'with-source': {
+      type: 'boolean',
+      description:
+        'reconcile the source first (spec.sourceRef of a Kustomization; the chart and its source of a HelmRelease; spec.sourceRef of a HelmChart)',
+    },
+    force: { type: 'boolean', description: 'HelmRelease: force a one-off install or upgrade' },
+    reset: { type: 'boolean', description: 'HelmRelease: reset the install and upgrade failure counters' },
+  },
+  words: ['source', 'image', 'kustomization', 'helmrelease', 'receiver'],
   run,
   help: `Trigger a reconciliation and wait for it: write the reconcile.fluxcd.io/requestedAt annotation,
 wait until the controller has handled it (status.lastHandledReconcileAt), then report the Ready
@@ -85,12 +100,7 @@ Usage:
   tide reconcile helmrelease <name> [--with-source] [--force] [--reset] [flags]   (alias: hr)
   tide reconcile receiver <name> [flags]
 
-Flags:
-      --with-source   reconcile the source first (spec.sourceRef of a Kustomization; the chart
-                      and its source of a HelmRelease; spec.sourceRef of a HelmChart)
-      --force         HelmRelease: run a Helm release action (upgrade) even when nothing changed
-      --reset         HelmRelease: reset the failure counters, so that a release out of retries
-                      is attempted again
+Kinds: ${kindWords()}
 
 Examples:
   # Fetch the latest commit of a GitRepository now
@@ -102,7 +112,7 @@ Examples:
   # Re-read a Receiver's Secret now (e.g. after rotating its token)
   tide reconcile receiver github
 
-  # Retry a HelmRelease that ran out of retries
-  tide reconcile hr podinfo --reset
+  # Upgrade a HelmRelease now, even if nothing changed
+  tide reconcile hr podinfo --force
 `,
 };

@@ -1,8 +1,7 @@
-// tide resume source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
-//   kustomization | helmrelease | alert | alert-provider | receiver <name...> | --all
+// tide resume <kind> <name...> | --all
 // Sets spec.suspend: false together with a reconcile request, then waits for the result like
 // `reconcile` (F2 cmd/flux/resume.go).
-import type { Command, Context } from '../command.ts';
+import { bool, type Command, type Context } from '../command.ts';
 import { isCliError } from '../errors.ts';
 import { resolveKind } from '../kinds.ts';
 import { findObjects } from '../kube.ts';
@@ -14,7 +13,7 @@ async function run(ctx: Context, args: string[]): Promise<number> {
   const kind = kinds[0]!;
   const names = targetNames(ctx, kind, 'resume', rest);
   // Like flux: wait when resuming one named object, or when --wait asks for it.
-  const wait = ctx.flags.wait === true || names.length === 1;
+  const wait = bool(ctx, 'wait') || names.length === 1;
   const { found, missing } = await findObjects(await ctx.client(), kind, ctx.namespace, names);
   let failed = missing.length > 0;
   for (const name of missing)
@@ -61,7 +60,11 @@ async function run(ctx: Context, args: string[]): Promise<number> {
 export const resumeCommand: Command = {
   name: 'resume',
   summary: 'Resume suspended resources',
-  flags: ['all', 'wait'],
+  flags: {
+    all: { type: 'boolean', description: 'resume all resources of the kind in the namespace' },
+    wait: { type: 'boolean', description: 'wait for every resumed resource to be reconciled' },
+  },
+  words: ['source', 'image', 'kustomization', 'helmrelease', 'alert', 'alert-provider', 'receiver'],
   run,
   help: `Resume suspended resources: set spec.suspend to false and request a reconcile, then wait for
 the controller to report Ready (by default when one name is given; --wait for --all or several
@@ -69,14 +72,10 @@ names). Exits 1 when an object is missing, fails to reconcile or --timeout runs 
 
 Usage:
   tide resume source <git|oci|helm|chart|bucket> <name>... [flags]
-  tide resume image <repository|policy|update> <name>... [flags]
   tide resume kustomization <name>... [flags]   (alias: ks)
   tide resume helmrelease <name>... [flags]     (alias: hr)
+  tide resume image <repository|update> <name>... [flags]
   tide resume alert <name>... [flags]           (also alert-provider, receiver)
-
-Flags:
-      --all    resume all resources of the kind in the namespace
-      --wait   wait for every resumed resource to be reconciled
 
 Examples:
   # Resume a Kustomization and wait for it to apply

@@ -1,7 +1,6 @@
-// tide suspend source <git|oci|helm|chart|bucket> | image <repository|policy|update> |
-//   kustomization | helmrelease | alert | alert-provider | receiver <name...> | --all
+// tide suspend <kind> <name...> | --all
 // Sets spec.suspend: true, which makes the controller skip the object (F2 cmd/flux/suspend.go).
-import type { Command, Context } from '../command.ts';
+import { bool, type Command, type Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { type CliKind, resolveKind } from '../kinds.ts';
 import { explain, findObjects } from '../kube.ts';
@@ -9,7 +8,7 @@ import { refOf } from '../wait.ts';
 
 /** The names given, or --all; exactly one of the two. */
 export function targetNames(ctx: Context, kind: CliKind, verb: string, names: string[]): string[] {
-  const all = ctx.flags.all === true;
+  const all = bool(ctx, 'all');
   if (all && names.length > 0) throw new CliError(`tide ${verb} takes names or --all, not both`);
   if (!all && names.length === 0) throw new CliError(`${kind.kind} name is required`);
   return names;
@@ -41,20 +40,18 @@ async function run(ctx: Context, args: string[]): Promise<number> {
 export const suspendCommand: Command = {
   name: 'suspend',
   summary: 'Suspend resources',
-  flags: ['all'],
+  flags: { all: { type: 'boolean', description: 'suspend all resources of the kind in the namespace' } },
+  words: ['source', 'image', 'kustomization', 'helmrelease', 'alert', 'alert-provider', 'receiver'],
   run,
   help: `Suspend the reconciliation of resources: set spec.suspend to true. The controller leaves a
 suspended object alone until it is resumed.
 
 Usage:
   tide suspend source <git|oci|helm|chart|bucket> <name>... [flags]
-  tide suspend image <repository|policy|update> <name>... [flags]
   tide suspend kustomization <name>... [flags]   (alias: ks)
   tide suspend helmrelease <name>... [flags]     (alias: hr)
+  tide suspend image <repository|update> <name>... [flags]
   tide suspend alert <name>... [flags]           (also alert-provider, receiver)
-
-Flags:
-      --all   suspend all resources of the kind in the namespace
 
 Examples:
   # Stop applying a Kustomization while you debug it

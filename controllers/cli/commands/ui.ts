@@ -1,17 +1,18 @@
 // tide ui [address]
 // Serves the dashboard on loopback with the kubeconfig's user, until Ctrl-C (controllers/ui).
 import type { Dashboard } from '../../ui/dashboard.ts';
-import type { Command, Context } from '../command.ts';
+import { type Command, type Context, str } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { loadKubeConfig } from '../kube.ts';
+import { toolPath } from '../package.ts';
 
 export const defaultUiAddress = '127.0.0.1:9080';
 
 async function run(ctx: Context, args: string[]): Promise<number> {
   if (args.length > 1) throw new CliError(`tide ui takes at most one address, got: ${args.join(' ')}`);
   const kubeConfig = await loadKubeConfig({
-    kubeconfig: ctx.flags.kubeconfig as string | undefined,
-    context: ctx.flags.context as string | undefined,
+    kubeconfig: ctx.kubeconfig.path,
+    context: ctx.kubeconfig.context,
   });
   const address = args[0] ?? defaultUiAddress;
   // Loaded here, so the other commands do not pay for the dashboard's modules.
@@ -28,28 +29,26 @@ async function run(ctx: Context, args: string[]): Promise<number> {
       kubeConfig,
       address,
       // -n narrows the dashboard to one namespace; without it every namespace is shown.
-      namespace: ctx.flags.namespace as string | undefined,
-      tools: {
-        kustomizeBin: process.env.TIDE_KUSTOMIZE_BIN ?? 'kustomize',
-        sopsBin: process.env.TIDE_SOPS_BIN ?? 'sops',
-      },
-      // `tide rollback kustomization` plugs in here once the CLI has it; until then the action is hidden.
+      namespace: str(ctx, 'namespace'),
+      tools: { kustomizeBin: toolPath('kustomize', ctx.env), sopsBin: toolPath('sops', ctx.env) },
+      // `tide rollback kustomization` plugs in here; until then the action is hidden.
       rollback: undefined,
       fallbackUser: kubeConfig.getCurrentUser()?.name,
+      signal: ctx.signal,
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new CliError(`${address} is in use: pass another address, e.g. tide ui 127.0.0.1:0`);
     throw err;
   }
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
   ctx.log.success(`dashboard serving on ${dashboard.url}`);
   ctx.io.out(`${dashboard.url}\n`);
   ctx.log.action('open the address above in a browser; Ctrl-C stops the dashboard');
-  await stopped;
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) return resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    process.once('SIGTERM', () => resolve());
+  });
   await dashboard.close();
   return 0;
 }
@@ -57,11 +56,11 @@ async function run(ctx: Context, args: string[]): Promise<number> {
 export const uiCommand: Command = {
   name: 'ui',
   summary: 'Serve the web dashboard on loopback',
-  flags: [],
+  flags: {},
   run,
   help: `Serve Tide's web dashboard on a loopback address, acting with your kubeconfig: every read and
-every action (reconcile, suspend, resume) runs under your own RBAC. The address printed carries a
-one-time token; open it in a browser. Everything the page needs is served from the package.
+every action (reconcile, suspend, resume) runs under your own RBAC. The address printed
+carries a one-time token; open it in a browser. Everything the page needs is served from the package.
 
 Usage:
   tide ui [address] [flags]
@@ -70,9 +69,11 @@ Arguments:
   address   host:port to listen on (default ${defaultUiAddress}; port 0 picks a free one); only
             loopback addresses are accepted
 
-The drift view builds Kustomizations with kustomize and sops from $TIDE_KUSTOMIZE_BIN and
-$TIDE_SOPS_BIN (else from PATH); outside the cluster it downloads artifacts from the
-source-controller through $SOURCE_CONTROLLER_LOCALHOST (e.g. after kubectl port-forward).
+-n narrows the dashboard to one namespace. The drift view builds Kustomizations with the pinned
+kustomize and sops (or $TIDE_KUSTOMIZE_BIN, $TIDE_SOPS_BIN); outside the cluster it downloads
+artifacts from the source-controller through $SOURCE_CONTROLLER_LOCALHOST (e.g. after kubectl
+port-forward). Roll back is tide rollback kustomization: a git revert commit, pushed with the
+GitRepository's credentials.
 
 Examples:
   # Open the dashboard for every namespace

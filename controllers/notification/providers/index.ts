@@ -1,6 +1,7 @@
 // The provider types Tide implements, by spec.type. The CRD accepts Flux's whole list; a Provider of
 // another type is refused (see providerUnsupportedFields in ../specs.ts).
-import { COMMIT_STATUS_TYPES } from '../../api/notification.ts';
+
+import { COMMIT_STATUS_TYPES } from '../../api/kinds.ts';
 import { discord, googlechat, msteams, rocket, slack } from './chat.ts';
 import { bitbucket, gitea, github, gitlab } from './commitstatus.ts';
 import type { NotifierFactory, ProviderSettings } from './types.ts';

@@ -1,6 +1,7 @@
 // Health of applied objects with kstatus's rules (kubernetes-sigs/cli-utils pkg/kstatus/status), Flux's
 // Job rule (fluxcd/pkg runtime/statusreaders: Current only once complete), and a Ready-condition rule
 // for custom kinds; plus the poll that waits for a set of objects, failing fast once one has Failed.
+import { ConditionTypes } from '../../api/names.ts';
 import type { Client } from '../client.ts';
 import { type KubeObject, parseApiVersion } from '../object.ts';
 import { apiMessage, mapLimit, sleep } from './changeset.ts';
@@ -63,8 +64,8 @@ function genericStatus(obj: KubeObject): StatusResult | undefined {
     );
   // First of Reconciling/Stalled (abnormal-true) decides, as kstatus iterates the conditions in order.
   for (const c of conditionsOf(obj)) {
-    if (c.type === 'Reconciling' && c.status === 'True') return inProgress(c.message ?? '');
-    if (c.type === 'Stalled' && c.status === 'True') return failed(c.message ?? '');
+    if (c.type === ConditionTypes.Reconciling && c.status === 'True') return inProgress(c.message ?? '');
+    if (c.type === ConditionTypes.Stalled && c.status === 'True') return failed(c.message ?? '');
   }
   return undefined;
 }
@@ -97,7 +98,7 @@ function kindStatus(obj: KubeObject, now: number): StatusResult | undefined {
 
 // Not in kstatus: a custom kind that reports only `Ready` (many operators do) is Current once Ready=True.
 function readyStatus(obj: KubeObject): StatusResult | undefined {
-  const ready = findCond(obj, 'Ready');
+  const ready = findCond(obj, ConditionTypes.Ready);
   if (!ready) return undefined;
   return ready.status === 'True'
     ? current(ready.message || 'Resource is Ready')
@@ -197,7 +198,7 @@ function podStatus(obj: KubeObject, now: number): StatusResult {
       // kstatus: a finished pod has reached its end state, successful or not.
       return current('Pod has completed, but not successfully');
     case 'Running': {
-      if (findCond(obj, 'Ready')?.status === 'True') return current('Pod is Ready');
+      if (findCond(obj, ConditionTypes.Ready)?.status === 'True') return current('Pod is Ready');
       const crashing = ((obj.status?.containerStatuses ?? []) as Json[])
         .filter((cs) => cs?.state?.waiting?.reason === 'CrashLoopBackOff')
         .map((cs) => cs.name as string);

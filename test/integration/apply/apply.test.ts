@@ -1,7 +1,9 @@
 // The staged server-side apply engine against a real API server: CRDs and their resources in one call,
 // no writes for an unchanged set, per-object ssa/force annotations, immutable fields, drift correction
 // and RBAC denials through impersonation.
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import { applyAll } from '../../../controllers/runtime/apply/apply.ts';
 import { ApplyError, type ChangeSet } from '../../../controllers/runtime/apply/changeset.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
@@ -133,12 +135,12 @@ describe('apply/applyAll', () => {
 
   it('creates but never updates an object annotated ssa: IfNotPresent, and skips ssa: Ignore', async () => {
     const c = engineClient();
-    const ifNotPresent = { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' };
+    const ifNotPresent = { [Annotations.ssa]: 'IfNotPresent' };
     const first = await applyAll(
       c,
       [
         configMap(ns(), 'seed', { v: 'from-git' }, ifNotPresent),
-        configMap(ns(), 'ignored', { v: 'x' }, { 'kustomize.toolkit.fluxcd.io/ssa': 'ignore' }),
+        configMap(ns(), 'ignored', { v: 'x' }, { [Annotations.ssa]: 'ignore' }),
       ],
       { fieldManager },
     );
@@ -182,7 +184,7 @@ describe('apply/applyAll', () => {
     const c = engineClient();
     const annotated = (o: KubeObject) => ({
       ...o,
-      metadata: { ...o.metadata, annotations: { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' } },
+      metadata: { ...o.metadata, annotations: { [Annotations.force]: 'Enabled' } },
     });
     await applyAll(c, [annotated(deployment(ns(), 'selector', { app: 'one' }))], { fieldManager });
     const uid = (await c.get(refOf(deployment(ns(), 'selector')))).metadata.uid;
@@ -201,7 +203,7 @@ describe('apply/applyAll', () => {
       metadata: {
         name: 'drift-merge',
         namespace: ns(),
-        annotations: { 'kustomize.toolkit.fluxcd.io/ssa': 'Merge' },
+        annotations: { [Annotations.ssa]: 'Merge' },
       },
     };
     await applyAll(c, [desired, merged], { fieldManager });

@@ -1,12 +1,13 @@
 // Objects and clients shared by the apply engine's integration tests.
+import { Labels } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
 import { testbed } from '../../support/testbed.ts';
 
 export const fieldManager = 'kustomize-controller';
 export const ownerLabels = {
-  'kustomize.toolkit.fluxcd.io/name': 'apps',
-  'kustomize.toolkit.fluxcd.io/namespace': 'flux-system',
+  [Labels.kustomizeName]: 'apps',
+  [Labels.kustomizeNamespace]: 'flux-system',
 };
 
 /** The admin client that applies (as kustomize-controller would). */

@@ -1,6 +1,8 @@
 // Garbage collection of stale inventory entries against a real API server: opt-outs, ownership, and the
 // deletion policies of finalization.
+
 import assert from 'node:assert/strict';
+import { Annotations, Labels } from '../../../controllers/api/names.ts';
 import { applyAll } from '../../../controllers/runtime/apply/apply.ts';
 import { diffInventory, toInventory } from '../../../controllers/runtime/apply/inventory.ts';
 import { deleteStale } from '../../../controllers/runtime/apply/prune.ts';
@@ -15,7 +17,7 @@ describe('apply/deleteStale', () => {
     const first = [
       configMap(ns(), 'keep', { k: 'v' }),
       configMap(ns(), 'stale', { k: 'v' }),
-      configMap(ns(), 'protected', { k: 'v' }, { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }),
+      configMap(ns(), 'protected', { k: 'v' }, { [Annotations.prune]: 'disabled' }),
       configMap(ns(), 'moved', { k: 'v' }),
       configMap(ns(), 'gone', { k: 'v' }),
     ];
@@ -23,7 +25,7 @@ describe('apply/deleteStale', () => {
     const previous = toInventory(applied);
     // Another Kustomization now owns "moved"; "gone" was deleted by hand.
     await otherClient().patch(refOf(configMap(ns(), 'moved', {})), 'merge', {
-      metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': 'other' } },
+      metadata: { labels: { [Labels.kustomizeName]: 'other' } },
     });
     await c.delete(refOf(configMap(ns(), 'gone', {})));
 

@@ -2,20 +2,23 @@
 // tests create Flux objects and write their statuses as source-controller and kustomize-controller
 // would (server-side apply to the status subresource), and play the controller's side of the
 // reconcile handshake: see the requestedAt annotation, answer in status.lastHandledReconcileAt.
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Annotations } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { ensureCrds } from '../../support/crds.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
+import { table } from '../../support/tide.ts';
 
 const mainTs = join(import.meta.dirname, '../../../controllers/cli/main.ts');
-const requestedAt = 'reconcile.fluxcd.io/requestedAt';
+const requestedAt = Annotations.reconcileRequestedAt;
 const rfc3339Nano = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const sha = (c: string) => c.repeat(40);
 
@@ -59,18 +62,6 @@ function tide(args: string[], env: NodeJS.ProcessEnv = {}): Tide {
 }
 
 const runTide = (args: string[], env?: NodeJS.ProcessEnv) => tide(args, env).done;
-
-/** Table rows as trimmed cells; the header row first. */
-const table = (stdout: string): string[][] =>
-  stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) =>
-      l
-        .split('\t')
-        .map((c) => c.trim())
-        .slice(0, -1),
-    );
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 

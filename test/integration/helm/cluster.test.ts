@@ -3,8 +3,10 @@
 // during an upgrade leaves the release pending, and the next controller unlocks and finishes it; a
 // release made by hand with `helm install` is taken over; a release installs into targetNamespace with
 // its storage in storageNamespace, post-rendered (kustomize patches, images, commonMetadata).
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { Annotations, ConditionTypes, Labels } from '../../../controllers/api/names.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { demoChart } from './fixtures.ts';
 import {
@@ -52,7 +54,7 @@ describe('helm-controller: the release in the cluster', function () {
     },
   });
   const requestReconcile = (name: string, token: string) =>
-    annotateHr(hc.client, ns(), name, { 'reconcile.fluxcd.io/requestedAt': token });
+    annotateHr(hc.client, ns(), name, { [Annotations.reconcileRequestedAt]: token });
   const configMap = (name: string) =>
     hc.client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name });
   const editConfigMap = (name: string, message: string) =>
@@ -68,7 +70,7 @@ describe('helm-controller: the release in the cluster', function () {
   it('reports a manual edit with driftDetection warn and reverts it with enabled', async () => {
     await create('drifty', { values: { message: 'desired' }, driftDetection: { mode: 'warn' } });
     const ready = await waitReady(hc.client, ns(), 'drifty');
-    assert.equal(cond(ready, 'Drifted')?.reason, 'NoDriftDetected');
+    assert.equal(cond(ready, ConditionTypes.Drifted)?.reason, 'NoDriftDetected');
 
     await editConfigMap('drifty-config', 'edited by hand');
     await requestReconcile('drifty', 'warn-1');
@@ -77,14 +79,14 @@ describe('helm-controller: the release in the cluster', function () {
       ns(),
       'drifty',
       'drift reported',
-      (o) => cond(o, 'Drifted')?.status === 'True',
+      (o) => cond(o, ConditionTypes.Drifted)?.status === 'True',
     );
-    assert.equal(cond(warned, 'Drifted')?.reason, 'DriftDetected');
+    assert.equal(cond(warned, ConditionTypes.Drifted)?.reason, 'DriftDetected');
     assert.match(
-      cond(warned, 'Drifted')?.message ?? '',
+      cond(warned, ConditionTypes.Drifted)?.message ?? '',
       new RegExp(`has drifted from the desired state:\\nConfigMap/${ns()}/drifty-config changed`),
     );
-    assert.equal(cond(warned, 'Ready')?.status, 'True', 'warn mode only reports');
+    assert.equal(cond(warned, ConditionTypes.Ready)?.status, 'True', 'warn mode only reports');
     assert.equal(
       ((await configMap('drifty-config')).data as Record<string, string>).message,
       'edited by hand',
@@ -92,8 +94,13 @@ describe('helm-controller: the release in the cluster', function () {
     assertHistory(await helmHistory(helm, ns(), 'drifty'), [[1, 'deployed']]);
 
     await patchHrSpec(hc.client, ns(), 'drifty', { driftDetection: { mode: 'enabled' } });
-    const fixed = await waitReady(hc.client, ns(), 'drifty', (o) => cond(o, 'Drifted')?.status === 'False');
-    assert.equal(cond(fixed, 'Drifted')?.reason, 'NoDriftDetected');
+    const fixed = await waitReady(
+      hc.client,
+      ns(),
+      'drifty',
+      (o) => cond(o, ConditionTypes.Drifted)?.status === 'False',
+    );
+    assert.equal(cond(fixed, ConditionTypes.Drifted)?.reason, 'NoDriftDetected');
     assert.equal(((await configMap('drifty-config')).data as Record<string, string>).message, 'desired');
     assertHistory(await helmHistory(helm, ns(), 'drifty'), [[1, 'deployed']]);
     const corrected = (await eventsOf(hc.client, ns(), 'drifty')).find((e) => e.reason === 'DriftCorrected');
@@ -142,7 +149,7 @@ describe('helm-controller: the release in the cluster', function () {
     await patchHrSpec(hc.client, ns(), 'killed', { values: { message: 'v3', unschedulable: false } });
     await hc.restart();
     const hr = await waitReady(hc.client, ns(), 'killed', (o) => o.status?.history?.[0]?.version === 3);
-    assert.equal(cond(hr, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
     const history = await helmHistory(helm, ns(), 'killed');
     assert.deepEqual(
       history.map((h) => [h.revision, h.status]),
@@ -161,7 +168,7 @@ describe('helm-controller: the release in the cluster', function () {
     assertHistory(await helmHistory(helm, ns(), 'manual'), [[1, 'deployed']]);
     await create('manual', { values: { message: 'by-tide' } });
     const hr = await waitReady(hc.client, ns(), 'manual');
-    assert.equal(cond(hr, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
     assertHistory(await helmHistory(helm, ns(), 'manual'), [
       [1, 'superseded'],
       [2, 'deployed'],
@@ -213,7 +220,7 @@ describe('helm-controller: the release in the cluster', function () {
     assert.equal((cm.data as Record<string, string>).patched, 'yes');
     assert.equal(cm.metadata.labels?.team, 'blue');
     assert.equal(cm.metadata.annotations?.owner, 'tide');
-    assert.equal(cm.metadata.labels?.['helm.toolkit.fluxcd.io/namespace'], ns());
+    assert.equal(cm.metadata.labels?.[Labels.helmNamespace], ns());
     const deploy = await hc.client.get({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -227,6 +234,6 @@ describe('helm-controller: the release in the cluster', function () {
       kind: 'CustomResourceDefinition',
       name: 'widgets.demo.tide.dev',
     });
-    assert.ok(crd.metadata.labels?.['helm.toolkit.fluxcd.io/name'], 'origin labels on the CRD');
+    assert.ok(crd.metadata.labels?.[Labels.helmName], 'origin labels on the CRD');
   });
 });

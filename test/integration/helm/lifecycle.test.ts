@@ -2,9 +2,11 @@
 // (helm list/history show the release), values from a ConfigMap upgrade it when they change and only
 // then, a HelmRelease depending on another waits for it, and deleting a HelmRelease uninstalls its
 // release (keeping history when asked).
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
+import { Annotations, ConditionTypes, Labels } from '../../../controllers/api/names.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import { poll, run } from '../../../hack/testbed/proc.ts';
 import { testbed } from '../../support/testbed.ts';
@@ -33,10 +35,10 @@ describe('helm-controller: release lifecycle', function () {
   it('installs the chart from a HelmRepository; helm list and history show the release', async () => {
     await create('app', { values: { message: 'first' } });
     const hr = await waitReady(hc.client, ns(), 'app');
-    assert.equal(cond(hr, 'Ready')?.reason, 'InstallSucceeded');
-    assert.equal(cond(hr, 'Released')?.reason, 'InstallSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'InstallSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Released)?.reason, 'InstallSucceeded');
     assert.match(
-      cond(hr, 'Ready')?.message ?? '',
+      cond(hr, ConditionTypes.Ready)?.message ?? '',
       new RegExp(`Helm install succeeded for release ${ns()}/app.v1 with chart demo@0.1.0`),
     );
     assert.equal(hr.status?.helmChart, `${ns()}/${ns()}-app`);
@@ -62,11 +64,7 @@ describe('helm-controller: release lifecycle', function () {
       name: 'app-config',
     });
     assert.equal((cm.data as Record<string, string>).message, 'first');
-    assert.equal(
-      cm.metadata.labels?.['helm.toolkit.fluxcd.io/name'],
-      'app',
-      'origin labels from the post-renderer',
-    );
+    assert.equal(cm.metadata.labels?.[Labels.helmName], 'app', 'origin labels from the post-renderer');
     assert.match(await helm(['get', 'manifest', 'app', '-n', ns()]), /name: app-config/);
   });
 
@@ -74,7 +72,7 @@ describe('helm-controller: release lifecycle', function () {
     const cm = (message: string, other: string) => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'values', namespace: ns(), labels: { 'reconcile.fluxcd.io/watch': 'Enabled' } },
+      metadata: { name: 'values', namespace: ns(), labels: { [Labels.watch]: 'Enabled' } },
       data: { 'values.yaml': `message: ${message}\n`, unrelated: other },
     });
     await hc.client.create(cm('from-configmap', 'a'));
@@ -86,7 +84,7 @@ describe('helm-controller: release lifecycle', function () {
     // A key the HelmRelease does not read changes: same values, same config digest, no upgrade.
     await hc.client.apply(cm('from-configmap', 'b'), { fieldManager: 'tide-test', force: true });
     await hc.client.patch(hrRef(ns(), 'valued'), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': 'unrelated' } },
+      metadata: { annotations: { [Annotations.reconcileRequestedAt]: 'unrelated' } },
     });
     await waitHr(
       hc.client,
@@ -100,7 +98,7 @@ describe('helm-controller: release lifecycle', function () {
     // The values change: the watched ConfigMap triggers an upgrade to revision 2.
     await hc.client.apply(cm('changed', 'b'), { fieldManager: 'tide-test', force: true });
     const v2 = await waitReady(hc.client, ns(), 'valued', (o) => o.status?.history?.[0]?.version === 2);
-    assert.equal(cond(v2, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(v2, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
     assert.notEqual(v2.status?.lastAttemptedConfigDigest, digest1);
     assert.equal(v2.status?.history?.[0]?.configDigest, v2.status?.lastAttemptedConfigDigest);
     assertHistory(await helmHistory(helm, ns(), 'valued'), [
@@ -125,10 +123,16 @@ describe('helm-controller: release lifecycle', function () {
       ns(),
       'frontend',
       'waiting',
-      (o) => cond(o, 'Ready')?.reason === 'DependencyNotReady',
+      (o) => cond(o, ConditionTypes.Ready)?.reason === 'DependencyNotReady',
     );
-    assert.match(cond(waiting, 'Ready')?.message ?? '', /dependency '.*\/backend' is not ready/);
-    await waitHr(hc.client, ns(), 'backend', 'failing', (o) => cond(o, 'Ready')?.reason === 'ValuesError');
+    assert.match(cond(waiting, ConditionTypes.Ready)?.message ?? '', /dependency '.*\/backend' is not ready/);
+    await waitHr(
+      hc.client,
+      ns(),
+      'backend',
+      'failing',
+      (o) => cond(o, ConditionTypes.Ready)?.reason === 'ValuesError',
+    );
     assert.deepEqual(await helmList(helm, ns()).then((l) => l.filter((r) => r.name === 'frontend')), []);
 
     await hc.client.create({
@@ -138,7 +142,7 @@ describe('helm-controller: release lifecycle', function () {
       data: { 'values.yaml': 'message: backend\n' },
     });
     await hc.client.patch(hrRef(ns(), 'backend'), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': 'values-created' } },
+      metadata: { annotations: { [Annotations.reconcileRequestedAt]: 'values-created' } },
     });
     const b = await waitReady(hc.client, ns(), 'backend');
     const f = await waitReady(hc.client, ns(), 'frontend');
@@ -200,7 +204,7 @@ describe('helm-controller: release lifecycle', function () {
     // --with-source reconciles the HelmRepository, the HelmChart, then the HelmRelease; --force upgrades.
     await tide('reconcile', 'hr', 'cli', '--with-source', '--force');
     const forced = await waitReady(hc.client, ns(), 'cli', (o) => o.status?.history?.[0]?.version === 2);
-    assert.equal(cond(forced, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(forced, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
 
     await tide('suspend', 'hr', 'cli');
     assert.equal((await getHr(hc.client, ns(), 'cli')).spec.suspend, true);

@@ -2,7 +2,9 @@
 // is rolled back (strategy rollback), one whose Deployment never becomes ready within the timeout is
 // uninstalled (strategy uninstall), RetryOnFailure retries without remediating, and the chart's tests
 // run with test.enable, their failure remediated unless ignoreFailures.
+
 import assert from 'node:assert/strict';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { cond, eventsOf, helmHistory, patchHrSpec, useDemoSuite, waitHr, waitReady } from './support.ts';
 
@@ -19,19 +21,25 @@ describe('helm-controller: remediation and tests', function () {
     });
     await waitReady(hc.client, ns(), 'rb');
     await patchHrSpec(hc.client, ns(), 'rb', { values: { message: 'v2', failingHook: true } });
-    const hr = await waitHr(hc.client, ns(), 'rb', 'stalled', (o) => cond(o, 'Stalled')?.status === 'True');
-    assert.equal(cond(hr, 'Stalled')?.reason, 'RetriesExceeded');
-    assert.equal(cond(hr, 'Stalled')?.message, 'Failed to upgrade after 1 attempt(s)');
-    assert.equal(cond(hr, 'Remediated')?.status, 'True');
-    assert.equal(cond(hr, 'Remediated')?.reason, 'RollbackSucceeded');
+    const hr = await waitHr(
+      hc.client,
+      ns(),
+      'rb',
+      'stalled',
+      (o) => cond(o, ConditionTypes.Stalled)?.status === 'True',
+    );
+    assert.equal(cond(hr, ConditionTypes.Stalled)?.reason, 'RetriesExceeded');
+    assert.equal(cond(hr, ConditionTypes.Stalled)?.message, 'Failed to upgrade after 1 attempt(s)');
+    assert.equal(cond(hr, ConditionTypes.Remediated)?.status, 'True');
+    assert.equal(cond(hr, ConditionTypes.Remediated)?.reason, 'RollbackSucceeded');
     assert.match(
-      cond(hr, 'Remediated')?.message ?? '',
+      cond(hr, ConditionTypes.Remediated)?.message ?? '',
       /Helm rollback to previous release .*\/rb\.v1 with chart demo@0\.1\.0 succeeded/,
     );
-    assert.equal(cond(hr, 'Ready')?.status, 'False');
-    assert.equal(cond(hr, 'Ready')?.reason, 'RollbackSucceeded');
-    assert.equal(cond(hr, 'Released')?.reason, 'UpgradeFailed');
-    assert.match(cond(hr, 'Released')?.message ?? '', /pre-upgrade hooks failed|hook/);
+    assert.equal(cond(hr, ConditionTypes.Ready)?.status, 'False');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'RollbackSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Released)?.reason, 'UpgradeFailed');
+    assert.match(cond(hr, ConditionTypes.Released)?.message ?? '', /pre-upgrade hooks failed|hook/);
     assert.equal(hr.status?.upgradeFailures, 1);
     const history = await helmHistory(helm, ns(), 'rb');
     assert.deepEqual(
@@ -73,7 +81,7 @@ describe('helm-controller: remediation and tests', function () {
       ns(),
       'un',
       'stalled',
-      (o) => cond(o, 'Stalled')?.status === 'True',
+      (o) => cond(o, ConditionTypes.Stalled)?.status === 'True',
       150_000,
     );
     const evs = await events('un');
@@ -85,8 +93,8 @@ describe('helm-controller: remediation and tests', function () {
     );
     const failed = evs.find((e) => e.reason === 'UpgradeFailed');
     assert.match(failed?.message ?? '', /context deadline exceeded|timed out|not ready/i);
-    assert.equal(cond(hr, 'Stalled')?.message, 'Failed to install after 1 attempt(s)');
-    assert.equal(cond(hr, 'Released')?.reason, 'InstallFailed');
+    assert.equal(cond(hr, ConditionTypes.Stalled)?.message, 'Failed to install after 1 attempt(s)');
+    assert.equal(cond(hr, ConditionTypes.Released)?.reason, 'InstallFailed');
     // The old release history went with the uninstall: only the failed reinstall is left.
     assert.deepEqual(
       (await helmHistory(helm, ns(), 'un')).map((h) => [h.revision, h.status]),
@@ -112,25 +120,30 @@ describe('helm-controller: remediation and tests', function () {
       ns(),
       'retry',
       'waiting to retry',
-      (o) => cond(o, 'Reconciling')?.message === 'retrying after 2s',
+      (o) => cond(o, ConditionTypes.Reconciling)?.message === 'retrying after 2s',
     );
-    assert.equal(cond(hr, 'Remediated'), undefined);
-    assert.equal(cond(hr, 'Stalled'), undefined);
-    assert.equal(cond(hr, 'Ready')?.reason, 'UpgradeFailed');
+    assert.equal(cond(hr, ConditionTypes.Remediated), undefined);
+    assert.equal(cond(hr, ConditionTypes.Stalled), undefined);
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'UpgradeFailed');
     assert.ok(!(await helmHistory(helm, ns(), 'retry')).some((r) => /Rollback/.test(r.description)));
 
     await patchHrSpec(hc.client, ns(), 'retry', { values: { message: 'v3', failingHook: false } });
     const ok = await waitReady(hc.client, ns(), 'retry');
-    assert.equal(cond(ok, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(ok, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
     assert.equal(ok.status?.failures ?? 0, 0, 'a success clears the failure counters');
   });
 
   it('runs the chart tests with test.enable and records them in the history', async () => {
     await create('tested', { test: { enable: true } });
-    const hr = await waitReady(hc.client, ns(), 'tested', (o) => cond(o, 'TestSuccess')?.status === 'True');
-    assert.equal(cond(hr, 'Ready')?.reason, 'TestSucceeded');
+    const hr = await waitReady(
+      hc.client,
+      ns(),
+      'tested',
+      (o) => cond(o, ConditionTypes.TestSuccess)?.status === 'True',
+    );
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'TestSucceeded');
     assert.match(
-      cond(hr, 'TestSuccess')?.message ?? '',
+      cond(hr, ConditionTypes.TestSuccess)?.message ?? '',
       /Helm test succeeded for release .*\/tested\.v1 with chart demo@0\.1\.0: 1 test hook completed successfully/,
     );
     assert.equal(hr.status?.history?.[0]?.testHooks?.['tested-test']?.phase, 'Succeeded');
@@ -141,17 +154,22 @@ describe('helm-controller: remediation and tests', function () {
       test: { enable: true },
       upgrade: { remediation: { retries: 0, remediateLastFailure: true } },
     });
-    await waitReady(hc.client, ns(), 'badtest', (o) => cond(o, 'TestSuccess')?.status === 'True');
+    await waitReady(
+      hc.client,
+      ns(),
+      'badtest',
+      (o) => cond(o, ConditionTypes.TestSuccess)?.status === 'True',
+    );
     await patchHrSpec(hc.client, ns(), 'badtest', { values: { testPhase: 'Failed' } });
     const hr = await waitHr(
       hc.client,
       ns(),
       'badtest',
       'stalled',
-      (o) => cond(o, 'Stalled')?.status === 'True',
+      (o) => cond(o, ConditionTypes.Stalled)?.status === 'True',
     );
-    assert.equal(cond(hr, 'Remediated')?.reason, 'RollbackSucceeded');
-    assert.equal(cond(hr, 'Ready')?.status, 'False');
+    assert.equal(cond(hr, ConditionTypes.Remediated)?.reason, 'RollbackSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.status, 'False');
     assert.ok((await events('badtest')).some((e) => e.reason === 'TestFailed'));
     const history = await helmHistory(helm, ns(), 'badtest');
     assert.equal(history.at(-1)?.description, 'Rollback to 1');
@@ -164,10 +182,10 @@ describe('helm-controller: remediation and tests', function () {
       hc.client,
       ns(),
       'ignored',
-      (o) => cond(o, 'TestSuccess')?.status === 'False',
+      (o) => cond(o, ConditionTypes.TestSuccess)?.status === 'False',
     );
-    assert.equal(cond(ignored, 'Ready')?.reason, 'InstallSucceeded');
-    assert.equal(cond(ignored, 'TestSuccess')?.reason, 'TestFailed');
+    assert.equal(cond(ignored, ConditionTypes.Ready)?.reason, 'InstallSucceeded');
+    assert.equal(cond(ignored, ConditionTypes.TestSuccess)?.reason, 'TestFailed');
     assert.equal(ignored.status?.history?.[0]?.testHooks?.['ignored-test']?.phase, 'Failed');
     assert.deepEqual(
       (await helmHistory(helm, ns(), 'ignored')).map((h) => h.status),

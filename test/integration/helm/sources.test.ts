@@ -2,8 +2,10 @@
 // as a process against the test bed's chart server and OCI registry: a HelmRepository (spec.chart), an
 // `oci://` HelmRepository (spec.chart), and chartRef to an OCIRepository (the chart version carries the
 // artifact digest, as Flux) and to a HelmChart. The pinned helm list/history show each release.
+
 import assert from 'node:assert/strict';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { PODINFO_CHART_VERSION } from '../../support/charts.ts';
 import { useNamespace } from '../../support/testbed.ts';
 import {
@@ -67,7 +69,7 @@ describe('helm-controller: podinfo from every chart source', function () {
       },
     });
     const hr = await waitReady(hc.client, ns(), 'from-http');
-    assert.equal(cond(hr, 'Ready')?.reason, 'InstallSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'InstallSucceeded');
     assert.equal(hr.status?.lastAttemptedRevision, PODINFO_CHART_VERSION);
     assert.equal(hr.status?.history?.[0]?.appVersion, PODINFO_CHART_VERSION);
     await assertReleased('from-http', PODINFO_CHART_VERSION);

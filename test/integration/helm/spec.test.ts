@@ -2,7 +2,9 @@
 // HelmChart follows the template (version range, valuesFiles) and CRDs are replaced with crds
 // CreateReplace; the forceAt and resetAt annotations; suspend; serviceAccountName impersonation; and a
 // release on another cluster through kubeConfig.
+
 import assert from 'node:assert/strict';
+import { Annotations, ConditionTypes, Labels } from '../../../controllers/api/names.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { useSecondCluster } from '../../support/secondcluster.ts';
 import { DEMO_CHART, demoChart } from './fixtures.ts';
@@ -60,7 +62,7 @@ describe('helm-controller: more of the spec', function () {
     };
     const before = await hc.client.get(chartRef);
     assert.equal(before.spec?.version, '0.1.0');
-    assert.equal(before.metadata.labels?.['helm.toolkit.fluxcd.io/name'], 'tpl');
+    assert.equal(before.metadata.labels?.[Labels.helmName], 'tpl');
 
     await patchHrSpec(hc.client, ns(), 'tpl', {
       chart: {
@@ -97,14 +99,14 @@ describe('helm-controller: more of the spec', function () {
     await create('forced', { values: { message: 'same' } });
     await waitReady(hc.client, ns(), 'forced');
     await annotate('forced', {
-      'reconcile.fluxcd.io/requestedAt': 'f1',
-      'reconcile.fluxcd.io/forceAt': 'f1',
+      [Annotations.reconcileRequestedAt]: 'f1',
+      [Annotations.reconcileForceAt]: 'f1',
     });
     const hr = await waitReady(hc.client, ns(), 'forced', (o) => o.status?.history?.[0]?.version === 2);
     assert.equal(hr.status?.lastHandledForceAt, 'f1');
-    assert.equal(cond(hr, 'Ready')?.reason, 'UpgradeSucceeded');
+    assert.equal(cond(hr, ConditionTypes.Ready)?.reason, 'UpgradeSucceeded');
     // Handled once: another reconcile request does not force again.
-    await annotate('forced', { 'reconcile.fluxcd.io/requestedAt': 'f2' });
+    await annotate('forced', { [Annotations.reconcileRequestedAt]: 'f2' });
     await waitHr(hc.client, ns(), 'forced', 'handled', (o) => o.status?.lastHandledReconcileAt === 'f2');
     assert.equal((await helmHistory(helm, ns(), 'forced')).length, 2);
 
@@ -114,11 +116,14 @@ describe('helm-controller: more of the spec', function () {
       ns(),
       'reset',
       'stalled',
-      (o) => cond(o, 'Stalled')?.status === 'True',
+      (o) => cond(o, ConditionTypes.Stalled)?.status === 'True',
     );
-    assert.equal(cond(stalled, 'Stalled')?.message, 'Failed to install after 1 attempt(s)');
+    assert.equal(cond(stalled, ConditionTypes.Stalled)?.message, 'Failed to install after 1 attempt(s)');
     const attempts = (await helmHistory(helm, ns(), 'reset')).length;
-    await annotate('reset', { 'reconcile.fluxcd.io/requestedAt': 'r1', 'reconcile.fluxcd.io/resetAt': 'r1' });
+    await annotate('reset', {
+      [Annotations.reconcileRequestedAt]: 'r1',
+      [Annotations.reconcileResetAt]: 'r1',
+    });
     const retried = await waitHr(
       hc.client,
       ns(),
@@ -126,7 +131,11 @@ describe('helm-controller: more of the spec', function () {
       'retried',
       (o) => o.status?.lastHandledResetAt === 'r1' && o.status?.lastHandledReconcileAt === 'r1',
     );
-    assert.equal(cond(retried, 'Released')?.reason, 'UpgradeFailed', 'the failed release was upgraded again');
+    assert.equal(
+      cond(retried, ConditionTypes.Released)?.reason,
+      'UpgradeFailed',
+      'the failed release was upgraded again',
+    );
     assert.equal((await helmHistory(helm, ns(), 'reset')).length, attempts + 1);
   });
 
@@ -135,7 +144,7 @@ describe('helm-controller: more of the spec', function () {
     await waitReady(hc.client, ns(), 'paused');
     await patchHrSpec(hc.client, ns(), 'paused', { suspend: true });
     await patchHrSpec(hc.client, ns(), 'paused', { values: { message: 'v2' } });
-    await annotate('paused', { 'reconcile.fluxcd.io/requestedAt': 'p1' });
+    await annotate('paused', { [Annotations.reconcileRequestedAt]: 'p1' });
     // The controller would have upgraded by the time a later object is reconciled.
     await create('after-pause');
     await waitReady(hc.client, ns(), 'after-pause');
@@ -161,12 +170,12 @@ describe('helm-controller: more of the spec', function () {
     // Cluster-scoped CRDs are out of a namespace admin's reach: skip them.
     await create('as-deployer', { serviceAccountName: 'deployer', install: { crds: 'Skip' } });
     const ok = await waitReady(hc.client, ns(), 'as-deployer');
-    assert.equal(cond(ok, 'Ready')?.reason, 'InstallSucceeded');
+    assert.equal(cond(ok, ConditionTypes.Ready)?.reason, 'InstallSucceeded');
     await create('as-nobody', { serviceAccountName: 'nobody', install: { crds: 'Skip' } });
     const denied = await waitHr(hc.client, ns(), 'as-nobody', 'denied', (o) =>
-      /forbidden/.test(cond(o, 'Ready')?.message ?? ''),
+      /forbidden/.test(cond(o, ConditionTypes.Ready)?.message ?? ''),
     );
-    assert.match(cond(denied, 'Ready')?.message ?? '', /system:serviceaccount:.*:nobody/);
+    assert.match(cond(denied, ConditionTypes.Ready)?.message ?? '', /system:serviceaccount:.*:nobody/);
     assert.deepEqual(await helmList(helm, ns()).then((l) => l.filter((r) => r.name === 'as-nobody')), []);
   });
 

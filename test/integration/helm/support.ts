@@ -1,12 +1,14 @@
 // What the helm-controller suites share: source- and helm-controller as processes, the demo and podinfo
 // charts published to the test bed's chart server and OCI registry, HelmRelease helpers, and the pinned
 // helm binary pointed at the test bed to read releases the way a user does (helm list/history/get).
+
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
 import type { Condition } from '../../../controllers/api/meta.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll, run } from '../../../hack/testbed/proc.ts';
@@ -178,7 +180,7 @@ export const waitReady = (
     name,
     'Ready',
     (o) =>
-      cond(o, 'Ready')?.status === 'True' &&
+      cond(o, ConditionTypes.Ready)?.status === 'True' &&
       o.status?.observedGeneration === o.metadata.generation &&
       also(o),
   );

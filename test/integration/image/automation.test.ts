@@ -2,10 +2,12 @@
 // registry is scanned (image-reflector), picked (ImagePolicy), committed to the Git server
 // (image-automation) and applied (source- and kustomize-controller). What Git ends up with is read
 // from the server's bare repositories, byte for byte.
+
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImagePolicy, ImageUpdateAutomation } from '../../../controllers/api/image.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { parseCommit } from '../../../controllers/runtime/git/objects.ts';
 import { verifySignature } from '../../../controllers/runtime/git/signature.ts';
@@ -187,7 +189,7 @@ spec:
 
     // The repository already has the latest image: no commit.
     const idle = await k.waitReady<ImageUpdateAutomation>('ImageUpdateAutomation', 'app');
-    assert.equal(cond(idle, 'Ready')?.message, 'repository up-to-date');
+    assert.equal(cond(idle, ConditionTypes.Ready)?.message, 'repository up-to-date');
     assert.equal(idle.status?.lastPushCommit, undefined);
     assert.deepEqual(idle.status?.observedPolicies, { app: { name: image('app'), tag: '1.3.0' } });
     assert.equal(idle.status?.observedSourceRevision, `main@sha1:${start}`);
@@ -440,7 +442,7 @@ ${ns()}:multi:digest: sha256:${'0'.repeat(64)} -> ${digestOf}
       await automation(name, 'tmpl', { commit: { messageTemplate }, policies: 'tmpl' });
     for (const [name, , message, stalled] of cases) {
       const o = await k.waitNotReady('ImageUpdateAutomation', name, message);
-      assert.equal(cond(o, 'Stalled')?.status === 'True', stalled, name);
+      assert.equal(cond(o, ConditionTypes.Stalled)?.status === 'True', stalled, name);
     }
     assert.equal(await r.head(), start, 'nothing was committed');
   });

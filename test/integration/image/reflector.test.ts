@@ -1,10 +1,12 @@
 // image-reflector-controller as its own process against the test bed's registry (plain HTTP on
 // loopback, as a local registry is) and a token-auth front of it: scans, every policy kind over one
 // tag list, digests, credentials, a restart that does not rescan, and the errors a user sees.
+
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImagePolicy, ImageRepository } from '../../../controllers/api/image.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
@@ -89,7 +91,7 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
     assert.equal(o.status!.canonicalImageName, repo());
     assert.deepEqual(o.status!.observedExclusionList, ['^.*\\.sig$']);
     assert.equal(
-      cond(o, 'Ready')?.message,
+      cond(o, ConditionTypes.Ready)?.message,
       `successful scan: found ${tags.length - 1} tags with checksum ${scan.revision}`,
     );
   });
@@ -119,7 +121,10 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
     for (const [name, , tag] of policies) {
       const o = await k.waitReady<ImagePolicy>('ImagePolicy', name);
       assert.deepEqual(o.status!.latestRef, { name: repo(), tag }, name);
-      assert.equal(cond(o, 'Ready')?.message, `Latest image tag for ${repo()} resolved to ${tag}`);
+      assert.equal(
+        cond(o, ConditionTypes.Ready)?.message,
+        `Latest image tag for ${repo()} resolved to ${tag}`,
+      );
     }
   });
 
@@ -143,7 +148,7 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
     );
     assert.deepEqual(o.status!.observedPreviousRef, { name: repo(), tag: '1.10.0' });
     const message = `Latest image tag for ${repo()} resolved to 1.11.0 (previously ${repo()}:1.10.0)`;
-    assert.equal(cond(o, 'Ready')?.message, message);
+    assert.equal(cond(o, ConditionTypes.Ready)?.message, message);
     const events = await eventsOf(client, ns(), 'ImagePolicy', 'semver');
     assert.ok(
       events.some((e) => e.type === 'Normal' && e.reason === 'Succeeded' && e.message === message),
@@ -167,9 +172,9 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
 
     await k.create('ImageRepository', 'wrong', { image, interval: '10m', secretRef: { name: 'bad' } });
     const bad = await k.waitNotReady('ImageRepository', 'wrong', /token service refused the credentials/);
-    assert.equal(cond(bad, 'Ready')?.reason, 'ReadOperationFailed');
+    assert.equal(cond(bad, ConditionTypes.Ready)?.reason, 'ReadOperationFailed');
     assert.match(
-      cond(bad, 'Ready')!.message,
+      cond(bad, ConditionTypes.Ready)!.message,
       /^scan failed: token for .* refused the credentials \(HTTP 401\)$/,
     );
     assert.ok(!JSON.stringify(bad).includes(wrongPassword), 'no password in the status');
@@ -183,9 +188,9 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
 
     await k.create('ImageRepository', 'missing', { image, interval: '10m', secretRef: { name: 'nope' } });
     const missing = await k.waitNotReady('ImageRepository', 'missing', /secret/);
-    assert.equal(cond(missing, 'Ready')?.reason, 'AuthenticationFailed');
+    assert.equal(cond(missing, ConditionTypes.Ready)?.reason, 'AuthenticationFailed');
     assert.equal(
-      cond(missing, 'Ready')?.message,
+      cond(missing, ConditionTypes.Ready)?.message,
       `failed to configure authentication options: secret '${ns()}/nope' not found`,
     );
   });
@@ -230,7 +235,7 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
       assert.deepEqual(ok.status!.lastScanResult!.latestTags, ['0.2.0', '0.1.0']);
       await k.create('ImageRepository', 'tls-no-ca', spec);
       const bad = await k.waitNotReady('ImageRepository', 'tls-no-ca', /certificate/);
-      assert.match(cond(bad, 'Ready')!.message, /for a private CA set its certificate/);
+      assert.match(cond(bad, ConditionTypes.Ready)!.message, /for a private CA set its certificate/);
     } finally {
       await tls.close();
     }
@@ -239,9 +244,9 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
   it('stalls on an image with a tag, an unsupported provider, and waits for a missing repository', async () => {
     await k.create('ImageRepository', 'tagged', { image: `${repo()}:1.0.0`, interval: '10m' });
     const tagged = await k.waitNotReady('ImageRepository', 'tagged', /should not include a tag/);
-    assert.equal(cond(tagged, 'Stalled')?.reason, 'ImageURLInvalid');
+    assert.equal(cond(tagged, ConditionTypes.Stalled)?.reason, 'ImageURLInvalid');
     assert.equal(
-      cond(tagged, 'Ready')?.message,
+      cond(tagged, ConditionTypes.Ready)?.message,
       `image '${repo()}:1.0.0' should not include a tag; remove ':1.0.0'`,
     );
 
@@ -251,14 +256,14 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
       'cloud',
       /spec.provider 'aws' is not supported by Tide/,
     );
-    assert.equal(cond(cloud, 'Stalled')?.reason, 'UnsupportedField');
+    assert.equal(cond(cloud, ConditionTypes.Stalled)?.reason, 'UnsupportedField');
 
     await k.create('ImagePolicy', 'orphan', {
       imageRepositoryRef: { name: 'nope' },
       policy: { semver: { range: '*' } },
     });
     const orphan = await k.waitNotReady('ImagePolicy', 'orphan', /referenced ImageRepository does not exist/);
-    assert.equal(cond(orphan, 'Ready')?.reason, 'DependencyNotReady');
+    assert.equal(cond(orphan, ConditionTypes.Ready)?.reason, 'DependencyNotReady');
   });
 
   it('uses an ImageRepository of another namespace only when its accessFrom selects this one', async () => {
@@ -275,9 +280,9 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
         policy: { semver: { range: '1.x' } },
       });
       const denied = await k.waitNotReady('ImagePolicy', 'foreign', /access denied/);
-      assert.equal(cond(denied, 'Ready')?.reason, 'AccessDenied');
+      assert.equal(cond(denied, ConditionTypes.Ready)?.reason, 'AccessDenied');
       assert.equal(
-        cond(denied, 'Ready')?.message,
+        cond(denied, ConditionTypes.Ready)?.message,
         `failed to get the referred ImageRepository: access denied: 'default/${name}' can't be accessed due to missing ACL labels on 'accessFrom'`,
       );
       await client.patch({ ...other, name }, 'merge', {
@@ -323,6 +328,6 @@ describe('image-reflector-controller: ImageRepository and ImagePolicy', function
     assert.ok(!lines().some((l) => l.includes('"msg":"scanning"')), lines().join('\n'));
     const after = await k.get<ImageRepository>('ImageRepository', 'app');
     assert.equal(after.status!.lastScanResult!.scanTime, scanned);
-    assert.equal(cond(after, 'Ready')?.status, 'True');
+    assert.equal(cond(after, ConditionTypes.Ready)?.status, 'True');
   });
 });

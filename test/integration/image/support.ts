@@ -1,5 +1,6 @@
 // What the image controller suites share: a client of the test bed, polling an object until a
 // condition holds, reading conditions and events as a user would with kubectl.
+import { Annotations, ConditionTypes } from '../../../controllers/api/names.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
@@ -19,7 +20,7 @@ export const cond = (o: Conditioned, type: string): Cond | undefined =>
   (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
 
 const describeReady = (o: Conditioned) => {
-  const r = cond(o, 'Ready');
+  const r = cond(o, ConditionTypes.Ready);
   return `Ready=${r?.status} ${r?.reason}: ${r?.message}`;
 };
 
@@ -40,7 +41,7 @@ export function imageKinds(client: () => Client, ns: () => string) {
       client().patch(ref(kind, name), 'merge', { spec }),
     request: (kind: string, name: string, token: string) =>
       client().patch(ref(kind, name), 'merge', {
-        metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
+        metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
       }),
     /** Ready=True at the current generation, and `also`. */
     waitReady: <T extends Conditioned>(kind: string, name: string, also: (o: T) => boolean = () => true) =>
@@ -50,7 +51,7 @@ export function imageKinds(client: () => Client, ns: () => string) {
         async () => {
           const o = await get<T>(kind, name);
           if (
-            cond(o, 'Ready')?.status === 'True' &&
+            cond(o, ConditionTypes.Ready)?.status === 'True' &&
             o.status?.observedGeneration === o.metadata.generation &&
             also(o)
           )
@@ -66,7 +67,7 @@ export function imageKinds(client: () => Client, ns: () => string) {
         90_000,
         async () => {
           const o = await get<T>(kind, name);
-          const r = cond(o, 'Ready');
+          const r = cond(o, ConditionTypes.Ready);
           if (r?.status === 'False' && pattern.test(r.message)) return o;
           throw new Error(describeReady(o));
         },

@@ -5,7 +5,7 @@
 // its own, as a user would with kubectl.
 
 import assert from 'node:assert/strict';
-import { Labels } from '../../../controllers/api/names.ts';
+import { Annotations, ConditionTypes, Labels } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import {
   ageKeyPair,
@@ -83,7 +83,7 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
           'vars-off',
           { text: '${app}' },
           {
-            annotations: { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled' },
+            annotations: { [Annotations.substitute]: 'disabled' },
           },
         ),
       ),
@@ -216,7 +216,7 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
   it('applies every YAML file below a path without kustomization.yaml, labelled with the Kustomization', async () => {
     const ks = await env.waitReady('plain');
     assert.match(
-      ks.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? '',
+      ks.status?.conditions?.find((x) => x.type === ConditionTypes.Ready)?.message ?? '',
       /^Applied revision: main@sha1:/,
     );
     for (const [name, k] of [
@@ -288,7 +288,7 @@ describe('kustomize-controller: Kustomization build and postBuild', function () 
 
   it('fails in strict mode on an unset variable, naming it, and applies nothing', async () => {
     const ks = await env.waitNotReady('strict', /not_defined_anywhere/);
-    assert.equal(ks.status?.conditions?.find((x) => x.type === 'Ready')?.reason, 'BuildFailed');
+    assert.equal(ks.status?.conditions?.find((x) => x.type === ConditionTypes.Ready)?.reason, 'BuildFailed');
     assert.equal(
       await env.tryGet({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name: 'strict' }),
       undefined,

@@ -1,6 +1,8 @@
 // dependsOn, health checks and serviceAccountName impersonation of Kustomizations, with the source- and
 // kustomize-controller running as processes against the test bed's Git server (kwok runs the pods).
+
 import assert from 'node:assert/strict';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import {
   condition,
@@ -105,7 +107,7 @@ describe('kustomize-controller: Kustomization dependsOn, health and impersonatio
     });
     await env.createKs('healthy', repo, { path: './app', ...target(), wait: true, timeout: '2m' });
     const ks = await env.waitReady('healthy');
-    assert.equal(condition(ks, 'Healthy')?.status, 'True');
+    assert.equal(condition(ks, ConditionTypes.Healthy)?.status, 'True');
     for (const [name, replicas] of [
       ['web', 2],
       ['api', 1],
@@ -132,7 +134,7 @@ describe('kustomize-controller: Kustomization dependsOn, health and impersonatio
       healthChecks: [{ kind: 'Deployment', name: 'listed', namespace: ns() }],
     });
     const ks = await env.waitReady('checks');
-    assert.equal(condition(ks, 'Healthy')?.status, 'True');
+    assert.equal(condition(ks, ConditionTypes.Healthy)?.status, 'True');
   });
 
   it('fails the health check within the timeout, naming a Deployment that can never be ready', async () => {
@@ -145,7 +147,7 @@ describe('kustomize-controller: Kustomization dependsOn, health and impersonatio
     assert.equal(ready(ks)?.reason, 'HealthCheckFailed');
     assert.match(ready(ks)?.message ?? '', new RegExp(`Deployment/${ns()}/stuck`));
     assert.doesNotMatch(ready(ks)?.message ?? '', /Deployment\/[^/]+\/fine/);
-    assert.equal(condition(ks, 'Healthy')?.status, 'False');
+    assert.equal(condition(ks, ConditionTypes.Healthy)?.status, 'False');
     // The objects were applied; only their health failed.
     assert.ok(ks.status?.inventory?.entries.some((e) => e.id === `${ns()}_stuck_apps_Deployment`));
   });

@@ -1,8 +1,10 @@
 // CEL in a Kustomization: healthCheckExprs decide the health of a custom resource (with wait and with
 // healthChecks), readyExpr decides when a dependency is ready, a bad expression stalls; plus what a
 // user reads in status afterwards (history) and a refused spec field.
+
 import assert from 'node:assert/strict';
 import type { Kustomization } from '../../../controllers/api/kustomize.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { condition, configMap, ksApiVersion, ready, useKustomizeEnv, yaml } from './kustomization-support.ts';
 
@@ -51,7 +53,7 @@ describe('kustomize-controller: Kustomization CEL expressions', function () {
   const stalled = (name: string, reason: string) =>
     env.until(`${name} Stalled ${reason}`, async () => {
       const o = await env.getKs(name);
-      const s = condition(o, 'Stalled');
+      const s = condition(o, ConditionTypes.Stalled);
       if (
         s?.status === 'True' &&
         s.reason === reason &&
@@ -110,7 +112,7 @@ describe('kustomize-controller: Kustomization CEL expressions', function () {
 
     await setPhase('w-wait', 'Ready');
     const ks = await env.waitReady('exprs-wait');
-    assert.equal(condition(ks, 'Healthy')?.status, 'True');
+    assert.equal(condition(ks, ConditionTypes.Healthy)?.status, 'True');
     const [latest] = ks.status?.history ?? [];
     assert.equal(latest?.lastReconciledStatus, 'ReconciliationSucceeded');
     assert.equal(latest?.metadata?.revision, ks.status?.lastAppliedRevision);
@@ -132,7 +134,7 @@ describe('kustomize-controller: Kustomization CEL expressions', function () {
     const ks = await env.waitNotReady('exprs-failed', /failed early due to stalled resources/);
     assert.equal(ready(ks)?.reason, 'HealthCheckFailed');
     assert.match(ready(ks)?.message ?? '', new RegExp(`Widget/${ns()}/w-broken status: 'Failed'`));
-    assert.equal(condition(ks, 'Healthy')?.status, 'False');
+    assert.equal(condition(ks, ConditionTypes.Healthy)?.status, 'False');
     assert.equal(ks.status?.history?.[0]?.lastReconciledStatus, 'HealthCheckFailed');
   });
 
@@ -211,7 +213,7 @@ describe('kustomize-controller: Kustomization CEL expressions', function () {
     const ks = await stalled('refused', 'UnsupportedField');
     assert.equal(ready(ks)?.status, 'False');
     assert.match(
-      condition(ks, 'Stalled')?.message ?? '',
+      condition(ks, ConditionTypes.Stalled)?.message ?? '',
       /^spec\.decryption\.serviceAccountName 'kms-reader' is not supported by Tide: /,
     );
     const cm: KubeObject | undefined = await env.tryGet({

@@ -1,7 +1,9 @@
 // A Kustomization over several revisions: prune, a malformed revision, immutable fields with and without
 // force, drift correction and suspend, with the source- and kustomize-controller running as processes
 // against the test bed's Git server. Each test has its own repository and Kustomization.
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import {
   configMap,
   type DataObject,
@@ -38,11 +40,7 @@ describe('kustomize-controller: Kustomization lifecycle', function () {
       'app/keep.yaml': yaml(configMap('stays', { v: '1' })),
       'app/leaves.yaml': yaml(configMap('leaves', { v: '1' })),
       'app/protected.yaml': yaml(
-        configMap(
-          'protected',
-          { v: '1' },
-          { annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
-        ),
+        configMap('protected', { v: '1' }, { annotations: { [Annotations.prune]: 'disabled' } }),
       ),
     });
     await env.createKs('prune', repo, { path: './app', ...target() });
@@ -257,7 +255,7 @@ describe('kustomize-controller: Kustomization lifecycle', function () {
 
   it('creates an object annotated ssa: IfNotPresent once, then neither overwrites nor prunes it', async () => {
     const once = (v: string) =>
-      yaml(configMap('once', { v }, { annotations: { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent' } }));
+      yaml(configMap('once', { v }, { annotations: { [Annotations.ssa]: 'IfNotPresent' } }));
     const repo = await env.repo('ifnotpresent', { 'app/once.yaml': once('git') });
     await env.createKs('ifnotpresent', repo, { path: './app', ...target() });
     await env.waitReady('ifnotpresent');

@@ -1,10 +1,12 @@
 // spec.kubeConfig: a Kustomization applies, prunes, health-checks and finalizes on the remote cluster of
 // the kubeconfig in its Secret (a second control plane next to the test bed), impersonating its
 // serviceAccountName there; a bad kubeconfig says what is wrong with it.
+
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
+import { Labels } from '../../../controllers/api/names.ts';
 import type { Client } from '../../../controllers/runtime/client.ts';
 import { freePort } from '../../../hack/testbed/proc.ts';
 import { useSecondCluster } from '../../support/secondcluster.ts';
@@ -177,7 +179,7 @@ describe('kustomize-controller: Kustomization on a remote cluster (kubeConfig)',
       /server: https:\/\/127\.0\.0\.1:\d+/,
       `server: https://127.0.0.1:${closed}`,
     );
-    const watched = { 'reconcile.fluxcd.io/watch': 'Enabled' };
+    const watched = { [Labels.watch]: 'Enabled' };
     await env.client().create(kubeconfigSecret('bad-kubeconfig', { config: unreachable }, watched));
     const repo = await env.repo('remote-bad', { 'app/cm.yaml': yaml(configMap('remote-fixed', { v: '1' })) });
 

@@ -1,11 +1,13 @@
 // What the kustomization*.test.ts files share: the source- and kustomize-controller running as their own
 // processes against the test bed, repositories on its Git server with a GitRepository each, and the
 // checks a user makes with kubectl (Ready, revisions, applied objects).
+
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import type { Kustomization } from '../../../controllers/api/kustomize.ts';
+import { Annotations, ConditionTypes } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import type { KubeObject, ObjectRef } from '../../../controllers/runtime/object.ts';
 import { runProcess } from '../../../controllers/runtime/process.ts';
@@ -20,7 +22,7 @@ import { testbed, useNamespace } from '../../support/testbed.ts';
 
 export const ksApiVersion = 'kustomize.toolkit.fluxcd.io/v1';
 const gitApiVersion = 'source.toolkit.fluxcd.io/v1';
-export const requestedAt = 'reconcile.fluxcd.io/requestedAt';
+export const requestedAt = Annotations.reconcileRequestedAt;
 
 /** A ConfigMap or Secret as read back from the cluster. */
 export type DataObject = KubeObject & { data?: Record<string, string> };
@@ -64,7 +66,7 @@ export function deployment(
 }
 
 export const ready = (o: { status?: { conditions?: unknown[] } }) =>
-  (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === 'Ready');
+  (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === ConditionTypes.Ready);
 export const condition = (o: { status?: { conditions?: unknown[] } }, type: string) =>
   (o.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
 

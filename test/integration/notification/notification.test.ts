@@ -2,9 +2,11 @@
 // processes against the test bed, the first two posting their events to the third's --events-addr;
 // loopback sinks stand in for Slack, GitHub's status API and generic webhooks, and a signed GitHub
 // push webhook asks for a GitRepository's reconciliation.
+
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import { Annotations, ConditionTypes } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { freePort, poll, run } from '../../../hack/testbed/proc.ts';
 import { type ControllerProcess, startController } from '../../support/controllers.ts';
@@ -275,7 +277,7 @@ describe('notification-controller: alerts, commit statuses and webhooks', functi
     );
     assert.equal((await call(`/hook/${'0'.repeat(64)}`, sign('webhook-secret'))).status, 404, 'unknown path');
     const untouched = await env.client().get(gitRef);
-    assert.equal(untouched.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'], undefined);
+    assert.equal(untouched.metadata.annotations?.[Annotations.reconcileRequestedAt], undefined);
     assert.equal(untouched.status?.artifact?.revision, `main@sha1:${first}`);
 
     const sent = Date.now();
@@ -288,10 +290,7 @@ describe('notification-controller: alerts, commit statuses and webhooks', functi
     );
     console.log(`      push webhook → GitRepository at the pushed commit: ${Date.now() - sent} ms`);
     const annotated = await env.client().get(gitRef);
-    assert.ok(
-      annotated.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'],
-      'the webhook asked for it',
-    );
+    assert.ok(annotated.metadata.annotations?.[Annotations.reconcileRequestedAt], 'the webhook asked for it');
   });
 
   it('tide get and reconcile the notification kinds against the running controller', async () => {
@@ -344,7 +343,7 @@ describe('notification-controller: alerts, commit statuses and webhooks', functi
     });
     const stalled = await env.until('the Receiver stalled', async () => {
       const r = await env.client().get(receiverRef);
-      const c = (r.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Stalled');
+      const c = (r.status?.conditions ?? []).find((x: { type: string }) => x.type === ConditionTypes.Stalled);
       return c?.status === 'True' ? c : undefined;
     });
     assert.equal(stalled.reason, 'UnsupportedField');

@@ -1,6 +1,8 @@
 // The runtime's Kubernetes client against a real API server: discovery, errors, pagination, server-side
 // apply ownership, status-only writes and finalizer helpers that keep other writers' finalizers.
+
 import assert from 'node:assert/strict';
+import { FINALIZER } from '../../../controllers/api/names.ts';
 import {
   createClient,
   isConflict,
@@ -144,14 +146,14 @@ describe('runtime/client', () => {
     await c.patch(widgetRef(ns(), 'f1'), 'json', [
       { op: 'add', path: '/metadata/finalizers/-', value: 'late.io/also' },
     ]);
-    const added = await c.addFinalizer(w, 'finalizers.fluxcd.io');
-    assert.deepEqual(added.metadata.finalizers, ['other.io/keep', 'late.io/also', 'finalizers.fluxcd.io']);
+    const added = await c.addFinalizer(w, FINALIZER);
+    assert.deepEqual(added.metadata.finalizers, ['other.io/keep', 'late.io/also', FINALIZER]);
     // Present already: no request, same object back.
-    assert.equal(await c.addFinalizer(added, 'finalizers.fluxcd.io'), added);
+    assert.equal(await c.addFinalizer(added, FINALIZER), added);
 
     // Removal from a stale copy whose index is wrong: the test op fails, the client rereads, removes ours only.
     await c.patch(widgetRef(ns(), 'f1'), 'json', [{ op: 'remove', path: '/metadata/finalizers/0' }]);
-    const removed = await c.removeFinalizer(added, 'finalizers.fluxcd.io');
+    const removed = await c.removeFinalizer(added, FINALIZER);
     assert.deepEqual(removed.metadata.finalizers, ['late.io/also']);
     await c.removeFinalizer(removed, 'late.io/also');
     assert.equal(await c.tryGet(widgetRef(ns(), 'f1')).then((x) => x?.metadata.finalizers), undefined);

@@ -1,9 +1,11 @@
 // A controller built on the runtime (the Widget controller of widget.ts) against a real API server:
 // the Flux contract of the runner (finalizers, suspend, requestedAt, status-only writes, events with
 // Flux reasons, forwarding to notification-controller, metrics and readiness endpoints).
+
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Annotations, ConditionTypes, FINALIZER } from '../../../controllers/api/names.ts';
 import type { FluxEvent } from '../../../controllers/runtime/events.ts';
 import { createManager, type Manager, parseFlags } from '../../../controllers/runtime/manager.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
@@ -119,12 +121,16 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
       'Ready with observed=one',
       (x) => isReady(x) && x.status?.observed === 'one',
     );
-    assert.deepEqual(w.metadata.finalizers, ['finalizers.fluxcd.io']);
+    assert.deepEqual(w.metadata.finalizers, [FINALIZER]);
     assert.equal(w.status?.observedGeneration, w.metadata.generation);
-    const ready = w.status?.conditions?.find((x) => x.type === 'Ready');
+    const ready = w.status?.conditions?.find((x) => x.type === ConditionTypes.Ready);
     assert.equal(ready?.reason, 'Succeeded');
     assert.equal(ready?.message, 'observed one');
-    assert.ok(!w.status?.conditions?.some((x) => x.type === 'Reconciling' || x.type === 'Stalled'));
+    assert.ok(
+      !w.status?.conditions?.some(
+        (x) => x.type === ConditionTypes.Reconciling || x.type === ConditionTypes.Stalled,
+      ),
+    );
 
     await c.patch(widgetRef(ns(), 'basic'), 'merge', { spec: { value: 'two' } });
     await waitWidget(c, ns(), 'basic', 'observed=two', (x) => x.status?.observed === 'two' && isReady(x));
@@ -137,7 +143,7 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
     const before = runs.get('req') ?? 0;
     const token = new Date().toISOString();
     await c.patch(widgetRef(ns(), 'req'), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
+      metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
     });
     const w = await waitWidget(
       c,
@@ -188,7 +194,7 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
       external,
       "the other writer's condition survived the runner's status write",
     );
-    assert.equal(w.status?.conditions?.find((x) => x.type === 'Ready')?.message, 'observed two');
+    assert.equal(w.status?.conditions?.find((x) => x.type === ConditionTypes.Ready)?.message, 'observed two');
   });
 
   it('skips a suspended object, and catches up when resumed', async () => {
@@ -217,7 +223,7 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
       ns(),
       'fin',
       'finalizer added',
-      (x) => x.metadata.finalizers?.includes('finalizers.fluxcd.io') ?? false,
+      (x) => x.metadata.finalizers?.includes(FINALIZER) ?? false,
     );
     failFinalizeOnce = new Set(['fin']);
     await c.delete(widgetRef(ns(), 'fin'));
@@ -283,7 +289,7 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
     await waitWidget(c, ns(), 'ev', 'Ready=False AuthFailed', (x) =>
       Boolean(
         x.status?.conditions?.some(
-          (k) => k.type === 'Ready' && k.status === 'False' && k.reason === 'AuthFailed',
+          (k) => k.type === ConditionTypes.Ready && k.status === 'False' && k.reason === 'AuthFailed',
         ),
       ),
     );
@@ -345,7 +351,7 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
     );
     const token = 'again';
     await c.patch(widgetRef(ns(), 'quiet'), 'merge', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } },
+      metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
     });
     await waitWidget(c, ns(), 'quiet', 'token handled', (x) => x.status?.lastHandledReconcileAt === token);
     await manager.recorder.flush();
@@ -355,7 +361,11 @@ describe('runtime/controller: a Widget controller on the runtime', function () {
   it('waits for a watched ConfigMap and reconciles again when it appears or changes', async () => {
     await c.create(widget(ns(), 'dep', { value: 'cm:settings', interval: '1h' }));
     const waiting = await waitWidget(c, ns(), 'dep', 'Ready=False DependencyNotReady', (x) =>
-      Boolean(x.status?.conditions?.some((k) => k.type === 'Ready' && k.reason === 'DependencyNotReady')),
+      Boolean(
+        x.status?.conditions?.some(
+          (k) => k.type === ConditionTypes.Ready && k.reason === 'DependencyNotReady',
+        ),
+      ),
     );
     assert.equal(waiting.status?.observed, undefined);
     const cm = {

@@ -3,6 +3,7 @@
 // reconcile copies spec.value to status.observed; a spec.value "fail:<Reason> <rest>" fails the reconcile
 // with that reason, so tests can drive both outcomes.
 
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { type Client, createClient } from '../../../controllers/runtime/client.ts';
 import { GenericError, WaitingError } from '../../../controllers/runtime/errors.ts';
 import { createLogger, type Logger } from '../../../controllers/runtime/log.ts';
@@ -177,4 +178,4 @@ export function testLogger(): { log: Logger; lines: Record<string, unknown>[] } 
 }
 
 export const isReady = (w: Widget) =>
-  w.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  w.status?.conditions?.some((c) => c.type === ConditionTypes.Ready && c.status === 'True') ?? false;

@@ -1,9 +1,11 @@
 // source-controller's GitRepository: spec.verify (signed commits and tags), spec.proxySecretRef and
 // spec.provider, against the test bed's Git servers. Signed commits are made with Tide's own Git
 // layer and openpgp keys; SSH-signed ones by git itself.
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { GitRepository } from '../../../controllers/api/source.ts';
 import { authFromSecret } from '../../../controllers/runtime/git/auth.ts';
 import { cloneBranch, commitAll, push, type Remote } from '../../../controllers/runtime/git/repository.ts';
@@ -94,7 +96,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       await create('head', { verify: { mode: 'HEAD', secretRef: { name: 'pgp-keys' } } });
       const o = await waitReady('head');
       assert.equal(o.status?.artifact?.revision, `main@sha1:${good}`);
-      const v = cond(o, 'SourceVerified');
+      const v = cond(o, ConditionTypes.SourceVerified);
       assert.equal(v?.status, 'True');
       assert.equal(v?.reason, 'Succeeded');
       assert.equal(v?.message, `verified signature of\n\t- commit '${good}' with key '${trusted.keyId}'`);
@@ -106,14 +108,14 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       const unsigned = await commit({ 'app.yaml': 'replicas: 2\n' });
       await requestReconcile('head', 'unsigned');
       const o = await waitNotReady('head', /signature verification of commit/);
-      const v = cond(o, 'SourceVerified');
+      const v = cond(o, ConditionTypes.SourceVerified);
       assert.equal(v?.status, 'False');
       assert.equal(v?.reason, 'InvalidCommitSignature');
       assert.equal(
         v?.message,
         `signature verification of commit '${unsigned}' failed: unsupported signature type: empty`,
       );
-      assert.equal(cond(o, 'Ready')?.reason, 'InvalidCommitSignature');
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'InvalidCommitSignature');
       assert.equal(o.status?.artifact?.revision, before.revision, 'no artifact for the unsigned commit');
       assert.equal(sha256(await download(o.status!.artifact!.url)), before.digest);
     });
@@ -122,9 +124,9 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       const signed = await commit({ 'app.yaml': 'replicas: 3\n' }, stranger.signer);
       await requestReconcile('head', 'stranger');
       const o = await waitNotReady('head', new RegExp(`commit '${signed}' failed: .*no matching key`));
-      assert.equal(cond(o, 'SourceVerified')?.reason, 'InvalidCommitSignature');
+      assert.equal(cond(o, ConditionTypes.SourceVerified)?.reason, 'InvalidCommitSignature');
       assert.equal(
-        cond(o, 'SourceVerified')?.message,
+        cond(o, ConditionTypes.SourceVerified)?.message,
         `signature verification of commit '${signed}' failed: unable to verify Git commit: unable to verify payload with any of the given key rings: no matching key`,
       );
       assert.equal(o.status?.artifact?.revision, `main@sha1:${good}`);
@@ -134,7 +136,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       const signed = await commit({ 'app.yaml': 'replicas: 4\n' }, trusted.signer);
       await requestReconcile('head', 'trusted-again');
       const o = await waitReady('head', (x) => x.status?.artifact?.revision === `main@sha1:${signed}`);
-      assert.equal(cond(o, 'SourceVerified')?.status, 'True');
+      assert.equal(cond(o, ConditionTypes.SourceVerified)?.status, 'True');
       good = signed;
     });
 
@@ -152,13 +154,13 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       const tag = await waitReady('tag');
       assert.equal(tag.status?.artifact?.revision, `v1.0.0@sha1:${good}`);
       assert.equal(
-        cond(tag, 'SourceVerified')?.message,
+        cond(tag, ConditionTypes.SourceVerified)?.message,
         `verified signature of\n\t- tag 'v1.0.0@${tagHash}' with key '${trusted.keyId}'`,
       );
       assert.equal(tag.status?.sourceVerificationMode, 'Tag');
       const both = await waitReady('both');
       assert.equal(
-        cond(both, 'SourceVerified')?.message,
+        cond(both, ConditionTypes.SourceVerified)?.message,
         `verified signature of\n\t- tag 'v1.0.0@${tagHash}' with key '${trusted.keyId}'\n\t- commit '${good}' with key '${trusted.keyId}'`,
       );
       assert.equal(both.status?.sourceVerificationMode, 'TagAndHEAD');
@@ -167,8 +169,8 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
     it('refuses tag verification without a tag ref (stalled) and for unsigned or lightweight tags', async () => {
       await create('tag-on-branch', { verify: { mode: 'Tag', secretRef: { name: 'pgp-keys' } } });
       let o = await waitNotReady('tag-on-branch', /a tag reference is not specified/);
-      assert.equal(cond(o, 'Stalled')?.reason, 'InvalidVerificationMode');
-      assert.equal(cond(o, 'SourceVerified')?.status, 'False');
+      assert.equal(cond(o, ConditionTypes.Stalled)?.reason, 'InvalidVerificationMode');
+      assert.equal(cond(o, ConditionTypes.SourceVerified)?.status, 'False');
       assert.equal(o.status?.artifact, undefined);
 
       await createTag(work, 'v1.1.0', good); // annotated, unsigned
@@ -181,10 +183,10 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       });
       o = await waitNotReady('unsigned-tag', /since it is not signed/);
       assert.match(
-        cond(o, 'SourceVerified')?.message ?? '',
+        cond(o, ConditionTypes.SourceVerified)?.message ?? '',
         /^cannot verify signature of tag 'v1\.1\.0@[0-9a-f]{40}' since it is not signed$/,
       );
-      assert.equal(cond(o, 'SourceVerified')?.reason, 'InvalidGitObject');
+      assert.equal(cond(o, ConditionTypes.SourceVerified)?.reason, 'InvalidGitObject');
       await create('light-tag', {
         ref: { tag: 'v1.2.0' },
         verify: { mode: 'Tag', secretRef: { name: 'pgp-keys' } },
@@ -218,7 +220,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       const o = await waitReady('ssh-signed');
       const fingerprint = (await run('ssh-keygen', ['-lf', `${ssh.privateKeyFile}.pub`])).split(' ')[1];
       assert.equal(
-        cond(o, 'SourceVerified')?.message,
+        cond(o, ConditionTypes.SourceVerified)?.message,
         `verified signature of\n\t- commit '${sha}' with key '${fingerprint}'`,
       );
       // The PGP-only Secret cannot verify it, and says why.
@@ -232,12 +234,12 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
     it('reports a missing verification Secret', async () => {
       await create('no-keys', { verify: { mode: 'HEAD', secretRef: { name: 'missing' } } });
       const o = await waitNotReady('no-keys', /public keys secret error/);
-      assert.equal(cond(o, 'SourceVerified')?.reason, 'VerificationError');
+      assert.equal(cond(o, ConditionTypes.SourceVerified)?.reason, 'VerificationError');
     });
 
     it('drops SourceVerified and sourceVerificationMode when verification is removed', async () => {
       await patchSpec('head', { verify: null });
-      const o = await waitReady('head', (x) => !cond(x, 'SourceVerified'));
+      const o = await waitReady('head', (x) => !cond(x, ConditionTypes.SourceVerified));
       assert.equal(o.status?.sourceVerificationMode, undefined);
     });
   });
@@ -301,7 +303,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       await secret('proxy-wrong', { address: proxy.url, username: 'proxy-user', password: 'wrong-proxy-pw' });
       await create('proxy-wrong', { proxySecretRef: { name: 'proxy-wrong' } });
       let o = await waitNotReady('proxy-wrong', /the proxy refused the credentials/);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       assert.ok(!JSON.stringify(o.status).includes('wrong-proxy-pw'), JSON.stringify(o.status));
       const events = await source.client.list(
         { group: '', version: 'v1', kind: 'Event' },
@@ -312,9 +314,9 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       await secret('proxy-no-address', { username: 'u' });
       await create('proxy-no-address', { proxySecretRef: { name: 'proxy-no-address' } });
       o = await waitNotReady('proxy-no-address', /failed to configure proxy options/);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       assert.equal(
-        cond(o, 'FetchFailed')?.message,
+        cond(o, ConditionTypes.FetchFailed)?.message,
         `failed to configure proxy options: secret '${ns()}/proxy-no-address': key 'address' not found`,
       );
     });
@@ -331,7 +333,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
         proxySecretRef: { name: 'proxy' },
       });
       const o = await waitNotReady('ssh-proxy', /only supported for http\(s\) URLs/);
-      assert.equal(cond(o, 'Stalled')?.status, 'True');
+      assert.equal(cond(o, ConditionTypes.Stalled)?.status, 'True');
     });
   });
 
@@ -341,7 +343,7 @@ describe('source-controller: GitRepository verification, proxy and provider', fu
       await waitReady('generic');
       await create('aws', { provider: 'aws', serviceAccountName: 'sa' });
       const o = await waitNotReady('aws', /spec\.provider 'aws' is not supported by Tide/);
-      assert.equal(cond(o, 'Stalled')?.reason, 'UnsupportedField');
+      assert.equal(cond(o, ConditionTypes.Stalled)?.reason, 'UnsupportedField');
       await create('github', { provider: 'github' });
       await waitNotReady('github', /spec\.provider 'github' is not supported by Tide/);
     });

@@ -1,7 +1,9 @@
 // source-controller's GitRepository, run as its own process against the real Git servers.
+
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { GitRepository } from '../../../controllers/api/source.ts';
 import { emptyGitCounts, gitRequestCounter } from '../../../hack/bench/gitcount.ts';
 import { startGitHttpServer } from '../../../hack/testbed/gitserver.ts';
@@ -66,8 +68,11 @@ describe('source-controller: GitRepository', function () {
     const a = o.status!.artifact!;
     assert.equal(a.revision, `main@sha1:${first}`);
     assert.equal(a.path, `gitrepository/${ns()}/branch/${first}.tar.gz`);
-    assert.match(cond(o, 'Ready')!.message, new RegExp(`stored artifact for revision 'main@sha1:${first}'`));
-    assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
+    assert.match(
+      cond(o, ConditionTypes.Ready)!.message,
+      new RegExp(`stored artifact for revision 'main@sha1:${first}'`),
+    );
+    assert.equal(cond(o, ConditionTypes.ArtifactInStorage)?.status, 'True');
     const bytes = await download(a.url);
     assert.equal(sha256(bytes), a.digest);
     assert.equal(bytes.length, a.size);
@@ -205,7 +210,7 @@ describe('source-controller: GitRepository', function () {
 
     await patchSpec('bad', { ref: { branch: 'does-not-exist' } });
     let o = await waitNotReady('bad', /does-not-exist/);
-    assert.equal(cond(o, 'FetchFailed')?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.status, 'True');
     assert.equal(o.status!.artifact!.digest, good.digest);
     assert.equal(sha256(await download(o.status!.artifact!.url)), good.digest);
 
@@ -217,7 +222,7 @@ describe('source-controller: GitRepository', function () {
     });
     await patchSpec('bad', { ref: { branch: 'main' }, secretRef: { name: 'wrong-auth' } });
     o = await waitNotReady('bad', /auth/i);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
     assert.ok(!JSON.stringify(o.status).includes('not-the-password'), 'the password is not in status');
     assert.equal(o.status!.artifact!.digest, good.digest);
 
@@ -242,7 +247,7 @@ describe('source-controller: GitRepository', function () {
     });
     await create('hostkey', { url: tb.ssh.urlFor(repo.barePath), secretRef: { name: 'ssh-wrong-host' } });
     const o = await waitNotReady('hostkey', /host key|known_hosts|verification/i);
-    assert.equal(cond(o, 'FetchFailed')?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.status, 'True');
     assert.equal(o.status?.artifact, undefined);
   });
 

@@ -2,10 +2,12 @@
 // pushed with helm to the test bed's registry (and to a TLS registry with htpasswd auth) and pulled
 // through HelmRepositories of type oci; and a Git-sourced chart whose dependencies are fetched from
 // the test bed's chart server and from the registry, as `helm dependency build` would vendor them.
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { HelmChart } from '../../../controllers/api/source-helm.ts';
 import { readArchiveFiles } from '../../../controllers/runtime/helm/chart.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
@@ -93,8 +95,8 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
       assert.equal(a.path, `helmchart/${ns()}/podinfo/podinfo-6.9.2.tgz`);
       // Stored as pulled: the bytes helm packaged and pushed, so the digest of the chart layer.
       assert.equal(a.digest, podinfo.digest);
-      assert.equal(cond(o, 'Ready')!.message, "pulled 'podinfo' chart with version '6.9.2'");
-      assert.equal(cond(o, 'ArtifactInStorage')?.reason, 'ChartPullSucceeded');
+      assert.equal(cond(o, ConditionTypes.Ready)!.message, "pulled 'podinfo' chart with version '6.9.2'");
+      assert.equal(cond(o, ConditionTypes.ArtifactInStorage)?.reason, 'ChartPullSucceeded');
       assert.equal(o.status?.observedChartName, 'podinfo');
       assert.equal(
         o.status?.observedSourceArtifactRevision,
@@ -135,8 +137,8 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
         'missing',
         /^chart pull error: failed to get chart version for remote reference: could not locate a version matching provided version string 9\.x$/,
       );
-      assert.equal(cond(o, 'Ready')?.reason, 'ChartPullError');
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'ChartPullError');
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'ChartPullError');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'ChartPullError');
       assert.equal(o.status!.artifact!.digest, good.digest);
       assert.equal(sha256(await download(o.status!.artifact!.url)), good.digest);
 
@@ -158,7 +160,7 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
       await charts.patchSpec('missing', { chart: 'podinfo', version: '6.x' });
       o = await charts.waitReady('missing');
       assert.equal(o.status!.artifact!.revision, '6.10.0');
-      assert.equal(cond(o, 'FetchFailed'), undefined);
+      assert.equal(cond(o, ConditionTypes.FetchFailed), undefined);
     });
 
     it('merges values files of the chart into a packaged artifact versioned with the generation', async () => {
@@ -167,7 +169,7 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
       const version = `6.9.2+${o.metadata.generation}`;
       assert.equal(o.status!.artifact!.revision, version);
       assert.equal(
-        cond(o, 'Ready')!.message,
+        cond(o, ConditionTypes.Ready)!.message,
         `packaged 'podinfo' chart with version '${version}' and merged values files [values.yaml values-prod.yaml]`,
       );
       const prod = load(await readFile(join(podinfoChartDir(), 'values-prod.yaml'), 'utf8')) as Record<
@@ -220,8 +222,8 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
         sourceRef: { kind: 'HelmRepository', name: 'private' },
       });
       let o = await charts.waitNotReady('private', /^failed to authenticate with the Helm repository: /);
-      assert.equal(cond(o, 'Ready')?.reason, 'AuthenticationFailed');
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
 
       const repos = source.kind('HelmRepository', ns);
       await repos.patchSpec('private', { secretRef: { name: 'other-registry' } });
@@ -230,7 +232,7 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
         'private',
         /^failed to configure OCI registry authentication: no auth config for '127\.0\.0\.1:\d+' in the docker-registry Secret 'other-registry'$/,
       );
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
 
       await repos.patchSpec('private', { secretRef: { name: 'registry-creds' } });
       await charts.requestReconcile('private', 'registry-creds');
@@ -285,7 +287,7 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
       });
       const o = await charts.waitReady('umbrella');
       assert.equal(o.status!.artifact!.revision, '1.0.0');
-      assert.equal(cond(o, 'Ready')!.message, "packaged 'umbrella' chart with version '1.0.0'");
+      assert.equal(cond(o, ConditionTypes.Ready)!.message, "packaged 'umbrella' chart with version '1.0.0'");
       const file = await artifactFile(o);
       const files = await readArchiveFiles(await readFile(file));
       const text = (name: string) => files.find((f) => f.name === name)?.data.toString('utf8');
@@ -312,9 +314,9 @@ describe('source-controller: HelmChart from OCI registries and remote dependenci
           `^dependency build error: failed to add remote dependency 'lib': failed to get chart 'lib' version '1\\.x' from 'http://127\\.0\\.0\\.1:${closedPort}/charts': .*connection refused`,
         ),
       );
-      assert.equal(cond(o, 'Ready')?.reason, 'DependencyBuildError');
-      assert.equal(cond(o, 'BuildFailed')?.reason, 'DependencyBuildError');
-      assert.equal(cond(o, 'Stalled'), undefined, 'retried: the repository may come back');
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'DependencyBuildError');
+      assert.equal(cond(o, ConditionTypes.BuildFailed)?.reason, 'DependencyBuildError');
+      assert.equal(cond(o, ConditionTypes.Stalled), undefined, 'retried: the repository may come back');
       assert.equal(o.status?.artifact, undefined);
     });
   });

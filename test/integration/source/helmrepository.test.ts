@@ -1,9 +1,11 @@
 // source-controller's HelmRepository, run as its own process, against the test bed's chart server
 // with indexes written by the real helm binary.
+
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Condition } from '../../../controllers/api/meta.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { HelmRepository } from '../../../controllers/api/source-helm.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import type { StaticServer } from '../../../hack/testbed/staticserver.ts';
@@ -70,8 +72,8 @@ describe('source-controller: HelmRepository', function () {
     const revision = sha256(await served());
     assert.equal(a.revision, revision);
     assert.equal(a.path, `helmrepository/${ns()}/main/index-${revision.slice('sha256:'.length)}.yaml`);
-    assert.equal(cond(o, 'Ready')!.message, `stored artifact: revision '${revision}'`);
-    assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.Ready)!.message, `stored artifact: revision '${revision}'`);
+    assert.equal(cond(o, ConditionTypes.ArtifactInStorage)?.status, 'True');
     const bytes = await download(a.url);
     assert.equal(sha256(bytes), a.digest);
     assert.equal(bytes.length, a.size);
@@ -110,7 +112,7 @@ describe('source-controller: HelmRepository', function () {
       index.entries.demo.map((v: { version: string }) => v.version),
       ['1.1.0', '1.0.0'],
     );
-    assert.equal(cond(o, 'ArtifactOutdated'), undefined);
+    assert.equal(cond(o, ConditionTypes.ArtifactOutdated), undefined);
   });
 
   describe('behind basic auth', () => {
@@ -142,14 +144,14 @@ describe('source-controller: HelmRepository', function () {
     it('fails with AuthenticationFailed on a wrong password, without the password in status; works with the right one', async () => {
       await create('private', { url: server.url, secretRef: { name: 'wrong-auth' } });
       let o = await waitNotReady('private', /authentication failed/);
-      assert.equal(cond(o, 'Ready')?.reason, 'AuthenticationFailed');
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       assert.ok(!JSON.stringify(o.status).includes('not-the-password'), 'the password is not in status');
       assert.equal(o.status?.artifact, undefined);
 
       await patchSpec('private', { secretRef: { name: 'right-auth' } });
       o = await waitReady('private');
-      assert.equal(cond(o, 'FetchFailed'), undefined);
+      assert.equal(cond(o, ConditionTypes.FetchFailed), undefined);
       const index = JSON.parse((await download(o.status!.artifact!.url)).toString('utf8'));
       assert.deepEqual(Object.keys(index.entries), ['demo']);
     });
@@ -157,7 +159,7 @@ describe('source-controller: HelmRepository', function () {
     it('names a missing Secret', async () => {
       await create('no-secret', { url: server.url, secretRef: { name: 'absent' } });
       const o = await waitNotReady('no-secret', /absent/);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
     });
   });
 
@@ -167,7 +169,7 @@ describe('source-controller: HelmRepository', function () {
 
     await patchSpec('flaky', { url: 'http://127.0.0.1:1/charts' });
     let o = await waitNotReady('flaky', /127\.0\.0\.1:1/);
-    assert.equal(cond(o, 'FetchFailed')?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.status, 'True');
     assert.deepEqual(o.status!.artifact, good);
     assert.equal(sha256(await download(o.status!.artifact!.url)), good.digest);
 
@@ -176,7 +178,7 @@ describe('source-controller: HelmRepository', function () {
     await writeFile(join(junk, 'index.yaml'), 'just: [a, yaml, doc]\n');
     await patchSpec('flaky', { url: `${testbed().charts.url}/junk-${process.pid}` });
     o = await waitNotReady('flaky', /not a Helm repository index/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'IndexationFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'IndexationFailed');
     assert.equal(o.status!.artifact!.digest, good.digest);
     assert.equal((await fetch(o.status!.artifact!.url)).status, 200);
   });
@@ -184,18 +186,18 @@ describe('source-controller: HelmRepository', function () {
   it('type oci: Ready without an artifact; a non-oci URL stalls', async () => {
     await create('oci', { type: 'oci', url: `oci://${testbed().registry.host}/charts` });
     const o = await waitReady('oci');
-    assert.equal(cond(o, 'Ready')?.message, 'Helm repository is ready');
+    assert.equal(cond(o, ConditionTypes.Ready)?.message, 'Helm repository is ready');
     assert.equal(o.status?.artifact, undefined);
     assert.deepEqual(((o.status?.conditions ?? []) as Condition[]).map((c) => c.type).sort(), ['Ready']);
 
     await create('oci-bad', { type: 'oci', url: repoUrl });
     const bad = await poll('oci-bad Stalled', 60_000, async () => {
       const x = await get('oci-bad');
-      if (cond(x, 'Stalled')?.status === 'True') return x;
+      if (cond(x, ConditionTypes.Stalled)?.status === 'True') return x;
       throw new Error(JSON.stringify(x.status?.conditions));
     });
-    assert.equal(cond(bad, 'Ready')?.reason, 'URLInvalid');
-    assert.match(cond(bad, 'Ready')!.message, /URL scheme 'http' in '.*' is not supported/);
+    assert.equal(cond(bad, ConditionTypes.Ready)?.reason, 'URLInvalid');
+    assert.match(cond(bad, ConditionTypes.Ready)!.message, /URL scheme 'http' in '.*' is not supported/);
   });
 
   it('switching to type oci drops the artifact; deletion empties the storage', async () => {
@@ -205,7 +207,7 @@ describe('source-controller: HelmRepository', function () {
     assert.equal((await readdir(dir)).length, 1);
     await patchSpec('switch', { type: 'oci', url: `oci://${testbed().registry.host}/charts` });
     const o = await waitReady('switch', (x) => x.status?.artifact === undefined);
-    assert.equal(cond(o, 'ArtifactInStorage'), undefined);
+    assert.equal(cond(o, ConditionTypes.ArtifactInStorage), undefined);
     assert.equal(await readdir(dir).catch(() => undefined), undefined);
 
     await create('gone', {});

@@ -1,9 +1,11 @@
 // source-controller's OCIRepository, run as its own process against the test bed's registry (plain
 // HTTP, anonymous) and a second registry with TLS and htpasswd basic auth.
+
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { OCIRepository } from '../../../controllers/api/source.ts';
 import { Annotation, FluxMediaType, pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { dockerConfigJson } from '../../../controllers/runtime/oci/auth.ts';
@@ -100,8 +102,8 @@ describe('source-controller: OCIRepository', function () {
     const { digest } = pushed.v100!;
     assert.equal(a.revision, `1.0.0@${digest}`);
     assert.equal(a.path, `ocirepository/${ns()}/tag/${digest}.tar.gz`);
-    assert.equal(cond(o, 'Ready')?.message, `stored artifact for digest '1.0.0@${digest}'`);
-    assert.equal(cond(o, 'ArtifactInStorage')?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.Ready)?.message, `stored artifact for digest '1.0.0@${digest}'`);
+    assert.equal(cond(o, ConditionTypes.ArtifactInStorage)?.status, 'True');
     const bytes = await download(a.url);
     assert.equal(sha256(bytes), a.digest);
     assert.equal(bytes.length, a.size);
@@ -181,7 +183,7 @@ describe('source-controller: OCIRepository', function () {
     const a = o.status!.artifact!;
     assert.equal(a.revision, `1.2.0@${v120.digest}`);
     assert.notEqual(a.digest, before.digest);
-    assert.equal(cond(o, 'ArtifactOutdated'), undefined);
+    assert.equal(cond(o, ConditionTypes.ArtifactOutdated), undefined);
     assert.deepEqual(await contents(a.url), without(v120.files, 'logo.png'));
 
     const origin = annotationsFor('1.2.0');
@@ -207,21 +209,21 @@ describe('source-controller: OCIRepository', function () {
 
     await patchSpec('bad', { ref: { tag: 'does-not-exist' } });
     let o = await waitNotReady('bad', /does-not-exist/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
-    assert.equal(cond(o, 'Stalled'), undefined);
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
+    assert.equal(cond(o, ConditionTypes.Stalled), undefined);
     assert.deepEqual(o.status!.artifact, good);
     assert.equal(sha256(await download(good.url)), good.digest);
 
     await patchSpec('bad', { ref: { tag: '1.0.0' }, layerSelector: { mediaType: 'application/x-unknown' } });
     o = await waitNotReady('bad', /failed to find layer with media type 'application\/x-unknown'/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactLayerOperationFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactLayerOperationFailed');
     assert.deepEqual(o.status!.artifact, good);
 
     // A port nothing listens on.
     const closed = `127.0.0.1:${await freePort()}`;
     await patchSpec('bad', { url: `oci://${closed}/nothing`, layerSelector: null });
     o = await waitNotReady('bad', new RegExp(`${closed.replaceAll('.', '\\.')}.*ECONNREFUSED`));
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
     assert.deepEqual(o.status!.artifact, good);
     assert.equal(sha256(await download(good.url)), good.digest);
   });
@@ -229,20 +231,20 @@ describe('source-controller: OCIRepository', function () {
   it('stalls on a URL that carries a tag', async () => {
     await create('url-tag', { url: `${urlOf(repo)}:1.0.0` });
     const o = await waitNotReady('url-tag', /must not contain a tag/);
-    assert.equal(cond(o, 'Stalled')?.status, 'True');
-    assert.equal(cond(o, 'Stalled')?.reason, 'URLInvalid');
+    assert.equal(cond(o, ConditionTypes.Stalled)?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.Stalled)?.reason, 'URLInvalid');
   });
 
   it('stalls on what it does not implement (cloud providers, signature verification), naming the field', async () => {
     await create('aws', { provider: 'aws' });
     let o = await waitNotReady('aws', /spec.provider 'aws' is not supported by Tide/);
-    assert.equal(cond(o, 'Stalled')?.status, 'True');
-    assert.equal(cond(o, 'Stalled')?.reason, 'UnsupportedField');
-    assert.equal(cond(o, 'Ready')?.reason, 'UnsupportedField');
+    assert.equal(cond(o, ConditionTypes.Stalled)?.status, 'True');
+    assert.equal(cond(o, ConditionTypes.Stalled)?.reason, 'UnsupportedField');
+    assert.equal(cond(o, ConditionTypes.Ready)?.reason, 'UnsupportedField');
     assert.equal(o.status?.artifact, undefined);
     await create('verify', { verify: { provider: 'cosign' } });
     o = await waitNotReady('verify', /spec.verify is not supported by Tide: signature verification/);
-    assert.equal(cond(o, 'Stalled')?.reason, 'UnsupportedField');
+    assert.equal(cond(o, ConditionTypes.Stalled)?.reason, 'UnsupportedField');
     assert.equal(o.status?.artifact, undefined, 'an unverified artifact is never stored');
     // Removing the field lets it work.
     await patchSpec('aws', { provider: 'generic', ref: { tag: '1.0.0' } });
@@ -275,7 +277,7 @@ describe('source-controller: OCIRepository', function () {
 
       await create('proxy-refused', { ref: { tag: '1.0.0' }, proxySecretRef: { name: 'proxy-wrong' } });
       const refused = await waitNotReady('proxy-refused', /Proxy Authentication Required/);
-      assert.equal(cond(refused, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+      assert.equal(cond(refused, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
       assert.ok(
         !JSON.stringify(refused.status).includes('Wr0ng-pa55'),
         'the proxy password is not in status',
@@ -286,7 +288,7 @@ describe('source-controller: OCIRepository', function () {
         'proxy-missing',
         /failed to get proxy address: secret '.*\/no-such-secret' not found/,
       );
-      assert.equal(cond(missing, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(missing, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
     } finally {
       await proxy.close();
     }
@@ -307,10 +309,10 @@ describe('source-controller: OCIRepository', function () {
     await create('big', { url: urlOf(big), ref: { tag: 'big' } });
     await create('bomb', { url: urlOf(big), ref: { tag: 'bomb' } });
     let o = await waitNotReady('big', /exceeds the size limit of 65536 bytes/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
     assert.equal(o.status?.artifact, undefined);
     o = await waitNotReady('bomb', /failed to extract layer contents.*exceeds the limit of 65536 bytes/);
-    assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactLayerOperationFailed');
+    assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactLayerOperationFailed');
     assert.equal(o.status?.artifact, undefined);
   });
 
@@ -382,7 +384,7 @@ describe('source-controller: OCIRepository', function () {
     it('refuses anonymous access, then pulls with a dockerconfigjson Secret', async () => {
       await createPrivate('anon', {});
       let o = await waitNotReady('anon', /anonymous access refused.*credentials are needed/);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       assert.equal(o.status?.artifact, undefined);
 
       await patchSpec('anon', { secretRef: { name: 'registry-creds' } });
@@ -400,7 +402,7 @@ describe('source-controller: OCIRepository', function () {
     it('reports a wrong password without showing it anywhere', async () => {
       await createPrivate('wrong', { secretRef: { name: 'wrong-creds' } });
       const o = await waitNotReady('wrong', /the registry refused the credentials/);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       const forms = [wrongPassword, b64(wrongPassword), b64(`${user.username}:${wrongPassword}`)];
       const status = JSON.stringify(o.status);
       const logs = source.process.logs();
@@ -464,13 +466,13 @@ describe('source-controller: OCIRepository', function () {
 
         await createPrivate('mtls-no-cert', mtlsSpec('mtls-ca-only'));
         let o = await waitNotReady('mtls-no-cert', new RegExp(mtls.host.replaceAll('.', '\\.')));
-        assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+        assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
         await createPrivate('mtls', mtlsSpec('mtls-client'));
         o = await waitReady('mtls');
         assert.equal(o.status!.artifact!.revision, `1.0.0@${pushedHere.digest}`);
         await createPrivate('mtls-half', mtlsSpec('mtls-half'));
         o = await waitNotReady('mtls-half', /contains 'tls.crt' but missing 'tls.key'/);
-        assert.equal(cond(o, 'FetchFailed')?.reason, 'AuthenticationFailed');
+        assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'AuthenticationFailed');
       } finally {
         await mtls.close();
       }
@@ -479,7 +481,7 @@ describe('source-controller: OCIRepository', function () {
     it('needs the CA of a registry with a private certificate', async () => {
       await createPrivate('no-ca', { secretRef: { name: 'registry-creds' }, certSecretRef: undefined });
       const o = await waitNotReady('no-ca', /certificate/i);
-      assert.equal(cond(o, 'FetchFailed')?.reason, 'OCIArtifactPullFailed');
+      assert.equal(cond(o, ConditionTypes.FetchFailed)?.reason, 'OCIArtifactPullFailed');
     });
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { allKinds, type JsonSchema, type KindDescriptor } from '../../../controllers/api/index.ts';
+import { allKinds, type JsonSchema, type KindDescriptor, schemaOf } from '../../../controllers/api/index.ts';
 import { helmReleaseController } from '../../../controllers/helm/helmrelease.ts';
 import { imageUpdateAutomationController } from '../../../controllers/image-automation/imageupdateautomation.ts';
 import { imagePolicyController } from '../../../controllers/image-reflector/imagepolicy.ts';
@@ -118,7 +118,7 @@ function unaccounted(paths: string[], read: Set<string>, refused: readonly Unsup
 }
 
 const specSchema = (kind: KindDescriptor) =>
-  (kind.schema as unknown as { properties: { spec: JsonSchema } }).properties.spec;
+  (schemaOf(kind) as unknown as { properties: { spec: JsonSchema } }).properties.spec;
 
 describe('api: every spec field of an implemented kind is read or refused', () => {
   const runtimeFiles = tsFiles('controllers/runtime');

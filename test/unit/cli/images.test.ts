@@ -1,6 +1,8 @@
 // The image kinds in the CLI: flux's `get images` tables (their own columns), `reconcile image …`
 // success lines, suspend and resume, against the in-memory cluster.
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import { fakeCluster, object, runCli } from './fake.ts';
 
 const image = 'registry.example/team/app';
@@ -77,7 +79,7 @@ describe('cli image kinds', () => {
   it("reconciles an image policy and prints flux's success line", async () => {
     const c = cluster();
     c.onPatch = (o) => {
-      const token = o.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+      const token = o.metadata.annotations?.[Annotations.reconcileRequestedAt];
       if (token) o.status = { ...o.status, lastHandledReconcileAt: token };
     };
     const r = await runCli(['reconcile', 'image', 'policy', 'app', '--poll-interval', '5ms'], c);

@@ -1,6 +1,8 @@
 // The notification kinds in the CLI: get alerts, alert-providers and receivers as flux prints them,
 // reconcile receiver (the controller's handshake), suspend and resume alert (nothing to wait for).
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { fakeCluster, object, runCli } from './fake.ts';
 
@@ -65,7 +67,7 @@ describe('cli: alerts, alert providers, receivers', () => {
   it('reconcile receiver annotates and waits for the controller', async () => {
     const c = cluster();
     c.onPatch = (o) => {
-      const requested = o.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+      const requested = o.metadata.annotations?.[Annotations.reconcileRequestedAt];
       if (requested) o.status = { ...o.status, lastHandledReconcileAt: requested };
     };
     const r = await runCli(['reconcile', 'receiver', 'github', ...fast], c);
@@ -93,7 +95,10 @@ describe('cli: alerts, alert providers, receivers', () => {
       c.patches.map((p) => p.body),
       [
         { spec: { suspend: true } },
-        { spec: { suspend: false }, metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } } },
+        {
+          spec: { suspend: false },
+          metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
+        },
       ],
     );
     assert.match(r.err, /✔ Alert quiet reconciliation completed\n$/);

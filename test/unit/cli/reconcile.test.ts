@@ -1,10 +1,12 @@
 // reconcile, suspend and resume against the in-memory cluster, with onPatch playing the controller.
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { type FakeCluster, fakeCluster, object, runCli } from './fake.ts';
 
 const token = '2025-01-01T10:00:00.123456789Z'; // what runCli's clock gives
-const requested = (o: KubeObject) => o.metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+const requested = (o: KubeObject) => o.metadata.annotations?.[Annotations.reconcileRequestedAt];
 const fast = ['--poll-interval', '5ms'];
 
 /** Answers every reconcile request like a controller: Ready (status, message) at the current generation. */
@@ -54,7 +56,7 @@ describe('cli reconcile', () => {
     );
     assert.deepEqual(
       c.patches.map((p) => p.body),
-      [{ metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } } }],
+      [{ metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } } }],
     );
   });
 
@@ -147,9 +149,9 @@ describe('cli reconcile helmrelease --force and --reset', () => {
         {
           metadata: {
             annotations: {
-              'reconcile.fluxcd.io/forceAt': token,
-              'reconcile.fluxcd.io/resetAt': token,
-              'reconcile.fluxcd.io/requestedAt': token,
+              [Annotations.reconcileForceAt]: token,
+              [Annotations.reconcileResetAt]: token,
+              [Annotations.reconcileRequestedAt]: token,
             },
           },
         },
@@ -209,7 +211,12 @@ describe('cli suspend and resume', () => {
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(
       c.patches.map((p) => p.body),
-      [{ spec: { suspend: false }, metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } } }],
+      [
+        {
+          spec: { suspend: false },
+          metadata: { annotations: { [Annotations.reconcileRequestedAt]: token } },
+        },
+      ],
     );
     assert.equal(
       r.err,

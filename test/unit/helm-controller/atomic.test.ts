@@ -1,7 +1,9 @@
 // The release state machine over an in-memory Helm storage and a scripted helm: which action each
 // state leads to, what the actions record, and how the reconcile ends.
+
 import assert from 'node:assert/strict';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import type { HelmAction, ReleaseEnv, Request } from '../../../controllers/helm/actions.ts';
 import { atomicRelease } from '../../../controllers/helm/atomic.ts';
 import type { HelmResult } from '../../../controllers/helm/helm.ts';
@@ -119,7 +121,7 @@ const request = (obj: HelmRelease, values: Record<string, unknown> = { a: 1 }): 
 });
 
 const ready = (o: HelmRelease) => {
-  const c = getCondition(o, 'Ready');
+  const c = getCondition(o, ConditionTypes.Ready);
   return [c?.status, c?.reason];
 };
 
@@ -182,8 +184,8 @@ describe('helm-controller state machine', () => {
     assert.deepEqual(await atomicRelease(request(obj), f.env), { kind: 'requeue' });
     assert.deepEqual(f.calls, ['install', 'uninstall']);
     assert.equal(obj.status?.installFailures, 1);
-    assert.equal(getCondition(obj, 'Remediated')?.reason, 'UninstallSucceeded');
-    assert.equal(getCondition(obj, 'Reconciling')?.reason, 'ProgressingWithRetry');
+    assert.equal(getCondition(obj, ConditionTypes.Remediated)?.reason, 'UninstallSucceeded');
+    assert.equal(getCondition(obj, ConditionTypes.Reconciling)?.reason, 'ProgressingWithRetry');
     // The retry fails too: no retries left, it stalls.
     const outcome = await atomicRelease(request(obj), f.env);
     assert.deepEqual(outcome, {
@@ -226,6 +228,6 @@ describe('helm-controller state machine', () => {
     assert.deepEqual(await atomicRelease(request(obj, { a: 2 }), f.env), { kind: 'retry', afterMs: 60_000 });
     assert.deepEqual(await atomicRelease(request(obj, { a: 2 }), f.env), { kind: 'retry', afterMs: 60_000 });
     assert.deepEqual(f.calls, ['install', 'upgrade', 'upgrade']);
-    assert.equal(getCondition(obj, 'Reconciling')?.message, 'retrying after 1m');
+    assert.equal(getCondition(obj, ConditionTypes.Reconciling)?.message, 'retrying after 1m');
   });
 });

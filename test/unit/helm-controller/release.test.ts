@@ -1,8 +1,10 @@
 // What a HelmRelease says about its release (names, remediation, retry), the digests Flux records for
 // post-renderers and common metadata (expected values from Go's encoding/json over Flux's types), and
 // the summary of the release conditions into Ready.
+
 import assert from 'node:assert/strict';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import { ociVersion } from '../../../controllers/helm/chart.ts';
 import {
   activeRemediation,
@@ -121,26 +123,30 @@ describe('helm-controller release settings', () => {
     markFalse(obj, 'TestSuccess', 'TestFailed', 'test failed');
     summarizeRelease(obj);
     assert.deepEqual(
-      [getCondition(obj, 'Ready')?.status, getCondition(obj, 'Ready')?.reason],
+      [getCondition(obj, ConditionTypes.Ready)?.status, getCondition(obj, ConditionTypes.Ready)?.reason],
       ['False', 'TestFailed'],
     );
     obj.spec.test = { enable: true, ignoreFailures: true };
     summarizeRelease(obj);
     assert.equal(
-      getCondition(obj, 'Ready')?.reason,
+      getCondition(obj, ConditionTypes.Ready)?.reason,
       'UpgradeSucceeded',
       'ignored test failures do not count',
     );
     markTrue(obj, 'Remediated', 'RollbackSucceeded', 'rolled back');
     summarizeRelease(obj);
     assert.deepEqual(
-      [getCondition(obj, 'Ready')?.status, getCondition(obj, 'Ready')?.reason],
+      [getCondition(obj, ConditionTypes.Ready)?.status, getCondition(obj, ConditionTypes.Ready)?.reason],
       ['False', 'RollbackSucceeded'],
       'a remediated release is not ready',
     );
     obj.spec.test = undefined;
     summarizeRelease(obj);
-    assert.equal(getCondition(obj, 'TestSuccess'), undefined, 'TestSuccess goes when tests are disabled');
+    assert.equal(
+      getCondition(obj, ConditionTypes.TestSuccess),
+      undefined,
+      'TestSuccess goes when tests are disabled',
+    );
   });
 
   it("puts the OCI digest in the chart version as Flux's mutateChartWithSourceRevision", () => {

@@ -1,5 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Flux ${var} expressions are the subject of these tests
+
 import assert from 'node:assert/strict';
+import { Annotations } from '../../../controllers/api/names.ts';
 import type { KubeObject } from '../../../controllers/runtime/kustomize/objects.ts';
 import {
   resolveVars,
@@ -156,9 +158,9 @@ describe('kustomize/build/substitute', () => {
 
     it('skips objects labelled or annotated substitute: disabled', () => {
       const byAnnotation = deployment();
-      byAnnotation.metadata.annotations = { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled' };
+      byAnnotation.metadata.annotations = { [Annotations.substitute]: 'disabled' };
       const byLabel = deployment();
-      byLabel.metadata.labels = { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled', env: '${X}' };
+      byLabel.metadata.labels = { [Annotations.substitute]: 'disabled', env: '${X}' };
       // untouched even though the variables they use are unset in strict mode
       const out = substituteObjects([byAnnotation, byLabel, deployment()], vars);
       assert.equal(out[0]?.spec.replicas, '${REPLICAS}');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ConditionTypes } from '../../../controllers/api/names.ts';
 import {
   type Condition,
   type Conditioned,
@@ -42,7 +43,7 @@ describe('runtime/conditions', () => {
     it('inserts a condition with RFC3339 second-precision time and the generation', () => {
       const o = object();
       markTrue(o, 'Ready', 'Succeeded', 'stored artifact', t0);
-      assert.deepEqual(getCondition(o, 'Ready'), {
+      assert.deepEqual(getCondition(o, ConditionTypes.Ready), {
         type: 'Ready',
         status: 'True',
         observedGeneration: 2,
@@ -62,7 +63,7 @@ describe('runtime/conditions', () => {
       markFalse(o, 'Ready', 'BuildFailed', 'bad yaml', t0);
       o.metadata!.generation = 3;
       markFalse(o, 'Ready', 'BuildFailed', 'bad yaml', t1);
-      const c = getCondition(o, 'Ready')!;
+      const c = getCondition(o, ConditionTypes.Ready)!;
       assert.equal(c.lastTransitionTime, '2025-01-01T10:00:00Z');
       assert.equal(c.observedGeneration, 3);
     });
@@ -76,7 +77,7 @@ describe('runtime/conditions', () => {
         const o = object();
         markFalse(o, 'Ready', 'BuildFailed', 'bad yaml', t0);
         change(o);
-        assert.equal(getCondition(o, 'Ready')!.lastTransitionTime, '2025-01-01T10:05:00Z');
+        assert.equal(getCondition(o, ConditionTypes.Ready)!.lastTransitionTime, '2025-01-01T10:05:00Z');
         assert.equal(o.status!.conditions!.length, 1);
       });
     }
@@ -84,7 +85,7 @@ describe('runtime/conditions', () => {
     it('omits observedGeneration when the object has no generation', () => {
       const o: Conditioned = {};
       setCondition(o, { type: 'Ready', status: 'Unknown', reason: 'Progressing', message: '' }, t0);
-      assert.equal(getCondition(o, 'Ready')!.observedGeneration, undefined);
+      assert.equal(getCondition(o, ConditionTypes.Ready)!.observedGeneration, undefined);
       assert.ok(isUnknown(o, 'Ready'));
     });
 
@@ -115,12 +116,12 @@ describe('runtime/conditions', () => {
       const o = object();
       markTrue(o, 'Ready', 'Succeeded', 'old', t0);
       markReconcilingProgress(o, undefined, t1);
-      assert.deepEqual(brief(getCondition(o, 'Reconciling')), [
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Reconciling)), [
         'True',
         'Progressing',
         'reconciliation in progress',
       ]);
-      assert.deepEqual(brief(getCondition(o, 'Ready')), [
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
         'Unknown',
         'Progressing',
         'Reconciliation in progress',
@@ -132,7 +133,11 @@ describe('runtime/conditions', () => {
       o.status!.observedGeneration = 2;
       markTrue(o, 'Ready', 'Succeeded', 'stored artifact', t0);
       markReconcilingProgress(o, undefined, t1);
-      assert.deepEqual(brief(getCondition(o, 'Ready')), ['True', 'Succeeded', 'stored artifact']);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
+        'True',
+        'Succeeded',
+        'stored artifact',
+      ]);
       assert.ok(isTrue(o, 'Reconciling'));
     });
 
@@ -143,7 +148,11 @@ describe('runtime/conditions', () => {
       assert.ok(isUnknown(o, 'Ready'));
       summarize(o, policy, { error: new GenericError('BuildFailed', 'bad yaml') }, t1);
       markReconcilingProgress(o, 'building', t2);
-      assert.deepEqual(brief(getCondition(o, 'Reconciling')), ['True', 'ProgressingWithRetry', 'building']);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Reconciling)), [
+        'True',
+        'ProgressingWithRetry',
+        'building',
+      ]);
     });
   });
 
@@ -153,8 +162,16 @@ describe('runtime/conditions', () => {
       markReconcilingProgress(o, undefined, t0);
       const s = summarize(o, policy, { error: new StallingError('InvalidCELExpression', 'bad expr') }, t1);
       assert.deepEqual(s, { ready: false, stalled: true });
-      assert.deepEqual(brief(getCondition(o, 'Stalled')), ['True', 'InvalidCELExpression', 'bad expr']);
-      assert.deepEqual(brief(getCondition(o, 'Ready')), ['False', 'InvalidCELExpression', 'bad expr']);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Stalled)), [
+        'True',
+        'InvalidCELExpression',
+        'bad expr',
+      ]);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
+        'False',
+        'InvalidCELExpression',
+        'bad expr',
+      ]);
       assert.ok(!hasCondition(o, 'Reconciling'));
       assert.equal(o.status!.observedGeneration, 2);
     });
@@ -174,8 +191,12 @@ describe('runtime/conditions', () => {
         markReconcilingProgress(o, 'fetching', t0);
         const s = summarize(o, policy, { error }, t1);
         assert.deepEqual(s, { ready: false, stalled: false });
-        assert.deepEqual(brief(getCondition(o, 'Ready')), ['False', reason, error.message]);
-        assert.deepEqual(brief(getCondition(o, 'Reconciling')), ['True', 'ProgressingWithRetry', 'fetching']);
+        assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), ['False', reason, error.message]);
+        assert.deepEqual(brief(getCondition(o, ConditionTypes.Reconciling)), [
+          'True',
+          'ProgressingWithRetry',
+          'fetching',
+        ]);
         assert.ok(!hasCondition(o, 'Stalled'));
         assert.equal(o.status!.observedGeneration, 1);
       });
@@ -184,7 +205,10 @@ describe('runtime/conditions', () => {
     it('keeps credentials out of condition messages', () => {
       const o = object();
       summarize(o, policy, { error: new Error('clone https://bot:s3cret@git.example/x failed') }, t0);
-      assert.equal(getCondition(o, 'Ready')!.message, 'clone https://bot:***@git.example/x failed');
+      assert.equal(
+        getCondition(o, ConditionTypes.Ready)!.message,
+        'clone https://bot:***@git.example/x failed',
+      );
     });
 
     it('success: Ready=True Succeeded, Reconciling and Stalled removed, generation observed', () => {
@@ -192,17 +216,21 @@ describe('runtime/conditions', () => {
       markReconcilingProgress(o, undefined, t0);
       const s = summarize(o, policy, {}, t1);
       assert.deepEqual(s, { ready: true, stalled: false });
-      assert.deepEqual(brief(getCondition(o, 'Ready')), ['True', 'Succeeded', 'Reconciliation succeeded']);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
+        'True',
+        'Succeeded',
+        'Reconciliation succeeded',
+      ]);
       assert.deepEqual(types(o), ['Ready']);
       assert.equal(o.status!.observedGeneration, 2);
-      assert.equal(getCondition(o, 'Ready')!.observedGeneration, 2);
+      assert.equal(getCondition(o, ConditionTypes.Ready)!.observedGeneration, 2);
     });
 
     it('success keeps a Ready=True set by a step, and readyMessage replaces it', () => {
       const o = object();
       markTrue(o, 'Ready', 'Succeeded', "stored artifact for revision 'main@sha1:abc'", t0);
       summarize(o, policy, {}, t1);
-      const kept = getCondition(o, 'Ready')!;
+      const kept = getCondition(o, ConditionTypes.Ready)!;
       assert.equal(kept.message, "stored artifact for revision 'main@sha1:abc'");
       assert.equal(kept.lastTransitionTime, '2025-01-01T10:00:00Z');
       summarize(
@@ -211,7 +239,7 @@ describe('runtime/conditions', () => {
         { readyMessage: 'Applied revision: main@sha1:def', readyReason: 'ReconciliationSucceeded' },
         t2,
       );
-      assert.deepEqual(brief(getCondition(o, 'Ready')), [
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
         'True',
         'ReconciliationSucceeded',
         'Applied revision: main@sha1:def',
@@ -225,7 +253,11 @@ describe('runtime/conditions', () => {
       markTrue(o, 'ArtifactInStorage', 'Succeeded', 'stored', t0);
       const s = summarize(o, policy, {}, t1);
       assert.deepEqual(s, { ready: false, stalled: false });
-      assert.deepEqual(brief(getCondition(o, 'Ready')), ['False', 'GitOperationFailed', 'auth failed']);
+      assert.deepEqual(brief(getCondition(o, ConditionTypes.Ready)), [
+        'False',
+        'GitOperationFailed',
+        'auth failed',
+      ]);
       assert.equal(o.status!.observedGeneration, 2);
       // A False negative-polarity condition is healthy.
       markFalse(o, 'FetchFailed', 'Succeeded', '', t1);

@@ -1,6 +1,8 @@
 // dependsOn: the built-in readiness rule, the caller's revision rule, and readyExpr.
+
 import assert from 'node:assert/strict';
-import { KustomizationKind } from '../../../controllers/api/kustomize.ts';
+import { KustomizationKind } from '../../../controllers/api/kinds.ts';
+
 import {
   checkDependencies,
   dependsOnIndex,

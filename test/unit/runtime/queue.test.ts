@@ -141,13 +141,12 @@ describe('runtime/queue', () => {
       const url = new URL('../../../controllers/runtime/queue.ts', import.meta.url).href;
       const script = `import { WorkQueue } from ${JSON.stringify(url)};
         const q = new WorkQueue(); q.addAfter('ns/a', 60000); q.addRateLimited('ns/b');`;
-      const start = Date.now();
+      // execFile's timeout kills a process kept alive by a delayed add: the test then fails.
       await new Promise<void>((resolve, reject) =>
         execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 8000 }, (err) =>
           err ? reject(err) : resolve(),
         ),
       );
-      assert.ok(Date.now() - start < 5000, 'process waited for a delayed add');
     });
   });
 

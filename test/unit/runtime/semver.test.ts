@@ -180,8 +180,8 @@ describe('runtime/semver', () => {
       assert.equal(parseVersion(`1.0.0-${'a'.repeat(260)}`), undefined, 'versions are at most 256 bytes');
     });
 
+    // Exponential backtracking on these would run for minutes: the unit timeout fails it.
     it('rejects pathological ranges in linear time, not by exponential backtracking', () => {
-      const started = Date.now();
       for (const bad of [
         // Each under Masterminds' 512-byte limit, so the patterns themselves are exercised.
         `${'1  '.repeat(170)}!`,
@@ -192,7 +192,6 @@ describe('runtime/semver', () => {
       ]) {
         assert.throws(() => parseConstraint(bad), /improper constraint/);
       }
-      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
     });
   });
 

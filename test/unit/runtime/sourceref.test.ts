@@ -1,6 +1,8 @@
 // Resolving a sourceRef from the cache: the waits and refusals a consumer reports before fetching.
+
 import assert from 'node:assert/strict';
-import { GitRepositoryKind, OCIRepositoryKind } from '../../../controllers/api/source.ts';
+import { GitRepositoryKind, OCIRepositoryKind } from '../../../controllers/api/kinds.ts';
+
 import type { ReconcileError } from '../../../controllers/runtime/errors.ts';
 import type { GVK, KubeObject } from '../../../controllers/runtime/object.ts';
 import { resolveSource, sourceIndex } from '../../../controllers/runtime/sourceref.ts';
