@@ -1,12 +1,46 @@
 // tide ui [address]
-// Serves the dashboard on loopback with the kubeconfig's user, until Ctrl-C (controllers/ui).
+// Serves the dashboard on loopback with the kubeconfig's user, until Ctrl-C (controllers/ui). The
+// dashboard's Roll back button runs `tide rollback kustomization` (commands/rollback.ts) as the user.
+import type { Client } from '../../runtime/client.ts';
 import type { Dashboard } from '../../ui/dashboard.ts';
 import { type Command, type Context, str } from '../command.ts';
-import { CliError } from '../errors.ts';
+import { CliError, isCliError } from '../errors.ts';
 import { loadKubeConfig } from '../kube.ts';
+import type { Logger } from '../output.ts';
 import { toolPath } from '../package.ts';
+import { rollbackCommand } from './rollback.ts';
 
 export const defaultUiAddress = '127.0.0.1:9080';
+
+/**
+ * The dashboard's rollback: the rollback command with the page's client, in the Kustomization's
+ * namespace, with a fresh --timeout; its last success line (or its error) is what the page shows.
+ */
+function rollbackFrom(ctx: Context) {
+  return {
+    async rollback(client: Client, target: { namespace: string; name: string }): Promise<string> {
+      const lines: string[] = [];
+      const keep = (m: string) => lines.push(m);
+      const log: Logger = { action: keep, waiting: keep, success: keep, warning: keep, failure: keep };
+      const run: Context = {
+        ...ctx,
+        log,
+        io: { out: keep, err: keep },
+        flags: {},
+        namespace: target.namespace,
+        deadline: Date.now() + ctx.timeoutMs,
+        client: async () => client,
+        confirm: async () => false,
+      };
+      try {
+        await rollbackCommand.run(run, ['kustomization', target.name]);
+      } catch (err) {
+        throw isCliError(err) ? new Error(err.message) : err;
+      }
+      return lines.at(-1) ?? `Kustomization ${target.namespace}/${target.name} rolled back`;
+    },
+  };
+}
 
 async function run(ctx: Context, args: string[]): Promise<number> {
   if (args.length > 1) throw new CliError(`tide ui takes at most one address, got: ${args.join(' ')}`);
@@ -31,8 +65,7 @@ async function run(ctx: Context, args: string[]): Promise<number> {
       // -n narrows the dashboard to one namespace; without it every namespace is shown.
       namespace: str(ctx, 'namespace'),
       tools: { kustomizeBin: toolPath('kustomize', ctx.env), sopsBin: toolPath('sops', ctx.env) },
-      // `tide rollback kustomization` plugs in here; until then the action is hidden.
-      rollback: undefined,
+      rollback: rollbackFrom(ctx),
       fallbackUser: kubeConfig.getCurrentUser()?.name,
       signal: ctx.signal,
     });
@@ -59,7 +92,7 @@ export const uiCommand: Command = {
   flags: {},
   run,
   help: `Serve Tide's web dashboard on a loopback address, acting with your kubeconfig: every read and
-every action (reconcile, suspend, resume) runs under your own RBAC. The address printed
+every action (reconcile, suspend, resume, roll back) runs under your own RBAC. The address printed
 carries a one-time token; open it in a browser. Everything the page needs is served from the package.
 
 Usage:

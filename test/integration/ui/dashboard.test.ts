@@ -13,6 +13,7 @@ import {
   configMap,
   type DataObject,
   deployment,
+  type Repo,
   useKustomizeEnv,
   yaml,
 } from '../kustomize/kustomization-support.ts';
@@ -35,12 +36,13 @@ describe('dashboard (tide ui) in a browser', function () {
   const ns = () => env.ns();
   const key = (name: string) => `Kustomization/${ns()}/${name}`;
   let ui: Served | undefined;
+  let repo: Repo;
   let browser: Browser | undefined;
   let page: Page;
 
   before(async function () {
     this.timeout(240_000);
-    const repo = await env.repo('site', {
+    repo = await env.repo('site', {
       'app/deploy.yaml': yaml(deployment('web', { replicas: 2 })),
       'app/cm.yaml': yaml(configMap('web-config', { greeting: 'hello from git' })),
       'other/cm.yaml': yaml(configMap('other-config', { v: '1' })),
@@ -188,6 +190,30 @@ describe('dashboard (tide ui) in a browser', function () {
     });
     assert.equal(cm.data?.greeting, 'hello from git');
     await screenshot(page, 'reconciled');
+  });
+
+  it('rolls a Kustomization back with a revert commit in Git, from the page', async () => {
+    const second = await repo.commit({
+      'app/cm.yaml': yaml(configMap('web-config', { greeting: 'second' })),
+    });
+    await env.requestKs('app');
+    await env.waitReady('app', second);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns(), name: 'web-config' };
+    assert.equal((await env.get<DataObject>(cm)).data?.greeting, 'second');
+    await page.evaluate((h) => {
+      location.hash = h;
+    }, `#/o/Kustomization/${ns()}/app`);
+    await page.click('.actions button:text-is("Roll back")');
+    const result = page.locator('.notice .action-result');
+    await result.waitFor({ timeout: 120_000 });
+    assert.match(
+      await result.innerText(),
+      /rolled back to the state of main@sha1:\w+: applied main@sha1:\w+/,
+    );
+    assert.equal((await env.get<DataObject>(cm)).data?.greeting, 'hello from git');
+    const ks = await env.getKs('app');
+    assert.notEqual(ks.status?.lastAppliedRevision, second, 'a new revision, the revert commit, is applied');
+    await screenshot(page, 'rolled-back');
   });
 
   describe('in a cluster, for a user who may only read', () => {
