@@ -3,7 +3,6 @@
 // It speaks HTTP through runtime/http.ts: one keep-alive pool per TLS/proxy configuration of the
 // KubeConfig, shared by every client made from it (impersonating ones included).
 
-import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type HttpClient, type HttpResponse, httpClient, type TlsConfig } from './http.ts';
 import type { HttpsOptions, KubeConfigSource } from './kubeconfig.ts';
@@ -17,6 +16,9 @@ import {
   type ObjectRef,
   parseApiVersion,
 } from './object.ts';
+
+// Not imported: an ES import of node:http loads the undici bundled in Node (see http.ts).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 /** An error answered by the API server (or a transport failure, status 0), with its Status message. */
 export class ApiError extends Error {

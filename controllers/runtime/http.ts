@@ -1,15 +1,39 @@
-// The one HTTP client of every controller (Kubernetes API, artifacts, OCI registries, Helm repositories,
-// events), on undici's dispatcher API. A client is made once per TLS/proxy configuration and shared
-// (`httpClient`): one keep-alive pool, one TLS context, TLS sessions resumed. Requests take a deadline
-// (`timeoutMs`) or a cheaper inactivity limit (`idleTimeoutMs`), an abort signal and optional redirects;
-// bodies stream, or are read whole under a size cap. Errors are HttpErrors whose messages name the URL
-// without credentials; the proxy's credentials never appear anywhere.
+// The one HTTP client of every controller (Kubernetes API and its watches, artifacts, OCI registries,
+// Helm repositories, Git smart HTTP, events, notification providers), on node:http and node:https: the
+// C++ parser Node carries anyway, where undici's WebAssembly one cost each process about 26 MiB. A
+// client is made once per TLS/proxy configuration and shared (`httpClient`): one keep-alive pool whose
+// idle sockets do not keep the process alive, one TLS context, TLS sessions resumed. HTTP/1.1 only.
+// Proxies: HTTP(S) (absolute-form requests for http:// targets, a CONNECT tunnel for https:// ones) and
+// SOCKS5, dialled by the pool (http-tunnel.ts). Requests take a deadline (`timeoutMs`) or a cheaper
+// inactivity limit (`idleTimeoutMs`), an abort signal and optional redirects; bodies stream, or are
+// read whole under a size cap. Errors are HttpErrors whose messages name the URL without credentials;
+// the proxy's credentials never appear anywhere.
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  connect as tlsConnect,
+} from 'node:tls';
+import {
+  bareHost,
+  connectTunnel,
+  dialProxy,
+  type ProxyEndpoint,
+  socksTunnel,
+  TunnelError,
+} from './http-tunnel.ts';
+
+// Not `import … from 'node:http'`: an ES import of it reads its lazy WebSocket exports, which load the
+// undici bundled in Node (about 13 MiB per process).
+const { Agent: NodeHttpAgent, request: httpRequest, STATUS_CODES } = process.getBuiltinModule('node:http');
 
 type Pem = string | Buffer;
 
@@ -152,143 +176,12 @@ export function redactUrl(url: string | URL): string {
 const seconds = (ms: number) => `${ms / 1000}s`;
 const tlsCode = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALTNAME|EPROTO/;
 
-/** An error of undici, Node or an abort, as an HttpError naming the request. */
-function toHttpError(err: unknown, req: { method: string; url: URL }, ctx: Deadline): HttpError {
-  if (isHttpError(err)) return err;
-  const url = redactUrl(req.url);
-  const what = `${req.method} ${url}`;
-  const e = err as Error & { code?: string; cause?: Error & { code?: string } };
-  if (ctx.deadline?.aborted && !ctx.caller?.aborted) {
-    return new HttpError('Timeout', `${what}: timed out after ${seconds(ctx.timeoutMs)}`, url, {
-      cause: err,
-    });
-  }
-  if (ctx.caller?.aborted) return new HttpError('Aborted', `${what}: aborted`, url, { cause: err });
-  const code = e?.code && !e.code.startsWith('UND_ERR') ? e.code : (e?.cause?.code ?? e?.code);
-  if (
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  ) {
-    const after = ctx.idleTimeoutMs ? ` after ${seconds(ctx.idleTimeoutMs)} without data` : '';
-    return new HttpError('Timeout', `${what}: timed out${after}`, url, { code, cause: err });
-  }
-  const message = e?.message ?? String(err);
-  if (/proxy/i.test(message) || e?.name === 'SecureProxyConnectionError') {
-    return new HttpError('Proxy', `${what}: ${message}`, url, { code, cause: err });
-  }
-  const kind = code && tlsCode.test(code) ? 'Tls' : 'Network';
-  const detail = code && !message.includes(code) ? `${message} (${code})` : message;
-  return new HttpError(kind, `${what}: ${detail}`, url, { code, cause: err });
-}
-
-interface Deadline {
-  caller: AbortSignal | undefined;
-  deadline: AbortSignal | undefined;
-  timeoutMs: number;
-  idleTimeoutMs: number;
-}
-
-function tooLarge(url: URL, what: string, max: number): HttpError {
-  const u = redactUrl(url);
-  return new HttpError('TooLarge', `${what} at ${u} exceeds the size limit of ${max} bytes`, u);
-}
-
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-function response(data: Dispatcher.ResponseData, url: URL, method: string, ctx: Deadline): HttpResponse {
-  const body = data.body as unknown as Readable;
-  const mapped = (err: unknown) => toHttpError(err, { method, url }, ctx);
-  const bytes = async (opts: ReadOptions = {}): Promise<Buffer> => {
-    const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-    const what = opts.what ?? 'response';
-    if (Number(first(data.headers['content-length'])) > max) {
-      body.on('error', () => {}).destroy();
-      throw tooLarge(url, what, max);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length;
-        // Leaving the loop destroys the body.
-        if (size > max) throw tooLarge(url, what, max);
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      throw mapped(err);
-    }
-    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  };
-  return {
-    status: data.statusCode,
-    statusText: data.statusText || STATUS_CODES[data.statusCode] || '',
-    headers: data.headers,
-    url,
-    body,
-    header: (name) => first(data.headers[name.toLowerCase()]),
-    bytes,
-    text: async (opts) => (await bytes(opts)).toString('utf8'),
-    json: async <T>(opts?: ReadOptions) => JSON.parse((await bytes(opts)).toString('utf8')) as T,
-    async pipe(...streams) {
-      try {
-        await (pipeline as (...s: unknown[]) => Promise<void>)(body, ...streams);
-      } catch (err) {
-        // Errors of the caller's own streams (a size meter, a digest check) pass through.
-        if (isHttpError(err) || !(ctx.caller?.aborted || ctx.deadline?.aborted || isTransportError(err)))
-          throw err;
-        throw mapped(err);
-      }
-    },
-    async discard() {
-      await data.body.dump({ limit: 64 * 1024 }).catch(() => {});
-    },
-  };
-}
-
-const socketCodes = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ABORT_ERR']);
-const isTransportError = (err: unknown) => {
-  const code = (err as { code?: string } | undefined)?.code ?? '';
-  return code.startsWith('UND_ERR') || socketCodes.has(code);
-};
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-function secureContext(tls: TlsConfig): SecureContext | undefined {
-  const own = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca as Pem];
-  const systemRoots = tls.systemRoots ?? true;
-  if (own.length === 0 && !tls.cert && !tls.key) return undefined;
-  const ca = own.length === 0 ? undefined : systemRoots ? [...rootCertificates, ...own.map(String)] : own;
-  return createSecureContext({ ca, cert: tls.cert, key: tls.key });
-}
-
-function dispatcherFor(opts: HttpClientOptions): Dispatcher {
-  const tls = opts.tls ?? {};
-  const context = secureContext(tls);
-  const connect = {
-    ...(context ? { secureContext: context } : {}),
-    ...(tls.servername ? { servername: tls.servername } : {}),
-    rejectUnauthorized: !tls.insecureSkipVerify,
-  };
-  // HTTP/1.1: undici's HTTP/2 costs about a third more CPU per request against the kube-apiserver, and
-  // a watch then holds a connection of its own rather than a stream among the requests.
-  const pool = { keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, allowH2: false };
-  if (!opts.proxy) return new Agent({ ...pool, connect });
-  const proxy = new URL(opts.proxy.address);
-  const { username = decodeURIComponent(proxy.username), password = decodeURIComponent(proxy.password) } =
-    opts.proxy;
-  proxy.username = '';
-  proxy.password = '';
-  const token = username ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
-  const socks = proxy.protocol.startsWith('socks');
-  return new ProxyAgent({
-    ...pool,
-    uri: proxy.toString(),
-    ...(token && !socks ? { token } : {}),
-    ...(socks && username ? { username, password } : {}),
-    requestTls: connect,
-  } as ProxyAgent.Options);
-}
+/** Idle keep-alive sockets close after this long, or sooner when the server's Keep-Alive says so. */
+const KEEP_ALIVE_MS = 30_000;
+/** A new connection's TCP connect, proxy handshake and TLS handshake. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** discard() reads at most this much of a body to keep its connection; more closes it. */
+const DISCARD_LIMIT = 64 * 1024;
 
 /** One request's state across redirects. */
 interface Hop {
@@ -298,18 +191,521 @@ interface Hop {
   body: HttpRequest['body'];
 }
 
-function deadlineOf(req: HttpRequest, defaultTimeout: number): Deadline & { signal?: AbortSignal } {
-  const timeoutMs = req.timeoutMs ?? defaultTimeout;
-  const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-  const caller = req.signal;
-  const signal = deadline && caller ? AbortSignal.any([deadline, caller]) : (deadline ?? caller);
-  return { caller, deadline, signal, timeoutMs, idleTimeoutMs: req.idleTimeoutMs ?? 0 };
+/** A socket or TLS error, or one of a proxy, as an HttpError naming the request. */
+function toHttpError(err: unknown, hop: { method: string; url: URL }): HttpError {
+  if (isHttpError(err)) return err;
+  const url = redactUrl(hop.url);
+  const what = `${hop.method} ${url}`;
+  if (err instanceof TunnelError) {
+    return new HttpError(err.kind, `${what}: ${err.message}`, url, { code: err.code, cause: err });
+  }
+  const e = err as (Error & { code?: string }) | undefined;
+  const code = e?.code;
+  // Node's word for a body cut short.
+  const message =
+    e?.message === 'aborted'
+      ? 'the connection closed before the end of the body'
+      : (e?.message ?? String(err));
+  const kind = code && tlsCode.test(code) ? 'Tls' : 'Network';
+  const detail = code && !message.includes(code) ? `${message} (${code})` : message;
+  return new HttpError(kind, `${what}: ${detail}`, url, { code, cause: err });
 }
 
-function setAuthorization(hop: Hop, req: HttpRequest): void {
-  const auth = req.authorizationFor?.(hop.url);
-  if (auth) hop.headers.authorization = auth;
-  else delete hop.headers.authorization;
+function tooLarge(url: URL, what: string, max: number): HttpError {
+  const u = redactUrl(url);
+  return new HttpError('TooLarge', `${what} at ${u} exceeds the size limit of ${max} bytes`, u);
+}
+
+/**
+ * One request() call: its deadline and the caller's signal span every hop and the body. Either ends
+ * the live request or response with `failure`, which every later step also fails with. Without a
+ * deadline or a signal (the common case) there is nothing to watch, and nothing is allocated for it.
+ */
+interface Exchange {
+  hop: Hop;
+  failure: HttpError | undefined;
+  /** Whether a deadline or a signal can interrupt the request (then hops register `interrupt`). */
+  watched: boolean;
+  interrupt: ((err: HttpError) => void) | undefined;
+  /** Stops the deadline and lets go of the caller's signal. */
+  end(): void;
+}
+
+const nothing = () => {};
+
+/** Ends the exchange once this response's body is done with. */
+function endWith(ex: Exchange, res: IncomingMessage): void {
+  if (!ex.watched) return;
+  if (res.destroyed) ex.end();
+  else res.once('close', ex.end);
+}
+
+function exchangeOf(first: Hop, signal: AbortSignal | undefined, timeoutMs: number): Exchange {
+  const ex: Exchange = { hop: first, failure: undefined, watched: false, interrupt: undefined, end: nothing };
+  if (!signal && !(timeoutMs > 0)) return ex;
+  const fail = (make: (what: string, url: string) => HttpError) => {
+    if (ex.failure) return;
+    const url = redactUrl(ex.hop.url);
+    ex.failure = make(`${ex.hop.method} ${url}`, url);
+    ex.end();
+    ex.interrupt?.(ex.failure);
+  };
+  const onAbort = () =>
+    fail((what, url) => new HttpError('Aborted', `${what}: aborted`, url, { cause: signal?.reason }));
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(
+          () =>
+            fail(
+              (what, url) => new HttpError('Timeout', `${what}: timed out after ${seconds(timeoutMs)}`, url),
+            ),
+          timeoutMs,
+        ).unref()
+      : undefined;
+  ex.watched = true;
+  ex.end = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return ex;
+}
+
+type ResponseHeaders = Record<string, string | string[]>;
+
+/** Response headers as undici gave them: lower-case names, repeated ones as arrays. */
+function headersOf(raw: string[]): ResponseHeaders {
+  const headers: ResponseHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    if (name === '__proto__') continue;
+    const prev = headers[name];
+    headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return headers;
+}
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** Reads and drops what is left of a body, up to DISCARD_LIMIT; a longer rest closes the connection. */
+function discard(res: IncomingMessage, headers: ResponseHeaders): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  if (Number(first(headers['content-length'])) > DISCARD_LIMIT) {
+    res.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let size = 0;
+    res.once('close', resolve);
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DISCARD_LIMIT) res.destroy();
+    });
+  });
+}
+
+const socketCodes = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ABORT_ERR']);
+const isTransportError = (err: unknown) =>
+  socketCodes.has((err as { code?: string } | undefined)?.code ?? '');
+
+/** The rest of a body, whole; fails past `max` bytes (destroying it) or when it is cut short. */
+function readAll(res: IncomingMessage, max: number, tooBig: () => HttpError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (res.errored) return reject(res.errored);
+    if (res.readableEnded) return resolve(Buffer.alloc(0));
+    if (res.destroyed) return reject(cutShort());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      res.removeListener('data', onData);
+      res.removeListener('end', onEnd);
+      res.removeListener('error', onError);
+      res.removeListener('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+      else {
+        done();
+        res.destroy();
+        reject(tooBig());
+      }
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(cutShort());
+    };
+    res.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+const cutShort = () =>
+  Object.assign(new Error('the connection closed before the end of the body'), { code: 'ECONNRESET' });
+
+function response(res: IncomingMessage, headers: ResponseHeaders, hop: Hop, ex: Exchange): HttpResponse {
+  const { url } = hop;
+  const status = res.statusCode ?? 0;
+  const mapped = (err: unknown) => (isHttpError(err) ? err : (ex.failure ?? toHttpError(err, hop)));
+  const bytes = async (opts: ReadOptions = {}): Promise<Buffer> => {
+    const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const what = opts.what ?? 'response';
+    if (Number(first(headers['content-length'])) > max) {
+      res.destroy();
+      throw tooLarge(url, what, max);
+    }
+    try {
+      return await readAll(res, max, () => tooLarge(url, what, max));
+    } catch (err) {
+      throw mapped(err);
+    }
+  };
+  return {
+    status,
+    statusText: res.statusMessage || STATUS_CODES[status] || '',
+    headers,
+    url,
+    body: res,
+    header: (name) => first(headers[name.toLowerCase()]),
+    bytes,
+    text: async (opts) => (await bytes(opts)).toString('utf8'),
+    json: async <T>(opts?: ReadOptions) => JSON.parse((await bytes(opts)).toString('utf8')) as T,
+    async pipe(...streams) {
+      try {
+        await (pipeline as (...s: unknown[]) => Promise<void>)(res, ...streams);
+      } catch (err) {
+        // Errors of the caller's own streams (a size meter, a digest check) pass through.
+        if (isHttpError(err) || !(ex.failure || isTransportError(err))) throw err;
+        throw mapped(err);
+      }
+    },
+    discard: () => discard(res, headers),
+  };
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The TLS context of the targets: the system roots, `ca` added to them or instead, a client certificate. */
+function secureContext(tls: TlsConfig): SecureContext {
+  const own = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca as Pem];
+  const systemRoots = tls.systemRoots ?? true;
+  const ca = own.length === 0 ? undefined : systemRoots ? [...rootCertificates, ...own.map(String)] : own;
+  return createSecureContext({ ca, cert: tls.cert, key: tls.key });
+}
+
+/** How a request to a URL goes out: which agent, and the options of http.request. */
+interface Route {
+  agent: HttpAgent;
+  secure: boolean;
+  options: RequestOptions;
+  /** Headers of the route, over the request's own (Host and Proxy-Authorization for a proxy). */
+  headers?: Record<string, string>;
+  /** An http:// request forwarded by an HTTP proxy: a 407 is the proxy's, not the target's. */
+  forwarded: boolean;
+}
+
+interface Pool {
+  route(url: URL): Route;
+  close(): void;
+}
+
+const noTls = (): ConnectionOptions => ({});
+const defaultPort = (url: URL) => Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+
+function proxyOf(config: ProxyConfig): ProxyEndpoint {
+  let url: URL;
+  try {
+    url = new URL(config.address);
+  } catch {
+    throw new TunnelError('Proxy', 'invalid proxy address');
+  }
+  const { username = decodeURIComponent(url.username), password = decodeURIComponent(url.password) } = config;
+  const protocol = url.protocol === 'socks:' || url.protocol === 'socks5h:' ? 'socks5:' : url.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:' && protocol !== 'socks5:') {
+    throw new TunnelError('Proxy', `unsupported proxy scheme '${url.protocol.slice(0, -1)}'`);
+  }
+  const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return {
+    protocol,
+    hostname: url.hostname,
+    port: Number(url.port) || (protocol === 'https:' ? 443 : protocol === 'http:' ? 80 : 1080),
+    username,
+    password,
+    authorization: username ? basic : undefined,
+  };
+}
+
+type Done = (err: Error | null, socket: Duplex) => void;
+
+/** A connection through the proxy: the tunnel, then TLS to the target for https://. */
+async function tunnel(
+  proxy: ProxyEndpoint,
+  o: RequestOptions & ConnectionOptions,
+  secure: boolean,
+): Promise<Duplex> {
+  const host = String(o.host);
+  const port = Number(o.port);
+  const raw = dialProxy(proxy);
+  // Failures are reported once, through the promise (and, over TLS, by the TLS socket).
+  raw.on('error', () => {});
+  let socket = raw;
+  const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+  try {
+    if (proxy.protocol === 'socks5:') await socksTunnel(raw, proxy, host, port);
+    else await connectTunnel(raw, proxy, host, port);
+    if (!secure) return raw;
+    socket = tlsConnect({
+      socket: raw,
+      host,
+      ...(o.servername ? { servername: o.servername } : {}),
+      ...(o.secureContext ? { secureContext: o.secureContext } : {}),
+      rejectUnauthorized: o.rejectUnauthorized !== false,
+      ALPNProtocols: ['http/1.1'],
+    });
+    await once(socket, 'secureConnect');
+    return socket;
+  } catch (err) {
+    socket.destroy();
+    raw.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const connectTimeout = () =>
+  new TunnelError('Timeout', `timed out connecting after ${seconds(CONNECT_TIMEOUT_MS)}`, 'ETIMEDOUT');
+
+/** Fails a new direct connection that is not up (TCP, and TLS for https) within CONNECT_TIMEOUT_MS. */
+function withConnectTimeout(socket: Duplex | null | undefined, secure: boolean): Duplex | null | undefined {
+  if (!socket) return socket;
+  const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+  const clear = () => clearTimeout(timer);
+  socket.once(secure ? 'secureConnect' : 'connect', clear).once('close', clear);
+  return socket;
+}
+
+/**
+ * The keep-alive pool of one client: an agent per kind of route, made on first use. Node's agents
+ * unref idle sockets (and ref them again on reuse), close them after KEEP_ALIVE_MS, and resume TLS
+ * sessions of direct connections.
+ */
+function poolOf(opts: HttpClientOptions): Pool {
+  const tls = opts.tls ?? {};
+  const proxy = opts.proxy && proxyOf(opts.proxy);
+  const agents = new Map<string, HttpAgent>();
+  let closed = false;
+  let context: SecureContext | undefined;
+  const targetTls = (): ConnectionOptions => {
+    context ??= secureContext(tls);
+    return {
+      secureContext: context,
+      ...(tls.servername ? { servername: tls.servername } : {}),
+      rejectUnauthorized: !tls.insecureSkipVerify,
+    };
+  };
+
+  /** `dial` makes connections through the proxy; without it, Node connects directly. */
+  function agent(
+    name: string,
+    secure: boolean,
+    tlsOptions: () => ConnectionOptions,
+    dial?: boolean,
+  ): HttpAgent {
+    let a = agents.get(name);
+    if (a) return a;
+    const options = { keepAlive: true, timeout: KEEP_ALIVE_MS, ...tlsOptions() };
+    a = secure ? new HttpsAgent(options) : new NodeHttpAgent(options);
+    const direct = a.createConnection.bind(a);
+    const keepSocketAlive = a.keepSocketAlive.bind(a) as (s: Duplex) => boolean;
+    a.createConnection = (o, done?: Done) => {
+      if (!dial || !proxy) return withConnectTimeout(direct(o, done), secure);
+      tunnel(proxy, o as RequestOptions & ConnectionOptions, secure).then(
+        (socket) => done?.(null, socket),
+        (err: Error) => done?.(err, undefined as unknown as Duplex),
+      );
+      return undefined;
+    };
+    // After close(), sockets coming back from requests are closed rather than kept.
+    a.keepSocketAlive = ((s: Duplex) => !closed && keepSocketAlive(s)) as HttpAgent['keepSocketAlive'];
+    agents.set(name, a);
+    return a;
+  }
+
+  return {
+    route(url) {
+      const secure = url.protocol === 'https:';
+      if (!secure && url.protocol !== 'http:') {
+        throw new TunnelError('Network', `unsupported URL scheme '${url.protocol.slice(0, -1)}'`);
+      }
+      const options: RequestOptions = {
+        host: bareHost(url.hostname),
+        port: defaultPort(url),
+        path: `${url.pathname}${url.search}`,
+      };
+      if (!proxy)
+        return {
+          agent: agent(url.protocol, secure, secure ? targetTls : noTls),
+          secure,
+          options,
+          forwarded: false,
+        };
+      if (secure || proxy.protocol === 'socks5:') {
+        return {
+          agent: agent(`tunnel-${url.protocol}`, secure, secure ? targetTls : noTls, true),
+          secure,
+          options,
+          forwarded: false,
+        };
+      }
+      // http:// through an HTTP proxy: the request goes to the proxy, naming the whole URL.
+      const host = bareHost(proxy.hostname);
+      const viaTls = proxy.protocol === 'https:';
+      const proxyTls = (): ConnectionOptions => ({ servername: isIP(host) ? '' : host });
+      return {
+        agent: agent('forward', viaTls, viaTls ? proxyTls : noTls),
+        secure: viaTls,
+        options: { host, port: proxy.port, path: `${url.protocol}//${url.host}${url.pathname}${url.search}` },
+        headers: {
+          host: url.host,
+          ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}),
+        },
+        forwarded: true,
+      };
+    },
+    close() {
+      closed = true;
+      for (const a of agents.values()) {
+        for (const sockets of Object.values(a.freeSockets)) for (const s of sockets ?? []) s.destroy();
+      }
+    },
+  };
+}
+
+/** Methods retried once when a kept-alive connection turns out closed by the server as it was reused. */
+const RETRY_ON_STALE = new Set(['GET', 'HEAD']);
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** A hop's response, the body unread, with its headers read once. */
+interface Answer {
+  res: IncomingMessage;
+  headers: ResponseHeaders;
+}
+
+/**
+ * Sends one hop and resolves with its response. With `idleMs`, the hop fails when no byte arrives for
+ * that long (data waiting for the caller to read it does not count as silence).
+ */
+function send(pool: Pool, hop: Hop, ex: Exchange, idleMs: number, retry = true): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (ex.failure) {
+      reject(ex.failure);
+      return;
+    }
+    const { method, url } = hop;
+    let creq: ClientRequest;
+    let res: IncomingMessage | undefined;
+    let socket: Duplex | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => idle?.refresh();
+    const interrupt = (err: HttpError) => (res ? res.destroy(err) : creq.destroy(err));
+    // The hop is over: let go of it, so that the collector need not keep it (and what it holds) young.
+    const settle = () => {
+      clearTimeout(idle);
+      socket?.removeListener('data', touch);
+      if (ex.interrupt === interrupt) ex.interrupt = undefined;
+    };
+    try {
+      const route = pool.route(url);
+      const headers: Record<string, string | string[]> = { ...route.headers };
+      for (const k in hop.headers) {
+        const v = hop.headers[k];
+        if (v !== undefined && !(k in headers)) headers[k] = v;
+      }
+      // Node frames the body of a DELETE (or GET, OPTIONS) only when told its length.
+      if (hop.body != null && headers['content-length'] === undefined)
+        headers['content-length'] = String(Buffer.byteLength(hop.body));
+      const options = route.options;
+      options.method = method;
+      options.headers = headers;
+      options.agent = route.agent;
+      creq = (route.secure ? httpsRequest : httpRequest)(options);
+      creq.on('response', (r) => {
+        res = r;
+        r.on('error', nothing);
+        if (idle || ex.watched) r.once('close', settle);
+        const answer = { res: r, headers: headersOf(r.rawHeaders) };
+        if (route.forwarded && r.statusCode === 407) {
+          r.destroy();
+          const u = redactUrl(url);
+          reject(new HttpError('Proxy', `${method} ${u}: Proxy Authentication Required (407)`, u));
+          return;
+        }
+        // Nothing to read: answer once the connection is back in the pool, for the next request.
+        const status = r.statusCode;
+        if (
+          method === 'HEAD' ||
+          status === 204 ||
+          status === 304 ||
+          answer.headers['content-length'] === '0'
+        ) {
+          r.once('end', () => resolve(answer)).resume();
+          return;
+        }
+        resolve(answer);
+      });
+    } catch (err) {
+      reject(toHttpError(err, hop));
+      return;
+    }
+    if (ex.watched) ex.interrupt = interrupt;
+    if (idleMs > 0) {
+      idle = setTimeout(() => {
+        if (res && res.readableLength > 0) {
+          idle?.refresh();
+          return;
+        }
+        const u = redactUrl(url);
+        const err = new HttpError(
+          'Timeout',
+          `${method} ${u}: timed out after ${seconds(idleMs)} without data`,
+          u,
+        );
+        if (res) res.destroy(err);
+        else creq.destroy(err);
+      }, idleMs);
+      creq.on('socket', (s: Duplex) => {
+        socket = s;
+        s.on('data', touch);
+      });
+    }
+    creq.on('error', (err: Error & { code?: string }) => {
+      // After the response, the body reports what went wrong.
+      if (res) return;
+      settle();
+      if (
+        retry &&
+        creq.reusedSocket &&
+        !ex.failure &&
+        RETRY_ON_STALE.has(method) &&
+        STALE_CODES.has(err.code ?? '')
+      ) {
+        resolve(send(pool, hop, ex, idleMs, false));
+        return;
+      }
+      reject(toHttpError(err, hop));
+    });
+    creq.end(hop.body ?? undefined);
+  });
 }
 
 /** The next hop of a redirect: 303 (and 301/302 after a POST) continue as a GET, as Go and browsers do. */
@@ -329,56 +725,75 @@ function redirect(hop: Hop, status: number, location: string, req: HttpRequest):
   return next;
 }
 
+function setAuthorization(hop: Hop, req: HttpRequest): void {
+  const auth = req.authorizationFor?.(hop.url);
+  if (auth) hop.headers.authorization = auth;
+  else delete hop.headers.authorization;
+}
+
+function firstHop(req: HttpRequest, userAgent: string | undefined): Hop {
+  const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+  // Lower-case names, so that the redirect rules find Authorization and Cookie however spelt.
+  const headers: Headers = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (userAgent && !headers['user-agent']) headers['user-agent'] = userAgent;
+  const hop: Hop = { method: req.method ?? 'GET', url, headers, body: req.body };
+  if (req.authorizationFor) setAuthorization(hop, req);
+  return hop;
+}
+
 /** A client with its own pool; prefer httpClient, which shares one per configuration. */
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
-  const dispatcher = dispatcherFor(opts);
-  const defaultTimeout = opts.timeoutMs ?? 0;
-
-  async function once(hop: Hop, ctx: Deadline & { signal?: AbortSignal }): Promise<HttpResponse> {
-    const { method, url } = hop;
+  let pool: Pool | undefined;
+  // Made on first use; a bad proxy address fails the requests, naming them.
+  const poolFor = (hop: Hop): Pool => {
     try {
-      const data = await dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: hop.headers as Record<string, string | string[]>,
-        body: hop.body ?? null,
-        signal: ctx.signal,
-        headersTimeout: ctx.idleTimeoutMs,
-        bodyTimeout: ctx.idleTimeoutMs,
-      });
-      return response(data, url, method, ctx);
+      pool ??= poolOf(opts);
+      return pool;
     } catch (err) {
-      throw toHttpError(err, { method, url }, ctx);
+      throw toHttpError(err, hop);
     }
-  }
+  };
+  const defaultTimeout = opts.timeoutMs ?? 0;
 
   return {
     async request(req) {
-      const ctx = deadlineOf(req, defaultTimeout);
-      const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
-      const headers: Headers = { ...req.headers };
-      if (opts.userAgent && !headers['user-agent']) headers['user-agent'] = opts.userAgent;
-      let hop: Hop = { method: req.method ?? 'GET', url, headers, body: req.body };
-      if (req.authorizationFor) setAuthorization(hop, req);
+      let hop = firstHop(req, opts.userAgent);
+      const { url } = hop;
+      const ex = exchangeOf(hop, req.signal, req.timeoutMs ?? defaultTimeout);
+      const idleMs = req.idleTimeoutMs ?? 0;
       const maxRedirects = req.maxRedirects ?? 0;
-      for (let n = 0; ; n++) {
-        const res = await once(hop, ctx);
-        const location = res.header('location');
-        if (!REDIRECTS.has(res.status) || !location || maxRedirects === 0) return res;
-        await res.discard();
-        if (n >= maxRedirects) {
-          const u = redactUrl(url);
-          throw new HttpError(
-            'TooManyRedirects',
-            `${hop.method} ${u}: more than ${maxRedirects} redirects`,
-            u,
-          );
+      try {
+        const p = poolFor(hop);
+        for (let n = 0; ; n++) {
+          ex.hop = hop;
+          const { res, headers } = await send(p, hop, ex, idleMs);
+          const location = first(headers.location);
+          const status = res.statusCode ?? 0;
+          if (!REDIRECTS.has(status) || !location || maxRedirects === 0) {
+            // The deadline and the signal cover the body too.
+            endWith(ex, res);
+            return response(res, headers, hop, ex);
+          }
+          await discard(res, headers);
+          if (n >= maxRedirects) {
+            const u = redactUrl(url);
+            throw new HttpError(
+              'TooManyRedirects',
+              `${hop.method} ${u}: more than ${maxRedirects} redirects`,
+              u,
+            );
+          }
+          hop = redirect(hop, status, location, req);
         }
-        hop = redirect(hop, res.status, location, req);
+      } catch (err) {
+        ex.end();
+        throw err;
       }
     },
-    close: () => dispatcher.close(),
+    async close() {
+      pool?.close();
+    },
   };
 }
 

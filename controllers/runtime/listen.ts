@@ -1,6 +1,9 @@
 // One way to bind the controllers' HTTP servers (metrics, health, artifacts) to a Flux-style address.
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+// Not imported: an ES import of node:http loads the undici bundled in Node (see http.ts).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface Listener {
   readonly port: number;

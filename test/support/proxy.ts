@@ -1,11 +1,12 @@
 // A small HTTP proxy on loopback that records what goes through it: CONNECT tunnels (https://
 // remotes) and absolute-form requests (http:// remotes), optionally behind basic proxy
-// authentication. Only loopback targets are served. Also a TLS terminator, to put an https://
-// address in front of a plain HTTP test server.
+// authentication; a SOCKS5 proxy likewise (RFC 1928, username/password of RFC 1929). Only loopback
+// targets are served. Also a TLS terminator, to put an https:// address in front of a plain HTTP test
+// server.
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, isIP, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 
 export interface ProxiedRequest {
@@ -129,6 +130,112 @@ export async function startTlsTerminator(
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Reads exact byte counts off a socket; `detach` stops reading and returns what came beyond. */
+function byteReader(socket: Socket) {
+  let buf = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  const onData = (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    wake?.();
+  };
+  const onEnd = () => wake?.();
+  socket.on('data', onData).on('close', onEnd);
+  return {
+    async take(n: number): Promise<Buffer> {
+      while (buf.length < n) {
+        if (socket.destroyed) throw new Error('client went away');
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+      const out = buf.subarray(0, n);
+      buf = buf.subarray(n);
+      return out;
+    },
+    detach(): Buffer {
+      socket.removeListener('data', onData).removeListener('close', onEnd);
+      return buf;
+    },
+  };
+}
+
+/** DST.ADDR of a SOCKS5 request, as text: IPv4, [IPv6] or the name. */
+async function socksTarget(read: ReturnType<typeof byteReader>): Promise<string> {
+  const [atyp] = await read.take(1);
+  if (atyp === 1) return [...(await read.take(4))].join('.');
+  if (atyp === 4) return `[${((await read.take(16)).toString('hex').match(/.{4}/g) ?? []).join(':')}]`;
+  const [len = 0] = await read.take(1);
+  return (await read.take(len)).toString();
+}
+
+/**
+ * A SOCKS5 proxy on loopback: CONNECT only, to loopback targets; with `auth`, only the username/password
+ * method and those credentials. Requests record `CONNECT host:port` as the client sent the address;
+ * refused credentials (or no acceptable method) record an unauthorized CONNECT with no target.
+ */
+export async function startSocksProxy(auth?: { username: string; password: string }): Promise<TestProxy> {
+  const requests: ProxiedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => s.destroy());
+  };
+  const reply = (code: number) => Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const refuse = (client: Socket, answer: number[]) => {
+    requests.push({ method: 'CONNECT', target: '', authorized: false });
+    client.end(Buffer.from(answer));
+  };
+
+  async function handshake(client: Socket): Promise<void> {
+    const read = byteReader(client);
+    const [, count = 0] = await read.take(2);
+    const methods = [...(await read.take(count))];
+    const method = auth ? 2 : 0;
+    if (!methods.includes(method)) return refuse(client, [5, 0xff]);
+    client.write(Buffer.from([5, method]));
+    if (auth) {
+      const [, ulen = 0] = await read.take(2);
+      const username = (await read.take(ulen)).toString();
+      const [plen = 0] = await read.take(1);
+      const password = (await read.take(plen)).toString();
+      if (username !== auth.username || password !== auth.password) return refuse(client, [1, 1]);
+      client.write(Buffer.from([1, 0]));
+    }
+    await read.take(3); // VER CMD RSV: CONNECT assumed
+    const host = await socksTarget(read);
+    const port = (await read.take(2)).readUInt16BE(0);
+    requests.push({ method: 'CONNECT', target: `${host}:${port}`, authorized: true });
+    const rest = read.detach();
+    const address = host === 'localhost' ? '127.0.0.1' : host;
+    if (!(isIP(address) === 4 && address.startsWith('127.'))) return void client.end(reply(2));
+    const upstream = connect(port, address, () => {
+      client.write(reply(0));
+      upstream.write(rest);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    track(upstream);
+    upstream.on('error', () => client.end(reply(5)));
+    client.on('close', () => upstream.destroy());
+  }
+
+  const server = createTcpServer((client) => {
+    track(client);
+    handshake(client).catch(() => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `socks5://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { c as tarCreate } from 'tar';
-import { Agent, fetch } from 'undici';
+import { createHttpClient } from '../../../controllers/runtime/http.ts';
 import { makePki } from '../../../hack/testbed/pki.ts';
 import { freePort, poll, run, stopGroup } from '../../../hack/testbed/proc.ts';
 
@@ -100,19 +100,19 @@ export async function startAuthRegistry(
   const clientCert = await readFile(pki.adminCert);
   const clientKey = await readFile(pki.adminKey);
   const url = `https://127.0.0.1:${port}`;
-  const agent = new Agent({ connect: { ca: String(caCert), cert: clientCert, key: clientKey } });
+  const client = createHttpClient({ tls: { ca: caCert, cert: clientCert, key: clientKey } });
   try {
     await poll(`TLS registry on port ${port}`, 20_000, async () => {
       if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode})`);
-      const res = await fetch(`${url}/v2/`, { dispatcher: agent });
-      await res.body?.cancel();
+      const res = await client.request({ url: `${url}/v2/` });
+      await res.discard();
       return res.status === 401 ? true : undefined;
     });
   } catch (e) {
     await stopGroup(pid, 5_000);
     throw e;
   } finally {
-    await agent.close();
+    await client.close();
   }
   return {
     host: `127.0.0.1:${port}`,

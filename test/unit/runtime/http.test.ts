@@ -1,13 +1,16 @@
-// The shared HTTP client against loopback servers: TLS with a test CA, mutual TLS, proxies (forwarded
-// and tunnelled, with credentials), size limits, deadlines and idle limits, aborts, redirects and what
-// error messages leave out.
+// The shared HTTP client against loopback servers: TLS with a test CA, mutual TLS, proxies (HTTP
+// forwarded and tunnelled, SOCKS5, with credentials), connection reuse, size limits, deadlines and
+// idle limits, aborts, redirects and what error messages leave out.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import {
   createHttpClient,
   type HttpErrorKind,
@@ -17,7 +20,13 @@ import {
 } from '../../../controllers/runtime/http.ts';
 import { makePki } from '../../../hack/testbed/pki.ts';
 import { close, listen } from '../../support/listen.ts';
-import { refusedCount, requestLines, startProxy } from '../../support/proxy.ts';
+import {
+  refusedCount,
+  requestLines,
+  startProxy,
+  startSocksProxy,
+  startTlsTerminator,
+} from '../../support/proxy.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -36,6 +45,7 @@ describe('runtime/http', function () {
   let base: string;
   let other: string;
   const seen: { path: string; authorization?: string; method?: string; body?: string }[] = [];
+  let connections = 0;
 
   const routes: Record<string, Handler> = {
     '/hello': (_req, res) => res.end('hello'),
@@ -52,6 +62,16 @@ describe('runtime/http', function () {
     '/same-origin': (_req, res) => res.writeHead(302, { location: '/hello' }).end(),
     '/post-redirect': (_req, res) => res.writeHead(303, { location: '/hello' }).end(),
     '/loop': (_req, res) => res.writeHead(302, { location: '/loop' }).end(),
+    '/empty': (_req, res) => res.writeHead(204).end(),
+    // Node's server frames no HEAD answer by itself, and Node's client then closes the connection.
+    '/head': (_req, res) => res.writeHead(200, { 'content-length': '5' }).end(),
+    '/json': (_req, res) => res.end('{"a":1}'),
+    '/large': (_req, res) => res.end('y'.repeat(1 << 20)),
+    '/stream': (_req, res) => {
+      res.writeHead(200);
+      const tick = setInterval(() => res.write('{"tick":1}\n'), 20);
+      res.on('close', () => clearInterval(tick));
+    },
   };
 
   before(async () => {
@@ -76,6 +96,9 @@ describe('runtime/http', function () {
     };
     const main = createServer(record('main'));
     const second = createServer(record('other'));
+    main.on('connection', () => {
+      connections++;
+    });
     servers.push(main, second);
     base = `http://${await listen(main)}`;
     other = `http://${await listen(second)}`;
@@ -206,6 +229,104 @@ describe('runtime/http', function () {
     );
   });
 
+  it('keeps connections alive and reuses them, however the body was read', async () => {
+    const client = createHttpClient();
+    try {
+      const before = connections;
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await (await client.request({ url: `${base}/hello` })).text(), 'hello');
+        assert.deepEqual(await (await client.request({ url: `${base}/json` })).json(), { a: 1 });
+        await (await client.request({ url: `${base}/big` })).discard();
+        await (await client.request({ url: `${base}/nope` })).discard();
+        const head = await client.request({ method: 'HEAD', url: `${base}/head` });
+        assert.equal(head.status, 200);
+        const empty = await client.request({ url: `${base}/empty` });
+        assert.equal(empty.status, 204);
+        assert.equal(await empty.text(), '');
+        const chunks: Buffer[] = [];
+        await (await client.request({ url: `${base}/chunked` })).pipe(
+          new Writable({
+            write(c: Buffer, _e, done) {
+              chunks.push(c);
+              done();
+            },
+          }),
+        );
+        assert.equal(Buffer.concat(chunks).length, 1200);
+        await (await client.request({ method: 'POST', url: `${base}/hello`, body: 'data' })).text();
+        // A body where Node expects none: framed all the same, the connection stays usable.
+        const del = await client.request({ method: 'DELETE', url: `${base}/hello`, body: '{"kind":"Ü"}' });
+        assert.equal(await del.text(), 'hello');
+        assert.equal(last('main/hello')?.body, '{"kind":"Ü"}');
+      }
+      assert.equal(connections - before, 1, 'one connection for sequential requests');
+      const concurrent = () =>
+        Promise.all(
+          Array.from({ length: 4 }, async () => (await client.request({ url: `${base}/hello` })).text()),
+        );
+      await concurrent();
+      const opened = connections - before;
+      assert.ok(opened <= 4, `at most one connection per concurrent request, opened ${opened}`);
+      await concurrent();
+      assert.equal(connections - before, opened, 'the second round reuses the pooled connections');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('retries a GET once when a kept-alive connection was closed as it was reused', async () => {
+    // Answers the first request of each connection, then drops the connection on the next one.
+    const served = new WeakMap<object, number>();
+    let opened = 0;
+    const flaky = createServer((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) req.socket.destroy();
+      else res.end('fresh');
+    });
+    flaky.on('connection', () => {
+      opened++;
+    });
+    const addr = await listen(flaky);
+    const client = createHttpClient();
+    try {
+      assert.equal(await (await client.request({ url: `http://${addr}/` })).text(), 'fresh');
+      assert.equal(await (await client.request({ url: `http://${addr}/` })).text(), 'fresh');
+      assert.equal(opened, 2, 'the GET went again on a new connection');
+      // Not a POST: the server may have acted on it.
+      await rejectsWith(
+        client.request({ method: 'POST', url: `http://${addr}/`, body: 'x' }),
+        'Network',
+        /POST/,
+      );
+    } finally {
+      await client.close();
+      await close(flaky);
+    }
+  });
+
+  it('streams a long response without a deadline until the caller aborts', async () => {
+    const ac = new AbortController();
+    const res = await httpClient().request({ url: `${base}/stream`, signal: ac.signal });
+    let lines = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of res.body) {
+          lines += String(chunk).split('\n').length - 1;
+          if (lines >= 3) ac.abort();
+        }
+      })(),
+      (err: unknown) => isHttpError(err, 'Aborted') && /stream: aborted$/.test(err.message),
+    );
+    assert.ok(lines >= 3);
+  });
+
+  it('does not count data waiting for a slow reader as the server being idle', async () => {
+    const res = await httpClient().request({ url: `${base}/large`, idleTimeoutMs: 100 });
+    await sleep(400);
+    assert.equal((await res.bytes()).length, 1 << 20);
+  });
+
   it('shares one client per configuration', () => {
     assert.equal(httpClient({ timeoutMs: 5 }), httpClient({ timeoutMs: 5 }));
     assert.notEqual(httpClient({ timeoutMs: 5 }), httpClient({ timeoutMs: 6 }));
@@ -222,13 +343,15 @@ describe('runtime/http', function () {
   describe('TLS and proxies', () => {
     let dir: string;
     let pem: Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', Buffer>;
+    let pki: Awaited<ReturnType<typeof makePki>>;
     let tlsAddr: string;
     let mtlsAddr: string;
+    let tlsConnections = 0;
     const tlsServers: Server[] = [];
     before(async function () {
       this.timeout(60_000);
       dir = await mkdtemp(join(tmpdir(), 'tide-http-tls-'));
-      const pki = await makePki(dir);
+      pki = await makePki(dir);
       pem = {
         ca: await readFile(pki.caCert),
         serverCert: await readFile(pki.apiserverCert),
@@ -242,6 +365,9 @@ describe('runtime/http', function () {
         { cert: pem.serverCert, key: pem.serverKey, ca: pem.ca, requestCert: true, rejectUnauthorized: true },
         hello,
       );
+      tls.on('secureConnection', () => {
+        tlsConnections++;
+      });
       tlsServers.push(tls, mtls);
       tlsAddr = await listen(tls);
       mtlsAddr = await listen(mtls);
@@ -302,6 +428,124 @@ describe('runtime/http', function () {
         assert.equal(refusedCount(proxy), 2);
       } finally {
         await proxy.close();
+      }
+    });
+
+    it('keeps TLS connections alive and reuses them', async () => {
+      const client = createHttpClient({ tls: { ca: pem.ca } });
+      const before = tlsConnections;
+      for (let i = 0; i < 10; i++) {
+        assert.equal(await (await client.request({ url: `https://${tlsAddr}/` })).text(), 'secure hello');
+      }
+      assert.equal(tlsConnections - before, 1);
+      await client.close();
+    });
+
+    it('goes through a SOCKS5 proxy, with credentials or without, reusing its tunnels', async () => {
+      const open = await startSocksProxy();
+      const locked = await startSocksProxy({ username: 'su', password: 's3cret' });
+      try {
+        const client = createHttpClient({ tls: { ca: pem.ca }, proxy: { address: open.url } });
+        const { host, port } = new URL(base);
+        assert.equal(await (await client.request({ url: `${base}/hello` })).text(), 'hello');
+        for (let i = 0; i < 2; i++) {
+          assert.equal(await (await client.request({ url: `https://${tlsAddr}/` })).text(), 'secure hello');
+        }
+        // Names go to the proxy to resolve.
+        assert.equal(await (await client.request({ url: `http://localhost:${port}/hello` })).text(), 'hello');
+        assert.deepEqual(requestLines(open), [
+          `CONNECT ${host}`,
+          `CONNECT ${tlsAddr}`,
+          `CONNECT localhost:${port}`,
+        ]);
+        // IPv6 literals go as addresses; this proxy refuses all but 127.0.0.0/8.
+        for (const ip of ['::1', '2001:db8::7:0:1', '::ffff:127.0.0.1']) {
+          await rejectsWith(
+            client.request({ url: `http://[${ip}]:8080/` }),
+            'Proxy',
+            /the SOCKS5 proxy refused \[.*\]:8080: connection not allowed by ruleset$/,
+          );
+        }
+        assert.deepEqual(requestLines(open).slice(3), [
+          'CONNECT [0000:0000:0000:0000:0000:0000:0000:0001]:8080',
+          'CONNECT [2001:0db8:0000:0000:0000:0007:0000:0001]:8080',
+          'CONNECT [0000:0000:0000:0000:0000:ffff:7f00:0001]:8080',
+        ]);
+        await client.close();
+
+        const creds = { address: locked.url, username: 'su', password: 's3cret' };
+        const withCreds = createHttpClient({ tls: { ca: pem.ca }, proxy: creds });
+        assert.equal(await (await withCreds.request({ url: `https://${tlsAddr}/` })).text(), 'secure hello');
+        const inUrl = createHttpClient({ proxy: { address: locked.url.replace('//', '//su:s3cret@') } });
+        assert.equal(await (await inUrl.request({ url: `${base}/hello` })).text(), 'hello');
+        const wrong = createHttpClient({ proxy: { ...creds, password: 'nope' } });
+        await rejectsWith(
+          wrong.request({ url: `${base}/hello` }),
+          'Proxy',
+          /hello: the SOCKS5 proxy refused the credentials$/,
+        );
+        const none = createHttpClient({ proxy: { address: locked.url } });
+        await rejectsWith(
+          none.request({ url: `${base}/hello` }),
+          'Proxy',
+          /accepts none of the offered authentication methods \(no credentials given\)/,
+        );
+        assert.equal(refusedCount(locked), 2);
+        await Promise.all([withCreds.close(), inUrl.close(), wrong.close(), none.close()]);
+      } finally {
+        await Promise.all([open.close(), locked.close()]);
+      }
+    });
+
+    it('lets the process exit with idle connections pooled, direct and through proxies', async function () {
+      this.timeout(150_000);
+      // Servers that would keep idle connections for long: only the client's unref lets the child exit.
+      const [main, tls] = [servers[0], tlsServers[0]] as [Server, Server];
+      main.keepAliveTimeout = tls.keepAliveTimeout = 600_000;
+      const forward = await startProxy({ username: 'pu', password: 's3cret' });
+      const httpsProxy = await startTlsTerminator(Number(new URL(forward.url).port), {
+        certFile: pki.apiserverCert,
+        keyFile: pki.apiserverKey,
+      });
+      const socks = await startSocksProxy();
+      // Every combination once: direct, through an HTTPS proxy (whose certificate the child trusts
+      // through NODE_EXTRA_CA_CERTS, as the system roots), through SOCKS5; http:// and https://.
+      const script = `
+        const [module, caFile, ...urls] = process.argv.slice(1);
+        const { httpClient } = await import(module);
+        const ca = (await import('node:fs')).readFileSync(caFile);
+        const [plain, secure, ...proxies] = urls;
+        const out = [];
+        for (const address of [undefined, ...proxies]) {
+          const client = httpClient({ tls: { ca }, ...(address ? { proxy: { address } } : {}) });
+          for (const url of [plain, secure]) out.push(await (await client.request({ url })).text());
+        }
+        // What still keeps the event loop alive once the last connection went back to its pool.
+        await new Promise((resolve) => setImmediate(resolve));
+        console.log(out.join(','));
+        console.log(process.getActiveResourcesInfo().filter((r) => /TCP|TLS|Timeout/.test(r)).join(',') || 'none');
+      `;
+      const module = fileURLToPath(new URL('../../../controllers/runtime/http.ts', import.meta.url));
+      const args = ['--input-type=module', '-e', script, module, pki.caCert, `${base}/hello`];
+      args.push(`https://${tlsAddr}/`, `https://pu:s3cret@127.0.0.1:${httpsProxy.port}`, socks.url);
+      try {
+        const stdout = await new Promise<string>((resolve, reject) =>
+          execFile(
+            process.execPath,
+            args,
+            { env: { ...process.env, NODE_EXTRA_CA_CERTS: pki.caCert }, timeout: 120_000 },
+            (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)),
+          ),
+        );
+        const [bodies, holding] = stdout.trim().split('\n');
+        assert.equal(bodies, Array(3).fill('hello,secure hello').join(','));
+        assert.equal(holding, 'none', 'no socket or timer keeps the process alive');
+        assert.deepEqual(requestLines(forward), [`GET ${base}/hello`, `CONNECT ${tlsAddr}`]);
+        assert.equal(refusedCount(forward), 0);
+        assert.deepEqual(requestLines(socks), [`CONNECT ${new URL(base).host}`, `CONNECT ${tlsAddr}`]);
+      } finally {
+        main.keepAliveTimeout = tls.keepAliveTimeout = 5_000;
+        await Promise.all([forward.close(), httpsProxy.close(), socks.close()]);
       }
     });
   });
