@@ -1,4 +1,5 @@
-# The image every Tide controller runs from (charts/tide starts `node dist/controllers/<name>/main.js`):
+# The image every Tide controller runs from (charts/tide starts `node dist/controllers/<name>/main.js`,
+# and the dashboard's `dist/controllers/ui/main.js` with its bundle built by hack/build-ui.ts):
 # Node 24 slim with git and openssh-client, plus the pinned helm, kustomize and sops binaries built
 # from the Go module proxy exactly as hack/tools.sh builds them. Runs as a non-root user and works on a
 # read-only root filesystem (the chart mounts emptyDirs at /tmp and, for source-controller, /data).
@@ -25,6 +26,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY controllers controllers
 COPY hack hack
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
+ && node hack/build-ui.ts \
  && npm ci --ignore-scripts --omit=dev
 
 FROM node:${NODE_VERSION}-bookworm-slim

@@ -26,12 +26,12 @@ async function kubeconfigPath(): Promise<string> {
   return st.kubeconfig;
 }
 
-/** Controllers are the folders of controllers/ with a main.ts, other than api, runtime and cli. */
+/** Controllers: the folders of controllers/ with a main.ts but api, runtime, cli and ui (the dashboard). */
 function controllerMains(): string[] {
   const dir = join(root, 'controllers');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((d) => !['api', 'runtime', 'cli'].includes(d) && existsSync(join(dir, d, 'main.ts')))
+    .filter((d) => !['api', 'runtime', 'cli', 'ui'].includes(d) && existsSync(join(dir, d, 'main.ts')))
     .map((d) => join(dir, d, 'main.ts'));
 }
 

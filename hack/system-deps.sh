@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test bed runs: sshd (SSH Git server), the
-# distribution registry (OCI), git's http-backend and openssl. Package scripts
+# distribution registry (OCI), git's http-backend and openssl, and chromium for
+# the dashboard's browser tests (headless, driven by playwright-core). Package scripts
 # are kept from starting services (policy-rc.d), so nothing listens on a public
 # address: the test helpers start their own instances on loopback.
 set -euo pipefail
-PKGS="git openssl openssh-server openssh-client docker-registry ca-certificates"
+PKGS="git openssl openssh-server openssh-client docker-registry ca-certificates chromium"
 missing=()
 for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "system-deps: all present"; exit 0; fi

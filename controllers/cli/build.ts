@@ -1,5 +1,5 @@
 // What a Kustomization would apply if its source held a local directory: the steps of the
-// kustomize-controller's build (controllers/kustomize/build: generate the kustomization with the
+// kustomize-controller's build (controllers/runtime/kustomize: generate the kustomization with the
 // spec's overlays, kustomize build, postBuild substitution, commonMetadata, the owner labels) run on a
 // copy of the local tree, for `tide build` and `tide diff`. SOPS-encrypted Secrets are left encrypted.
 import { existsSync } from 'node:fs';
@@ -7,11 +7,11 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Labels } from '../api/names.ts';
-import { kustomizeBuild } from '../kustomize/build/build.ts';
-import { generateKustomization, setCommonMetadata } from '../kustomize/build/generate.ts';
-import { isMap, parseDocuments } from '../kustomize/build/objects.ts';
-import { resolveVars, substituteObjects, type VarSource } from '../kustomize/build/substitute.ts';
 import { readData } from '../runtime/configdata.ts';
+import { kustomizeBuild } from '../runtime/kustomize/build.ts';
+import { generateKustomization, setCommonMetadata } from '../runtime/kustomize/generate.ts';
+import { isMap, parseDocuments } from '../runtime/kustomize/objects.ts';
+import { resolveVars, substituteObjects, type VarSource } from '../runtime/kustomize/substitute.ts';
 import type { KubeObject } from '../runtime/object.ts';
 import { bool, type Context, type FlagSpecs, required, str } from './command.ts';
 import { CliError } from './errors.ts';

@@ -35,6 +35,7 @@ import { statsCommand } from './commands/stats.ts';
 import { suspendCommand } from './commands/suspend.ts';
 import { traceCommand } from './commands/trace.ts';
 import { treeCommand } from './commands/tree.ts';
+import { uiCommand } from './commands/ui.ts';
 import { uninstallCommand } from './commands/uninstall.ts';
 import { cliVersion, versionCommand } from './commands/version.ts';
 import { CliError, isCliError } from './errors.ts';
@@ -67,6 +68,7 @@ export const commands: readonly Command[] = [
     () => globalFlags,
   ),
   versionCommand,
+  uiCommand,
 ];
 
 export const defaults = { namespace: 'flux-system', timeout: '5m', pollInterval: '2s' } as const;

@@ -52,19 +52,14 @@ import {
   validateReadyExprs,
 } from '../runtime/dependencies.ts';
 import { parseDuration } from '../runtime/duration.ts';
-import { GenericError, isReconcileError, reasonOf, StallingError } from '../runtime/errors.ts';
+import { GenericError, reasonOf, StallingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
 import type { KubeConfigSource } from '../runtime/kubeconfig.ts';
+import { renderKustomization } from '../runtime/kustomize/render.ts';
 import type { KubeObject } from '../runtime/object.ts';
 import { Annotation as OciAnnotation } from '../runtime/oci/artifact.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import { describeSource, refKey, resolveSource, sourceIndex, sourceWatch } from '../runtime/sourceref.ts';
-import { kustomizeBuild } from './build/build.ts';
-import { ageKeysFromSecret, decryptObjects, decryptSources, isEncryptedSecret } from './build/decrypt.ts';
-import { generateKustomization, setCommonMetadata } from './build/generate.ts';
-import { resolveBuildDir } from './build/paths.ts';
-import { plainBuild } from './build/plain.ts';
-import { resolveVars, substituteObjects, type VarSource } from './build/substitute.ts';
 import { manifestsDigest, upsertHistory } from './history.ts';
 
 export interface KustomizeDeps {
@@ -141,40 +136,7 @@ function healthRules(obj: Kustomization) {
   }
 }
 
-// Decryption Secret keys of SOPS back ends Tide does not run (Flux: PGP, cloud KMS, Vault).
-const unsupportedKeyPattern = /(\.asc|^sops\.(aws-kms|azure-kv|gcp-kms|vault-token|age-ssh-private-key))$/;
-
-/** The age keys of the decryption Secret; refuses one that holds only keys of other back ends. */
-async function decryptionKeys(obj: Kustomization, ctx: ReconcileContext) {
-  const name = obj.spec.decryption?.secretRef?.name;
-  if (!name) return { ageKeys: [], unsupported: [] };
-  const data = await readData(ctx.client, { kind: 'Secret', namespace: nsOf(obj), name });
-  if (!data) throw new GenericError(Reasons.BuildFailed, `decryption secret '${name}' not found`);
-  const ageKeys = ageKeysFromSecret(data);
-  const unsupported = Object.keys(data).filter((k) => unsupportedKeyPattern.test(k));
-  if (ageKeys.length === 0 && unsupported.length > 0)
-    throw new GenericError(
-      Reasons.BuildFailed,
-      `decryption secret '${name}' holds only keys Tide cannot use (${unsupported.join(', ')}): ` +
-        'only age keys (*.agekey) are supported',
-    );
-  return { ageKeys, unsupported };
-}
-
-/** Runs a decryption step; a failure names the keys of the Secret that were not tried. */
-async function decrypting<T>(unsupported: string[], step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (err) {
-    if (unsupported.length === 0 || !isReconcileError(err)) throw err;
-    throw new GenericError(
-      err.reason,
-      `${err.message} (keys not supported by Tide and not tried: ${unsupported.join(', ')})`,
-    );
-  }
-}
-
-/** Build: fetch and extract the artifact, generate, kustomize build, decrypt and substitute. */
+/** Build: fetch and extract the artifact, then render it as runtime/kustomize/render.ts does. */
 async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeDeps, artifact: Artifact) {
   const work = await mkdtemp(join(tmpdir(), 'tide-ks-'));
   try {
@@ -193,49 +155,11 @@ async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeD
         `failed to download artifact: ${(err as Error).message}`,
       );
     }
-    const spec = obj.spec;
-    const { ageKeys, unsupported } = await decryptionKeys(obj, ctx);
-    const sops = { sopsBin: deps.sopsBin, ageKeys };
-    // A plain directory of manifests is built here; anything kustomize must do goes to kustomize.
-    let objects =
-      (await plainBuild(work, await resolveBuildDir(work, spec.path), spec)) ??
-      (await (async () => {
-        const { dir } = await generateKustomization(work, spec);
-        if (spec.decryption?.secretRef?.name)
-          await decrypting(unsupported, () => decryptSources(work, dir, sops));
-        const timeoutMs = parseDuration(spec.timeout ?? spec.interval);
-        return kustomizeBuild(work, spec.path, { kustomizeBin: deps.kustomizeBin, timeoutMs });
-      })());
-    if (spec.decryption) objects = await decrypting(unsupported, () => decryptObjects(objects, sops));
-    const post = spec.postBuild;
-    if (post) {
-      const sources: VarSource[] = [];
-      for (const from of post.substituteFrom ?? []) {
-        const kind = from.kind as 'ConfigMap' | 'Secret';
-        sources.push({
-          kind,
-          name: from.name,
-          optional: from.optional,
-          data: await readData(ctx.client, { kind, namespace: nsOf(obj), name: from.name }),
-        });
-      }
-      const vars = resolveVars(post.substitute, sources);
-      objects = substituteObjects(objects, vars, {
-        strict: true,
-        always: post.substituteStrategy === 'Always',
-      });
-    }
-    // As Flux: commonMetadata after substitution, and no encrypted Secret is ever applied as is.
-    objects = setCommonMetadata(objects, spec.commonMetadata);
-    const encrypted = objects.find(isEncryptedSecret);
-    if (encrypted) {
-      const id = `${encrypted.kind}/${encrypted.metadata.namespace ?? nsOf(obj)}/${encrypted.metadata.name}`;
-      throw new GenericError(
-        Reasons.BuildFailed,
-        `${id} is SOPS encrypted, configuring decryption is required for this secret to be reconciled`,
-      );
-    }
-    return objects;
+    return await renderKustomization(work, obj, {
+      kustomizeBin: deps.kustomizeBin,
+      sopsBin: deps.sopsBin,
+      readData: (kind, name) => readData(ctx.client, { kind, namespace: nsOf(obj), name }),
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

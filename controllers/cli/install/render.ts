@@ -2,8 +2,8 @@
 // `tide bootstrap` and `helm install charts/tide` produce the same objects from one source of truth.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocuments } from '../../kustomize/build/objects.ts';
 import { isMap } from '../../runtime/helm/yaml.ts';
+import { parseDocuments } from '../../runtime/kustomize/objects.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { runProcess } from '../../runtime/process.ts';
 import { cleanStderr, withSandbox } from '../../runtime/sandbox.ts';

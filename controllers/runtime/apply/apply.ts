@@ -53,6 +53,11 @@ export interface ApplyOptions {
   disallowedFieldManagers?: string[];
   /** Fields left out of drift detection and kept at their live value (spec.ignore); see ignore.ts. */
   driftIgnoreRules?: readonly IgnoreRule[];
+  /**
+   * Told every object's plan: its entry, the server-side dry-run result and the live object (either
+   * absent when not computed, e.g. a skipped object); the dashboard's drift view diffs the two.
+   */
+  onPlan?(entry: ChangeSetEntry, dry: KubeObject | undefined, live: KubeObject | undefined): void;
 }
 
 const defaults = { concurrency: 4, waitForCrdsMs: 60_000, pollMs: 500 };
@@ -198,6 +203,9 @@ interface Plan {
   entry: ChangeSetEntry;
   /** Set when the object must be applied. */
   obj?: KubeObject;
+  /** The dry-run result and the live object, when read (for onPlan). */
+  dry?: KubeObject;
+  live?: KubeObject;
 }
 
 async function applyStage(
@@ -216,6 +224,7 @@ async function applyStage(
     }),
   );
   const planned = plans.filter((p): p is Plan => p !== undefined);
+  for (const p of planned) opts.onPlan?.(p.entry, p.dry, p.live);
   if (errors.length) throw new ApplyError(errors.sort(), [...before]);
   if (opts.dryRun) return planned.map((p) => p.entry);
 
@@ -255,10 +264,10 @@ async function planObject(
   const excluded = (o: KubeObject | undefined) =>
     metaMatches(o, Annotations.ssa, 'Ignore') || metaMatches(o, Annotations.reconcile, 'Disabled');
   if (excluded(obj) || excluded(live) || (live && metaMatches(obj, Annotations.ssa, 'IfNotPresent')))
-    return { entry: entryOf(obj, Actions.Skipped) };
+    return { entry: entryOf(obj, Actions.Skipped), live };
 
   const dry = await dryRunOrRecreate(client, obj, live, opts, subject);
-  if (!dry) return { entry: entryOf(obj, Actions.Configured) };
+  if (!dry) return { entry: entryOf(obj, Actions.Configured), live };
   const current = dry.recreated ? undefined : live;
   const merge = metaMatches(obj, Annotations.ssa, 'Merge') || metaMatches(current, Annotations.ssa, 'Merge');
   const patched = current && !merge ? await cleanupMetadata(client, ref, obj, current, opts, subject) : false;
@@ -267,11 +276,12 @@ async function planObject(
     ignored.length
       ? hasDrifted(withoutPaths(live, ignored), withoutPaths(dry.obj, ignored))
       : hasDrifted(live, dry.obj);
-  if (!patched && current && !drifted(current)) return { entry: entryOf(obj, Actions.Unchanged) };
+  if (!patched && current && !drifted(current))
+    return { entry: entryOf(obj, Actions.Unchanged), dry: dry.obj, live };
   const action = dry.obj.metadata.resourceVersion ? Actions.Configured : Actions.Created;
   const payload =
     current && ignored.length ? resolveIgnoredDrift(obj, current, dry.obj, ignored, opts.fieldManager) : obj;
-  return { entry: entryOf(obj, action), obj: payload };
+  return { entry: entryOf(obj, action), obj: payload, dry: dry.obj, live };
 }
 
 /**

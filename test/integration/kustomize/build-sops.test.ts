@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kustomizeBuild } from '../../../controllers/kustomize/build/build.ts';
+import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+import { kustomizeBuild } from '../../../controllers/runtime/kustomize/build.ts';
 import {
   ageKeysFromSecret,
   decryptObjects,
   decryptSources,
   isEncryptedSecret,
-} from '../../../controllers/kustomize/build/decrypt.ts';
-import { generateKustomization } from '../../../controllers/kustomize/build/generate.ts';
-import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
-import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+} from '../../../controllers/runtime/kustomize/decrypt.ts';
+import { generateKustomization } from '../../../controllers/runtime/kustomize/generate.ts';
+import type { KubeObject } from '../../../controllers/runtime/kustomize/objects.ts';
 import { runProcess } from '../../../controllers/runtime/process.ts';
 import { withSandbox } from '../../../controllers/runtime/sandbox.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';

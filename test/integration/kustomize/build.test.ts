@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { kustomizeBuild } from '../../../controllers/kustomize/build/build.ts';
+import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+import { kustomizeBuild } from '../../../controllers/runtime/kustomize/build.ts';
 import {
   type BuildSpec,
   generateKustomization,
   setCommonMetadata,
-} from '../../../controllers/kustomize/build/generate.ts';
-import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
-import { resolveBuildDir } from '../../../controllers/kustomize/build/paths.ts';
-import { plainBuild } from '../../../controllers/kustomize/build/plain.ts';
-import { resolveVars, substituteObjects } from '../../../controllers/kustomize/build/substitute.ts';
-import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+} from '../../../controllers/runtime/kustomize/generate.ts';
+import type { KubeObject } from '../../../controllers/runtime/kustomize/objects.ts';
+import { resolveBuildDir } from '../../../controllers/runtime/kustomize/paths.ts';
+import { plainBuild } from '../../../controllers/runtime/kustomize/plain.ts';
+import { resolveVars, substituteObjects } from '../../../controllers/runtime/kustomize/substitute.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { manifest, useTempDir, writeTree } from '../../unit/kustomize/support.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseBuildOutput } from '../../../controllers/kustomize/build/build.ts';
+import { parseBuildOutput } from '../../../controllers/runtime/kustomize/build.ts';
 
 describe('kustomize/build', () => {
   it('parseBuildOutput requires apiVersion, kind and metadata.name on every object', () => {

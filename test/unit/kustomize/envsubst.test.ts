@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Flux ${var} expressions are the subject of these tests
 import assert from 'node:assert/strict';
-import { EnvsubstError, envsubst, globToRegExp } from '../../../controllers/kustomize/build/envsubst.ts';
+import { EnvsubstError, envsubst, globToRegExp } from '../../../controllers/runtime/kustomize/envsubst.ts';
 
 const vars: Record<string, string> = {
   app: 'podinfo',

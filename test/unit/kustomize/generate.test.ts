@@ -8,8 +8,8 @@ import {
   generateKustomization,
   listManifests,
   setCommonMetadata,
-} from '../../../controllers/kustomize/build/generate.ts';
-import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
+} from '../../../controllers/runtime/kustomize/generate.ts';
+import type { KubeObject } from '../../../controllers/runtime/kustomize/objects.ts';
 import { manifest, useTempDir, writeTree } from './support.ts';
 
 describe('kustomize/build/generate', () => {

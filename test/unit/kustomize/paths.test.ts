@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRemoteRef, resolveBuildDir } from '../../../controllers/kustomize/build/paths.ts';
-import { scanKustomizationTree } from '../../../controllers/kustomize/build/scan.ts';
 import { isReconcileError } from '../../../controllers/runtime/errors.ts';
+import { isRemoteRef, resolveBuildDir } from '../../../controllers/runtime/kustomize/paths.ts';
+import { scanKustomizationTree } from '../../../controllers/runtime/kustomize/scan.ts';
 import { manifest, useTempDir, writeTree } from './support.ts';
 
 describe('kustomize/build/paths and scan', () => {

@@ -2,12 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { Annotations } from '../../../controllers/api/names.ts';
-import type { KubeObject } from '../../../controllers/kustomize/build/objects.ts';
+import type { KubeObject } from '../../../controllers/runtime/kustomize/objects.ts';
 import {
   resolveVars,
   substituteObjects,
   type VarSource,
-} from '../../../controllers/kustomize/build/substitute.ts';
+} from '../../../controllers/runtime/kustomize/substitute.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -2,8 +2,8 @@
 // YAML 1.1): `yes`/`on` are booleans, `012` is octal, timestamps stay strings. Dumping with the same
 // schema quotes every string that would read back as something else, so dump → load is lossless.
 import { dump, loadAll, Schema, YAML11_SCHEMA, YAMLException } from 'js-yaml';
-import { GenericError } from '../../runtime/errors.ts';
-import type { KubeObject } from '../../runtime/object.ts';
+import { GenericError } from '../errors.ts';
+import type { KubeObject } from '../object.ts';
 
 export type { KubeObject };
 

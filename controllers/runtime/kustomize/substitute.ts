@@ -4,7 +4,7 @@
 // (`replicas: ${REPLICAS}` with "3" gives the number 3). Quotes in the source do not survive
 // kustomize build, so Flux's advice applies: wrap numbers meant as strings in a `${quote}` variable.
 import { Annotations } from '../../api/names.ts';
-import type { KubeObject } from '../../runtime/object.ts';
+import type { KubeObject } from '../object.ts';
 import { EnvsubstError, envsubst } from './envsubst.ts';
 import { BuildError, describeYamlError, dumpYaml, isMap, objectRef, parseDocuments } from './objects.ts';
 

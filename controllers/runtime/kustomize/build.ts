@@ -1,8 +1,8 @@
 // Runs `kustomize build` on the prepared directory and parses its output into objects.
 import { readFile, realpath } from 'node:fs/promises';
-import type { KubeObject } from '../../runtime/object.ts';
-import { runProcess } from '../../runtime/process.ts';
-import { cleanStderr, withSandbox } from '../../runtime/sandbox.ts';
+import type { KubeObject } from '../object.ts';
+import { runProcess } from '../process.ts';
+import { cleanStderr, withSandbox } from '../sandbox.ts';
 import { BuildError, describeYamlError, isMap, objectRef, parseDocuments } from './objects.ts';
 import { relToRoot, resolveBuildDir } from './paths.ts';
 import { scanKustomizationTree } from './scan.ts';

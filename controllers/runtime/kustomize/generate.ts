@@ -5,7 +5,7 @@
 import { lstat, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KustomizationSpec } from '../../api/kustomize.ts';
-import type { KubeObject } from '../../runtime/object.ts';
+import type { KubeObject } from '../object.ts';
 import { BuildError, describeYamlError, dumpYaml, isMap, parseDocuments } from './objects.ts';
 import { isRemoteRef, isWithin, relToRoot, resolveBuildDir, resolveRef } from './paths.ts';
 import { findKustomizationFile, kustomizationFileNames, readKustomizationFile } from './scan.ts';

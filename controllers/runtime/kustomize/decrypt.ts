@@ -12,9 +12,9 @@
 import { lstat, readFile, realpath, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Annotations } from '../../api/names.ts';
-import type { KubeObject } from '../../runtime/object.ts';
-import { runProcess } from '../../runtime/process.ts';
-import { withSandbox } from '../../runtime/sandbox.ts';
+import type { KubeObject } from '../object.ts';
+import { runProcess } from '../process.ts';
+import { withSandbox } from '../sandbox.ts';
 import { BuildError, isMap, objectRef } from './objects.ts';
 import { isHttpRef, isWithin, relToRoot, resolveRef } from './paths.ts';
 import { type KustomizationFile, scanKustomizationTree } from './scan.ts';

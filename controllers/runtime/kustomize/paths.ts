@@ -2,7 +2,7 @@
 // and recognising references kustomize would fetch over the network.
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
-import { GenericError } from '../../runtime/errors.ts';
+import { GenericError } from '../errors.ts';
 import { BuildError } from './objects.ts';
 
 /** True when `p` is `root` or below it (both absolute and normalised). */

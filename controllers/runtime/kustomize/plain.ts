@@ -8,7 +8,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { jsonEqual, type KubeObject } from '../../runtime/object.ts';
+import { jsonEqual, type KubeObject } from '../object.ts';
 import type { BuildSpec } from './generate.ts';
 import { BuildError, describeYamlError, isMap, objectRef, parseDocuments } from './objects.ts';
 import { relToRoot } from './paths.ts';

@@ -1,0 +1,33 @@
+// Errors the dashboard's API answers with: an HTTP status and a message the page shows as it is. An
+// API server refusal keeps its status (403 stays 403) and its own message, without the client's
+// `METHOD /path:` prefix.
+import { isApiError } from '../runtime/client.ts';
+
+export class UiError extends Error {
+  override name = 'UiError';
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+  get isUiError(): true {
+    return true;
+  }
+}
+
+const isUiError = (err: unknown): err is UiError => (err as UiError | undefined)?.isUiError === true;
+
+/** The API server's message of an ApiError (its Status message), else the error's message. */
+export function apiMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (!isApiError(err)) return msg;
+  if (err.status === 0) return `unable to reach the Kubernetes API server: ${msg.replace(/^\S+ \S+: /, '')}`;
+  return msg.replace(/^[A-Z]+ \S+: \d{3} /, '');
+}
+
+/** The status and message to answer for any error. */
+export function problemOf(err: unknown): { status: number; message: string } {
+  if (isUiError(err)) return { status: err.status, message: err.message };
+  if (isApiError(err)) return { status: err.status === 0 ? 502 : err.status, message: apiMessage(err) };
+  return { status: 500, message: err instanceof Error ? err.message : String(err) };
+}
