@@ -3,10 +3,12 @@
 // kustomize-controller running: `tide ui` as a user runs it (loopback, the admin kubeconfig, one
 // namespace), and the in-cluster server (token sign-in, impersonation) for a read-only user.
 // Screenshots of every view go to test-output/ui/.
+
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { poll } from '../../../hack/testbed/proc.ts';
 import { openDashboard, type Served, screenshot, serve, startTideUi } from '../../support/browser.ts';
 import { testbed } from '../../support/testbed.ts';
 import {
@@ -81,6 +83,12 @@ describe('dashboard (tide ui) in a browser', function () {
 
     await page.fill('input.search', 'blocked');
     await page.waitForFunction(() => document.querySelectorAll('table.objects tbody tr').length === 1);
+    // Live: the row follows the object until its dependency check has been reported.
+    await page.waitForFunction(
+      () => /DependencyNotReady/.test(document.querySelector('table.objects tbody tr')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     assert.match(await first.innerText(), /DependencyNotReady/);
     await page.fill('input.search', '');
   });
@@ -128,14 +136,15 @@ describe('dashboard (tide ui) in a browser', function () {
     });
     const edge = page.locator(`li.edge-item[data-from="${key('blocked')}"][data-to="${key('broken')}"]`);
     await edge.waitFor();
-    const text = await edge.innerText();
-    assert.match(text, /blocked/);
-    assert.match(
-      text,
-      new RegExp(
-        `dependency '${ns()}/broken' is not ready: Ready=False ArtifactFailed: kustomization path not found`,
-      ),
+    // The dependency's first reconcile is still in progress at first: the page follows it live.
+    const why = new RegExp(
+      `dependency '${ns()}/broken' is not ready: Ready=False ArtifactFailed: kustomization path not found`,
     );
+    const text = await poll('the edge says why it is blocked', 60_000, async () => {
+      const t = await edge.innerText();
+      return why.test(t) ? t : undefined;
+    });
+    assert.match(text, /blocked/);
     assert.equal(await page.locator(`g.gnode[data-key="${key('blocked')}"]`).count(), 1);
     await screenshot(page, 'graph');
   });
