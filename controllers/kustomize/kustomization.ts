@@ -22,6 +22,7 @@ import { COMMIT_STATUS_UPDATE, ConditionTypes, EventMetadata, Labels, Reasons } 
 import { compileHealthExprs, type StatusOverride } from '../runtime/apply/healthexprs.ts';
 import {
   ApplyError,
+  type ApplyMemory,
   type ApplyOptions,
   applyAll,
   type ChangeSet,
@@ -56,7 +57,7 @@ import { GenericError, reasonOf, StallingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
 import type { KubeConfigSource } from '../runtime/kubeconfig.ts';
 import { renderKustomization } from '../runtime/kustomize/render.ts';
-import type { KubeObject } from '../runtime/object.ts';
+import { type KubeObject, keyOf } from '../runtime/object.ts';
 import { Annotation as OciAnnotation } from '../runtime/oci/artifact.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
 import { describeSource, refKey, resolveSource, sourceIndex, sourceWatch } from '../runtime/sourceref.ts';
@@ -165,6 +166,15 @@ async function build(obj: Kustomization, ctx: ReconcileContext, deps: KustomizeD
   }
 }
 
+const ownerLabels = (obj: Kustomization) => ({
+  [Labels.kustomizeName]: obj.metadata.name ?? '',
+  [Labels.kustomizeNamespace]: nsOf(obj),
+});
+const labelSelector = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
 /**
  * Apply, then prune what left the inventory; sets status.inventory once the apply succeeded. Returns
  * the objects applied (not skipped), which spec.wait checks.
@@ -175,13 +185,18 @@ async function applyAndPrune(
   deps: KustomizeDeps,
   client: Client,
   objects: KubeObject[],
+  memory: ApplyMemory,
 ): Promise<{ changes: ChangeSet; applied: InventoryEntry[] }> {
-  const labels = { [Labels.kustomizeName]: obj.metadata.name ?? '', [Labels.kustomizeNamespace]: nsOf(obj) };
+  const labels = ownerLabels(obj);
   const opts: ApplyOptions = {
     fieldManager: deps.fieldManager,
     force: obj.spec.force ?? false,
     labels,
     driftIgnoreRules: obj.spec.ignore,
+    // One LIST per kind and namespace instead of a GET per object, and no dry-run for objects nobody
+    // changed since the last apply.
+    liveSelector: labelSelector(labels),
+    memory,
   };
   let changes: ChangeSet;
   try {
@@ -261,6 +276,8 @@ async function checkHealth(
       timeoutMs: ms,
       intervalMs: deps.healthIntervalMs ?? 2000,
       statusOverride,
+      // spec.wait checks what this Kustomization applied: read by kind and namespace, by its labels.
+      ...(obj.spec.wait ? { listSelector: labelSelector(ownerLabels(obj)) } : {}),
     });
   // Most objects are Current at once; only a real wait writes the new inventory (and the revision
   // attempted) first, as Flux does, and gives the controller's slot to another object meanwhile.
@@ -297,6 +314,8 @@ function recordHistory(
 }
 
 export function kustomizationController(deps: KustomizeDeps) {
+  // What each Kustomization's last apply left (runtime/apply ApplyMemory), by its key.
+  const memories = new Map<string, ApplyMemory>();
   const clients = createClients({
     kubeConfig: deps.kubeConfig,
     fieldManager: deps.fieldManager,
@@ -367,7 +386,9 @@ export function kustomizationController(deps: KustomizeDeps) {
       if (originRevision) metadata.originRevision = originRevision;
       const attempt = { started, digest: manifestsDigest(objects), metadata };
       try {
-        const { applied } = await applyAndPrune(obj, ctx, deps, client, objects);
+        const memory = memories.get(keyOf(obj)) ?? new Map();
+        memories.set(keyOf(obj), memory);
+        const { applied } = await applyAndPrune(obj, ctx, deps, client, objects, memory);
         await checkHealth(obj, ctx, deps, client, applied, statusOverride);
       } catch (err) {
         recordHistory(obj, ctx, attempt, err);
@@ -390,6 +411,7 @@ export function kustomizationController(deps: KustomizeDeps) {
      * skips the deletion (Warning event listing what is left) instead of blocking the object forever.
      */
     async finalize(obj, ctx) {
+      memories.delete(keyOf(obj));
       const entries = obj.status?.inventory?.entries ?? [];
       const policy = (obj.spec.deletionPolicy ?? DeletionPolicies.MirrorPrune) as DeletionPolicy;
       if (obj.spec.suspend || entries.length === 0 || !shouldDeleteOnFinalize(policy, obj.spec.prune)) return;

@@ -6,6 +6,7 @@
 // In each stage every object is first planned (GET + server-side dry-run apply, with bounded concurrency);
 // only when every plan succeeded are the objects that differ from the live state applied. An object whose
 // dry-run equals the live object is not written at all, so an unchanged revision costs no writes.
+import { createHash } from 'node:crypto';
 import { Annotations, Labels } from '../../api/names.ts';
 import type { Client, RestMapping } from '../client.ts';
 import { isConflict, isForbidden, isInvalid, isNoMatch, isNotFound } from '../client.ts';
@@ -58,7 +59,22 @@ export interface ApplyOptions {
    * absent when not computed, e.g. a skipped object); the dashboard's drift view diffs the two.
    */
   onPlan?(entry: ChangeSetEntry, dry: KubeObject | undefined, live: KubeObject | undefined): void;
+  /**
+   * Labels every object this owner applied carries (e.g. `kustomize.toolkit.fluxcd.io/name=x,…`): the
+   * live objects are then read with one LIST per kind and namespace instead of a GET each (those the
+   * list does not show, not yet labelled or absent, are read one by one).
+   */
+  liveSelector?: string;
+  /**
+   * What this owner's last apply left, kept by the caller between applies: an object whose desired
+   * state and live resourceVersion are both unchanged since is Unchanged without a dry-run (nobody,
+   * not even a controller writing its status, has written it since). Updated in place.
+   */
+  memory?: ApplyMemory;
 }
+
+/** Per object id: the digest of the applied desired state, and the resourceVersion it left. */
+export type ApplyMemory = Map<string, { digest: string; resourceVersion: string }>;
 
 const defaults = { concurrency: 4, waitForCrdsMs: 60_000, pollMs: 500 };
 
@@ -201,6 +217,8 @@ interface PlanContext {
 
 interface Plan {
   entry: ChangeSetEntry;
+  /** Digest of the desired object, for ApplyOptions.memory. */
+  digest?: string;
   /** Set when the object must be applied. */
   obj?: KubeObject;
   /** The dry-run result and the live object, when read (for onPlan). */
@@ -217,8 +235,11 @@ async function applyStage(
 ): Promise<ChangeSet> {
   const concurrency = opts.concurrency ?? defaults.concurrency;
   const errors: string[] = [];
+  const lives = opts.liveSelector
+    ? await listLive(client, objects, opts.liveSelector, concurrency)
+    : undefined;
   const plans = await mapLimit(objects, concurrency, (o) =>
-    planObject(client, o, opts, plan).catch((err: Error) => {
+    planObject(client, o, opts, plan, lives).catch((err: Error) => {
       errors.push(err.message);
       return undefined;
     }),
@@ -229,9 +250,12 @@ async function applyStage(
   if (opts.dryRun) return planned.map((p) => p.entry);
 
   const applied = await mapLimit(planned, concurrency, async (p) => {
-    if (!p.obj) return p.entry;
+    if (!p.obj) {
+      remember(opts, p, p.live);
+      return p.entry;
+    }
     try {
-      await client.apply(p.obj, { fieldManager: opts.fieldManager, force: true });
+      remember(opts, p, await client.apply(p.obj, { fieldManager: opts.fieldManager, force: true }));
       return p.entry;
     } catch (err) {
       errors.push(`${p.entry.subject} apply failed${reasonOf(err)}: ${apiMessage(err)}`);
@@ -255,16 +279,17 @@ async function planObject(
   obj: KubeObject,
   opts: ApplyOptions,
   plan: PlanContext,
+  lives?: Map<string, KubeObject>,
 ): Promise<Plan> {
   if (!(await resolveScope(client, obj, opts, plan.crdKinds)))
     return { entry: entryOf(obj, Actions.Created) };
   const subject = formatSubject(metadataOf(obj));
   const ref = refOf(obj);
-  const live = await getLive(client, ref, subject);
-  const excluded = (o: KubeObject | undefined) =>
-    metaMatches(o, Annotations.ssa, 'Ignore') || metaMatches(o, Annotations.reconcile, 'Disabled');
-  if (excluded(obj) || excluded(live) || (live && metaMatches(obj, Annotations.ssa, 'IfNotPresent')))
-    return { entry: entryOf(obj, Actions.Skipped), live };
+  const id = formatId(metadataOf(obj));
+  const live = lives?.get(id) ?? (await getLive(client, ref, subject));
+  const digest = opts.memory ? digestOf(obj) : undefined;
+  const early = skipOrRecall(obj, live, opts.memory?.get(id), digest);
+  if (early) return early;
 
   const dry = await dryRunOrRecreate(client, obj, live, opts, subject);
   if (!dry) return { entry: entryOf(obj, Actions.Configured), live };
@@ -277,11 +302,84 @@ async function planObject(
       ? hasDrifted(withoutPaths(live, ignored), withoutPaths(dry.obj, ignored))
       : hasDrifted(live, dry.obj);
   if (!patched && current && !drifted(current))
-    return { entry: entryOf(obj, Actions.Unchanged), dry: dry.obj, live };
+    return { entry: entryOf(obj, Actions.Unchanged), dry: dry.obj, live, digest };
   const action = dry.obj.metadata.resourceVersion ? Actions.Configured : Actions.Created;
   const payload =
     current && ignored.length ? resolveIgnoredDrift(obj, current, dry.obj, ignored, opts.fieldManager) : obj;
-  return { entry: entryOf(obj, action), obj: payload, dry: dry.obj, live };
+  // A cleanup patch or an ignored field resolved against the live object: its outcome is not the
+  // object's alone, so the next apply looks again.
+  const remembered = patched || ignored.length ? undefined : digest;
+  return { entry: entryOf(obj, action), obj: payload, dry: dry.obj, live, digest: remembered };
+}
+
+/**
+ * Skipped (ssa: Ignore, reconcile: Disabled, IfNotPresent on a live object), or Unchanged when the
+ * desired state and the live resourceVersion are both what the last apply left; else undefined.
+ */
+function skipOrRecall(
+  obj: KubeObject,
+  live: KubeObject | undefined,
+  last: { digest: string; resourceVersion: string } | undefined,
+  digest: string | undefined,
+): Plan | undefined {
+  const excluded = (o: KubeObject | undefined) =>
+    metaMatches(o, Annotations.ssa, 'Ignore') || metaMatches(o, Annotations.reconcile, 'Disabled');
+  if (excluded(obj) || excluded(live) || (live && metaMatches(obj, Annotations.ssa, 'IfNotPresent')))
+    return { entry: entryOf(obj, Actions.Skipped), live };
+  if (live && last && last.digest === digest && last.resourceVersion === live.metadata.resourceVersion)
+    return { entry: entryOf(obj, Actions.Unchanged), live, digest };
+  return undefined;
+}
+
+const digestOf = (obj: KubeObject): string => createHash('sha256').update(JSON.stringify(obj)).digest('hex');
+
+/** Records what the apply left for the object (only Unchanged and applied objects; skipped ones are forgotten). */
+function remember(opts: ApplyOptions, p: Plan, after: KubeObject | undefined): void {
+  if (!opts.memory) return;
+  const rv = after?.metadata.resourceVersion;
+  const keep =
+    p.digest && rv && (p.entry.action === Actions.Unchanged || p.obj) && p.entry.action !== Actions.Skipped;
+  if (keep) opts.memory.set(p.entry.id, { digest: p.digest as string, resourceVersion: rv });
+  else opts.memory.delete(p.entry.id);
+}
+
+/**
+ * The live objects of a stage by id, read with one LIST per kind and namespace (label selector
+ * `selector`) where two or more objects share them; missing ones are left to a GET.
+ */
+async function listLive(
+  client: Client,
+  objects: readonly KubeObject[],
+  selector: string,
+  concurrency: number,
+): Promise<Map<string, KubeObject>> {
+  const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string; n: number }>();
+  for (const o of objects) {
+    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.n++;
+    else
+      groups.set(key, {
+        apiVersion: o.apiVersion ?? '',
+        kind: o.kind ?? '',
+        namespace: o.metadata.namespace,
+        n: 1,
+      });
+  }
+  const out = new Map<string, KubeObject>();
+  const many = [...groups.values()].filter((g) => g.n >= 2);
+  await mapLimit(many, concurrency, async (g) => {
+    const gvk = { ...parseApiVersion(g.apiVersion), kind: g.kind };
+    // A failure here only costs the GETs it would have saved.
+    const list = await client
+      .listAll(gvk, { labelSelector: selector, ...(g.namespace ? { namespace: g.namespace } : {}) })
+      .catch(() => undefined);
+    for (const item of list?.items ?? []) {
+      if (g.namespace === undefined && item.metadata.namespace) continue;
+      out.set(formatId(metadataOf(item)), item);
+    }
+  });
+  return out;
 }
 
 /**

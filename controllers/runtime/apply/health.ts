@@ -5,7 +5,7 @@ import { ConditionTypes } from '../../api/names.ts';
 import type { Client } from '../client.ts';
 import { type KubeObject, parseApiVersion } from '../object.ts';
 import { apiMessage, mapLimit, sleep } from './changeset.ts';
-import { type InventoryEntry, parseId, refOfEntry, subjectOfId } from './inventory.ts';
+import { formatId, type InventoryEntry, metadataOf, parseId, refOfEntry, subjectOfId } from './inventory.ts';
 
 export const Statuses = {
   InProgress: 'InProgress',
@@ -279,6 +279,11 @@ export interface WaitOptions {
   concurrency?: number;
   /** Decides the status of the objects it covers instead of the rules above (healthCheckExprs). */
   statusOverride?: (obj: KubeObject) => StatusResult | undefined;
+  /**
+   * Labels the objects carry (the owner's): they are then read with one LIST per kind and namespace
+   * where two or more share them, instead of a GET each; those the list does not show are read alone.
+   */
+  listSelector?: string;
 }
 
 export interface WaitResult {
@@ -311,6 +316,34 @@ export async function readStatus(
 const describe = (rs: HealthResult[]) =>
   rs.map((r) => `${r.subject} status: '${r.status}'${r.message ? `: ${r.message}` : ''}`).join(', ');
 
+/** The objects of the entries by id, one LIST per kind and namespace that two or more share. */
+async function listObjects(
+  client: Client,
+  entries: readonly InventoryEntry[],
+  selector: string,
+): Promise<Map<string, KubeObject>> {
+  const groups = new Map<string, { ref: ReturnType<typeof refOfEntry>; n: number }>();
+  for (const e of entries) {
+    const ref = refOfEntry(e);
+    const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.n++;
+    else groups.set(key, { ref, n: 1 });
+  }
+  const out = new Map<string, KubeObject>();
+  for (const { ref, n } of groups.values()) {
+    if (n < 2) continue;
+    const list = await client
+      .listAll(
+        { ...parseApiVersion(ref.apiVersion), kind: ref.kind },
+        { labelSelector: selector, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+      )
+      .catch(() => undefined);
+    for (const item of list?.items ?? []) out.set(formatId(metadataOf(item)), item);
+  }
+  return out;
+}
+
 /**
  * Polls the objects until all are Current (ok), until none is InProgress/Terminating/NotFound/Unknown
  * and at least one has Failed (fail fast), or until the timeout; the message names what is not ready.
@@ -328,9 +361,20 @@ export async function waitForHealth(
   const results: HealthResult[] = new Array(entries.length);
   let pending = entries.map((_, i) => i);
   for (;;) {
-    const read = await mapLimit(pending, opts.concurrency ?? 8, (i) =>
-      readStatus(client, entries[i] as InventoryEntry, opts.statusOverride),
-    );
+    const listed = opts.listSelector
+      ? await listObjects(
+          client,
+          pending.map((i) => entries[i] as InventoryEntry),
+          opts.listSelector,
+        )
+      : undefined;
+    const read = await mapLimit(pending, opts.concurrency ?? 8, async (i): Promise<HealthResult> => {
+      const e = entries[i] as InventoryEntry;
+      const obj = listed?.get(e.id);
+      if (!obj) return readStatus(client, e, opts.statusOverride);
+      const subject = subjectOfId(e.id);
+      return { id: e.id, subject, ...(opts.statusOverride?.(obj) ?? computeStatus(obj)) };
+    });
     for (const [k, i] of pending.entries()) results[i] = read[k] as HealthResult;
     pending = pending.filter((i) => results[i]?.status !== Statuses.Current);
     const notCurrent = pending.map((i) => results[i] as HealthResult);

@@ -1,6 +1,7 @@
 // The apply engine's public surface: staged server-side apply, inventory, prune and health, shared by the
 // kustomize-controller and (later) the helm-controller.
 export {
+  type ApplyMemory,
   type ApplyOptions,
   applyAll,
   type FieldManagerRef,

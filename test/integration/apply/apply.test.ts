@@ -302,3 +302,75 @@ describe('apply/applyAll', () => {
     assert.deepEqual(cs && actions(cs), { [`ConfigMap/${ns()}/rbac`]: 'created' });
   });
 });
+
+describe('apply/applyAll with a live selector and an apply memory', () => {
+  const ns = useNamespace('apply-mem');
+  const selector = Object.entries(ownerLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const set = (second = 'two') => [
+    configMap(ns(), 'cm-1', { k: 'one' }),
+    configMap(ns(), 'cm-2', { k: second }),
+    configMap(ns(), 'cm-3', { k: 'three' }),
+  ];
+
+  /** The engine's client, counting its reads and writes by kind of call. */
+  function counted() {
+    const c = engineClient();
+    const calls = { get: 0, list: 0, dryRun: 0, apply: 0 };
+    const client: Client = {
+      ...c,
+      tryGet: (ref) => {
+        calls.get++;
+        return c.tryGet(ref);
+      },
+      listAll: (gvk, o) => {
+        calls.list++;
+        return c.listAll(gvk, o);
+      },
+      apply: (obj, o) => {
+        if (o?.dryRun) calls.dryRun++;
+        else calls.apply++;
+        return c.apply(obj, o);
+      },
+    };
+    return { client, calls };
+  }
+
+  it('reads the live objects with one list, and dry-runs only what changed since the last apply', async () => {
+    const memory = new Map();
+    const opts = { fieldManager, labels: ownerLabels, liveSelector: selector, memory };
+
+    const first = counted();
+    let cs = await applyAll(first.client, set(), opts);
+    assert.deepEqual(new Set(cs.map((e) => e.action)), new Set(['created']));
+    // New objects are not in the list yet: each is read alone once, dry-run, then applied.
+    assert.deepEqual(first.calls, { get: 3, list: 1, dryRun: 3, apply: 3 });
+
+    const again = counted();
+    cs = await applyAll(again.client, set(), opts);
+    assert.deepEqual(new Set(cs.map((e) => e.action)), new Set(['unchanged']));
+    assert.deepEqual(again.calls, { get: 0, list: 1, dryRun: 0, apply: 0 }, 'nothing changed: one list');
+
+    // Someone edits cm-1 by hand; Git changes cm-2.
+    await otherClient('kubectl-edit').patch(refOf(set()[0] as KubeObject), 'merge', {
+      data: { k: 'edited' },
+    });
+    const third = counted();
+    cs = await applyAll(third.client, set('two-v2'), opts);
+    assert.deepEqual(actions(cs), {
+      [`ConfigMap/${ns()}/cm-1`]: 'configured',
+      [`ConfigMap/${ns()}/cm-2`]: 'configured',
+      [`ConfigMap/${ns()}/cm-3`]: 'unchanged',
+    });
+    assert.deepEqual(third.calls, { get: 0, list: 1, dryRun: 2, apply: 2 });
+    const live = await engineClient().get(refOf(set()[0] as KubeObject));
+    assert.equal((live.data as Record<string, string>).k, 'one', 'the hand edit was reverted');
+
+    // Without the memory (a restarted controller) every object is dry-run again, and nothing is written.
+    const fresh = counted();
+    cs = await applyAll(fresh.client, set('two-v2'), { ...opts, memory: new Map() });
+    assert.deepEqual(new Set(cs.map((e) => e.action)), new Set(['unchanged']));
+    assert.deepEqual(fresh.calls, { get: 0, list: 1, dryRun: 3, apply: 0 });
+  });
+});
