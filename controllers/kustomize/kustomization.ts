@@ -186,6 +186,7 @@ async function applyAndPrune(
   client: Client,
   objects: KubeObject[],
   memory: ApplyMemory,
+  results: Map<string, KubeObject>,
 ): Promise<{ changes: ChangeSet; applied: InventoryEntry[] }> {
   const labels = ownerLabels(obj);
   const opts: ApplyOptions = {
@@ -197,6 +198,7 @@ async function applyAndPrune(
     // changed since the last apply.
     liveSelector: labelSelector(labels),
     memory,
+    results,
   };
   let changes: ChangeSet;
   try {
@@ -253,6 +255,7 @@ async function checkHealth(
   client: Client,
   inventory: InventoryEntry[],
   statusOverride: StatusOverride | undefined,
+  initial?: ReadonlyMap<string, KubeObject>,
 ): Promise<void> {
   const checks: InventoryEntry[] = obj.spec.wait
     ? inventory
@@ -271,17 +274,19 @@ async function checkHealth(
     return;
   }
   const timeoutMs = parseDuration(obj.spec.timeout ?? obj.spec.interval);
-  const wait = (ms: number) =>
+  const wait = (ms: number, known?: ReadonlyMap<string, KubeObject>) =>
     waitForHealth(client, checks, {
       timeoutMs: ms,
       intervalMs: deps.healthIntervalMs ?? 2000,
       statusOverride,
       // spec.wait checks what this Kustomization applied: read by kind and namespace, by its labels.
       ...(obj.spec.wait ? { listSelector: labelSelector(ownerLabels(obj)) } : {}),
+      ...(known ? { initial: known } : {}),
     });
-  // Most objects are Current at once; only a real wait writes the new inventory (and the revision
-  // attempted) first, as Flux does, and gives the controller's slot to another object meanwhile.
-  let result = await wait(0);
+  // Most objects are Current at once (the apply's answers say so); only a real wait writes the new
+  // inventory (and the revision attempted) first, as Flux does, and gives the controller's slot to
+  // another object meanwhile.
+  let result = await wait(0, initial);
   if (!result.ok && result.reason === 'Timeout') {
     await ctx.patchStatus();
     result = await ctx.whileWaiting(() => wait(timeoutMs));
@@ -388,8 +393,10 @@ export function kustomizationController(deps: KustomizeDeps) {
       try {
         const memory = memories.get(keyOf(obj)) ?? new Map();
         memories.set(keyOf(obj), memory);
-        const { applied } = await applyAndPrune(obj, ctx, deps, client, objects, memory);
-        await checkHealth(obj, ctx, deps, client, applied, statusOverride);
+        // What the apply left is the health check's first look: no read of what it just wrote.
+        const results = new Map<string, KubeObject>();
+        const { applied } = await applyAndPrune(obj, ctx, deps, client, objects, memory, results);
+        await checkHealth(obj, ctx, deps, client, applied, statusOverride, results);
       } catch (err) {
         recordHistory(obj, ctx, attempt, err);
         throw err;

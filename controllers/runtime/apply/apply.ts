@@ -71,6 +71,8 @@ export interface ApplyOptions {
    * not even a controller writing its status, has written it since). Updated in place.
    */
   memory?: ApplyMemory;
+  /** Filled with every object's state after the apply (the apply's answer, or the live object). */
+  results?: Map<string, KubeObject>;
 }
 
 /** Per object id: the digest of the applied desired state, and the resourceVersion it left. */
@@ -252,10 +254,13 @@ async function applyStage(
   const applied = await mapLimit(planned, concurrency, async (p) => {
     if (!p.obj) {
       remember(opts, p, p.live);
+      if (p.live) opts.results?.set(p.entry.id, p.live);
       return p.entry;
     }
     try {
-      remember(opts, p, await client.apply(p.obj, { fieldManager: opts.fieldManager, force: true }));
+      const after = await client.apply(p.obj, { fieldManager: opts.fieldManager, force: true });
+      remember(opts, p, after);
+      opts.results?.set(p.entry.id, after);
       return p.entry;
     } catch (err) {
       errors.push(`${p.entry.subject} apply failed${reasonOf(err)}: ${apiMessage(err)}`);
@@ -279,19 +284,20 @@ async function planObject(
   obj: KubeObject,
   opts: ApplyOptions,
   plan: PlanContext,
-  lives?: Map<string, KubeObject>,
+  lives?: Map<string, KubeObject | null>,
 ): Promise<Plan> {
   if (!(await resolveScope(client, obj, opts, plan.crdKinds)))
     return { entry: entryOf(obj, Actions.Created) };
   const subject = formatSubject(metadataOf(obj));
   const ref = refOf(obj);
   const id = formatId(metadataOf(obj));
-  const live = lives?.get(id) ?? (await getLive(client, ref, subject));
+  const found = await findLive(client, obj, opts, lives?.get(id), subject);
+  const live = found.live;
   const digest = opts.memory ? digestOf(obj) : undefined;
   const early = skipOrRecall(obj, live, opts.memory?.get(id), digest);
   if (early) return early;
 
-  const dry = await dryRunOrRecreate(client, obj, live, opts, subject);
+  const dry = found.dry ?? (await dryRunOrRecreate(client, obj, live, opts, subject));
   if (!dry) return { entry: entryOf(obj, Actions.Configured), live };
   const current = dry.recreated ? undefined : live;
   const merge = metaMatches(obj, Annotations.ssa, 'Merge') || metaMatches(current, Annotations.ssa, 'Merge');
@@ -310,6 +316,28 @@ async function planObject(
   // object's alone, so the next apply looks again.
   const remembered = patched || ignored.length ? undefined : digest;
   return { entry: entryOf(obj, action), obj: payload, dry: dry.obj, live, digest: remembered };
+}
+
+/**
+ * The live object: from the stage's list when it showed it; else, when the list could have shown it
+ * (`listed` null: the object carries no owner labels yet, so it is most likely new), a dry-run says
+ * whether it exists and is reused as the plan's dry-run when it does not; else a GET.
+ */
+async function findLive(
+  client: Client,
+  obj: KubeObject,
+  opts: ApplyOptions,
+  listed: KubeObject | null | undefined,
+  subject: string,
+): Promise<{ live?: KubeObject; dry?: { obj: KubeObject; recreated: boolean } }> {
+  if (listed) return { live: listed };
+  const excluded =
+    metaMatches(obj, Annotations.ssa, 'Ignore') || metaMatches(obj, Annotations.reconcile, 'Disabled');
+  if (listed === null && !excluded) {
+    const probe = await dryRunApply(client, obj, opts).catch(() => undefined);
+    if (probe && !probe.metadata.resourceVersion) return { dry: { obj: probe, recreated: false } };
+  }
+  return { live: await getLive(client, refOf(obj), subject) };
 }
 
 /**
@@ -345,14 +373,14 @@ function remember(opts: ApplyOptions, p: Plan, after: KubeObject | undefined): v
 
 /**
  * The live objects of a stage by id, read with one LIST per kind and namespace (label selector
- * `selector`) where two or more objects share them; missing ones are left to a GET.
+ * `selector`); null for an object its list did not show (not labelled as ours: most likely new).
  */
 async function listLive(
   client: Client,
   objects: readonly KubeObject[],
   selector: string,
   concurrency: number,
-): Promise<Map<string, KubeObject>> {
+): Promise<Map<string, KubeObject | null>> {
   const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string; n: number }>();
   for (const o of objects) {
     const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
@@ -366,19 +394,26 @@ async function listLive(
         n: 1,
       });
   }
-  const out = new Map<string, KubeObject>();
-  const many = [...groups.values()].filter((g) => g.n >= 2);
-  await mapLimit(many, concurrency, async (g) => {
+  const out = new Map<string, KubeObject | null>();
+  const listedGroups = new Set<string>();
+  await mapLimit([...groups.entries()], concurrency, async ([key, g]) => {
     const gvk = { ...parseApiVersion(g.apiVersion), kind: g.kind };
     // A failure here only costs the GETs it would have saved.
     const list = await client
       .listAll(gvk, { labelSelector: selector, ...(g.namespace ? { namespace: g.namespace } : {}) })
       .catch(() => undefined);
-    for (const item of list?.items ?? []) {
+    if (!list) return;
+    listedGroups.add(key);
+    for (const item of list.items) {
       if (g.namespace === undefined && item.metadata.namespace) continue;
       out.set(formatId(metadataOf(item)), item);
     }
   });
+  for (const o of objects) {
+    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+    const id = formatId(metadataOf(o));
+    if (listedGroups.has(key) && !out.has(id)) out.set(id, null);
+  }
   return out;
 }
 

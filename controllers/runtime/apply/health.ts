@@ -284,6 +284,8 @@ export interface WaitOptions {
    * where two or more share them, instead of a GET each; those the list does not show are read alone.
    */
   listSelector?: string;
+  /** Objects as they are known to be now (an apply's answers), used instead of reading them first. */
+  initial?: ReadonlyMap<string, KubeObject>;
 }
 
 export interface WaitResult {
@@ -360,22 +362,25 @@ export async function waitForHealth(
   let interval = Math.min(opts.firstIntervalMs ?? 100, maxInterval);
   const results: HealthResult[] = new Array(entries.length);
   let pending = entries.map((_, i) => i);
+  let known = opts.initial;
   for (;;) {
+    const unknown = pending.filter((i) => !known?.has((entries[i] as InventoryEntry).id));
     const listed = opts.listSelector
       ? await listObjects(
           client,
-          pending.map((i) => entries[i] as InventoryEntry),
+          unknown.map((i) => entries[i] as InventoryEntry),
           opts.listSelector,
         )
       : undefined;
     const read = await mapLimit(pending, opts.concurrency ?? 8, async (i): Promise<HealthResult> => {
       const e = entries[i] as InventoryEntry;
-      const obj = listed?.get(e.id);
+      const obj = known?.get(e.id) ?? listed?.get(e.id);
       if (!obj) return readStatus(client, e, opts.statusOverride);
       const subject = subjectOfId(e.id);
       return { id: e.id, subject, ...(opts.statusOverride?.(obj) ?? computeStatus(obj)) };
     });
     for (const [k, i] of pending.entries()) results[i] = read[k] as HealthResult;
+    known = undefined; // only the first look may use what the caller knew
     pending = pending.filter((i) => results[i]?.status !== Statuses.Current);
     const notCurrent = pending.map((i) => results[i] as HealthResult);
     if (!notCurrent.length) return { ok: true, results, message: '' };
