@@ -222,13 +222,29 @@ export interface Workload {
   /** Commits `next` (replacing the whole set), asks the GitRepository to fetch it; returns the revision. */
   commit(next: Desired): Promise<string>;
   /** Objects of the workload in the cluster: name → { rev, uid }. */
-  live(): Promise<Map<string, { rev: string; uid: string }>>;
+  live(): Promise<Live>;
   /**
    * Waits until the Kustomization applied `revision` (Ready) and the cluster holds exactly the desired
    * objects with their data; returns the live objects.
    */
-  converged(revision: string, timeoutMs?: number): Promise<Map<string, { rev: string; uid: string }>>;
+  converged(revision: string, timeoutMs?: number): Promise<Live>;
   kustomization(): Promise<Kustomization>;
+}
+
+export type Live = Map<string, { rev: string; uid: string }>;
+
+/** The ConfigMaps a Kustomization applied (by its owner label): name → data.rev and uid. */
+export async function liveWorkload(client: Client, ns: string, name: string): Promise<Live> {
+  const list = await client.list(
+    { group: '', version: 'v1', kind: 'ConfigMap' },
+    { namespace: ns, labelSelector: `${ownerLabel}=${name}` },
+  );
+  return new Map(
+    list.items.map((o) => [
+      o.metadata.name ?? '',
+      { rev: String((o as KubeObject & { data?: { rev?: string } }).data?.rev), uid: o.metadata.uid ?? '' },
+    ]),
+  );
 }
 
 /** ConfigMap names `<prefix>-00` … for a workload. */
@@ -278,18 +294,7 @@ export async function createWorkload(
       },
       500,
     );
-  const live = async () => {
-    const list = await client.list(
-      { group: '', version: 'v1', kind: 'ConfigMap' },
-      { namespace: ns, labelSelector: `${ownerLabel}=${name}` },
-    );
-    return new Map(
-      list.items.map((o) => [
-        o.metadata.name ?? '',
-        { rev: String((o as KubeObject & { data?: { rev?: string } }).data?.rev), uid: o.metadata.uid ?? '' },
-      ]),
-    );
-  };
+  const live = () => liveWorkload(client, ns, name);
   let counter = 0;
   const workload: Workload = {
     name,
