@@ -22,7 +22,7 @@ const root = join(import.meta.dirname, '..', '..');
 export async function startController(
   name: string,
   args: string[] = [],
-  opts: { kubeconfig?: string } = {},
+  opts: { kubeconfig?: string; env?: Record<string, string> } = {},
 ): Promise<ControllerProcess> {
   const tb = testbed();
   const dir = await mkdtemp(join(tb.dir, `${name}-`));
@@ -39,7 +39,7 @@ export async function startController(
     ],
     {
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, KUBECONFIG: opts.kubeconfig ?? tb.controlPlane.kubeconfig },
+      env: { ...process.env, KUBECONFIG: opts.kubeconfig ?? tb.controlPlane.kubeconfig, ...opts.env },
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

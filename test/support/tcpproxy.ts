@@ -11,6 +11,8 @@ export interface TcpProxy {
   /** Drops every relayed connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** Bytes relayed from the target to clients so far. */
+  bytesFromTarget(): number;
   /** Holds every chunk this long before relaying it (0: none); order is kept. */
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const open = new Set<Socket>();
   let cut = false;
   let delayMs = 0;
+  let fromTarget = 0;
   const server: Server = createServer((client) => {
     if (cut) {
       client.destroy();
@@ -53,6 +56,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     }
     relay(client, upstream, () => delayMs);
     relay(upstream, client, () => delayMs);
+    upstream.on('data', (chunk: Buffer) => {
+      fromTarget += chunk.length;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -66,6 +72,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     restore() {
       cut = false;
     },
+    bytesFromTarget: () => fromTarget,
     setDelay(ms) {
       delayMs = ms;
     },

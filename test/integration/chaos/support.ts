@@ -35,7 +35,7 @@ export interface Controller {
   readonly process: ControllerProcess;
   /** Every log line of every run so far. */
   logs(): string;
-  start(opts?: { kubeconfig?: string; args?: string[] }): Promise<void>;
+  start(opts?: { kubeconfig?: string; args?: string[]; env?: Record<string, string> }): Promise<void>;
   /** SIGKILL (with everything it started), as a pod dies; resolves once the process is gone. */
   kill(): Promise<void>;
   /** SIGTERM; resolves with the exit code once it exited. */
@@ -65,7 +65,10 @@ export function controller(name: string, args: () => string[]): Controller {
     async start(opts = {}) {
       if (proc && !exited(proc)) throw new Error(`${name}-controller is running`);
       if (proc) earlier.push(proc.logs());
-      proc = await startController(name, [...args(), ...(opts.args ?? [])], { kubeconfig: opts.kubeconfig });
+      proc = await startController(name, [...args(), ...(opts.args ?? [])], {
+        kubeconfig: opts.kubeconfig,
+        env: opts.env,
+      });
     },
     async kill() {
       const p = current();
@@ -109,8 +112,9 @@ export interface ChaosEnv {
   client(): Client;
   source: Controller;
   kustomize: Controller;
-  /** The source-controller's --storage-path. */
+  /** The source-controller's --storage-path and the port of its artifact server. */
   storagePath(): string;
+  storagePort(): number;
   /** Prints the controllers' last log lines (failed tests). */
   dump(): void;
 }
@@ -123,7 +127,13 @@ export interface ChaosEnv {
  */
 export function useChaosEnv(
   prefix: string,
-  opts: { sourceArgs?: string[]; kustomizeArgs?: string[]; startControllers?: boolean } = {},
+  opts: {
+    sourceArgs?: string[];
+    kustomizeArgs?: string[];
+    startControllers?: boolean;
+    /** The storage path to use (e.g. a small file system) instead of a fresh directory. */
+    storage?: () => Promise<string>;
+  } = {},
 ): ChaosEnv {
   let client: Client | undefined;
   let storage = '';
@@ -182,7 +192,7 @@ export function useChaosEnv(
     await ensureCrds();
     client = createClient(tb.kubeconfig, { fieldManager: 'tide-test' });
     tools = await toolPaths(['kustomize', 'sops']);
-    storage = await mkdtemp(join(tb.dir, `${prefix}-storage-`));
+    storage = opts.storage ? await opts.storage() : await mkdtemp(join(tb.dir, `${prefix}-storage-`));
     storagePort = await freePort();
     await client.create({
       apiVersion: 'v1',
@@ -198,6 +208,7 @@ export function useChaosEnv(
     source,
     kustomize,
     storagePath: () => storage,
+    storagePort: () => storagePort,
     dump() {
       const tail = (ctl: Controller) => ctl.logs().split('\n').slice(-40).join('\n');
       console.error(
@@ -269,6 +280,8 @@ export async function createWorkload(
     gitUrl?: (url: string) => string;
     gitSpec?: Record<string, unknown>;
     ksSpec?: Record<string, unknown>;
+    /** More files of the first commit (outside app/), e.g. a large one that makes the artifact big. */
+    extraFiles?: Record<string, string>;
   } = {},
 ): Promise<Workload> {
   const ns = env.ns();
@@ -333,6 +346,7 @@ export async function createWorkload(
       ),
     kustomization: () => client.get<Kustomization>(ksRef),
   };
+  if (opts.extraFiles) await repo.commit(opts.extraFiles, 'extra files');
   const first = await workload.commit(initial);
   const url = opts.gitUrl ? opts.gitUrl(repo.url) : repo.url;
   await client.create({
