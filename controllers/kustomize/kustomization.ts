@@ -176,6 +176,20 @@ const labelSelector = (labels: Record<string, string>) =>
     .join(',');
 
 /**
+ * Lists the objects about to be created in status.inventory (beside the last one) before anything is
+ * applied: an apply cut short (the controller killed, one object refused) then leaves nothing in the
+ * cluster that the inventory does not name, and the next revision that drops such an object prunes it.
+ * Writes only when the revision adds objects.
+ */
+async function recordPending(obj: Kustomization, ctx: ReconcileContext, objects: KubeObject[]) {
+  const previous = obj.status?.inventory?.entries ?? [];
+  const pending = toInventory([...previous, ...objects]);
+  if (pending.length === previous.length) return;
+  obj.status = { ...obj.status, inventory: { entries: pending } };
+  await ctx.patchStatus();
+}
+
+/**
  * Apply, then prune what left the inventory; sets status.inventory once the apply succeeded. Returns
  * the objects applied (not skipped), which spec.wait checks.
  */
@@ -200,6 +214,7 @@ async function applyAndPrune(
     memory,
     results,
   };
+  await recordPending(obj, ctx, objects);
   let changes: ChangeSet;
   try {
     changes = await applyAll(client, objects, opts);
@@ -355,8 +370,8 @@ export function kustomizationController(deps: KustomizeDeps) {
      * Sets Healthy, status.lastAttemptedRevision, inventory, history and lastAppliedRevision; failures
      * are ArtifactFailed, DependencyNotReady (waiting), BuildFailed, ReconciliationFailed, PruneFailed or
      * HealthCheckFailed, and InvalidCELExpression or AccessDenied stall. The runner derives Ready from
-     * them. The inventory of the last good apply is kept when the build or apply fails, so nothing is
-     * pruned.
+     * them. When the build or apply fails nothing is pruned: the inventory keeps the last good apply's
+     * objects, plus those the failed apply was about to create (recordPending).
      */
     async reconcile(obj, ctx) {
       const started = ctx.now().getTime();

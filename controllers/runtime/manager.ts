@@ -33,6 +33,9 @@ export interface ManagerFlags {
   logLevel: LogLevel;
   /** Fraction (0.05 for --interval-jitter-percentage=5). */
   jitterFraction: number;
+  /** Per-object retry backoff after a failure: first delay and cap (Flux --min/--max-retry-delay). */
+  minRetryDelayMs: number;
+  maxRetryDelayMs: number;
 }
 
 const booleanFlags = ['enable-leader-election', 'watch-all-namespaces'];
@@ -51,6 +54,8 @@ const flagOptions = {
   'log-level': { type: 'string', default: 'info' },
   'log-encoding': { type: 'string', default: 'json' },
   'interval-jitter-percentage': { type: 'string', default: '5' },
+  'min-retry-delay': { type: 'string', default: '750ms' },
+  'max-retry-delay': { type: 'string', default: '15m' },
 } satisfies ParseArgsOptionsConfig;
 
 export interface ParsedFlags {
@@ -116,7 +121,11 @@ export function parseFlags(
     eventsAddr: str('events-addr'),
     logLevel: level as LogLevel,
     jitterFraction: jitter / 100,
+    minRetryDelayMs: parseDuration(str('min-retry-delay')),
+    maxRetryDelayMs: parseDuration(str('max-retry-delay')),
   };
+  if (flags.minRetryDelayMs > flags.maxRetryDelayMs)
+    throw new Error('--min-retry-delay must not be longer than --max-retry-delay');
   return { flags, values: values as ParsedFlags['values'], positionals };
 }
 
@@ -138,6 +147,12 @@ export interface ManagerOptions {
   queue?: QueueOptions;
   /** How long stop() waits for in-flight reconciles, default 30 s (a pod's grace period). */
   gracefulShutdownMs?: number;
+  /**
+   * Runs at once when leadership is lost, before the graceful stop. A process exits here (runManager):
+   * its in-flight reconciles must not go on writing beside the next leader, which may take over as soon
+   * as the lease expires.
+   */
+  onLostLeadership?: () => void;
 }
 
 export type StopReason = 'stopped' | 'lost-leadership';
@@ -223,7 +238,7 @@ export function createManager(opts: ManagerOptions): Manager {
       jitterFraction: flags.jitterFraction,
       namespace: watchNamespace,
       informers: informerFor,
-      queue: opts.queue,
+      queue: { baseDelayMs: flags.minRetryDelayMs, maxDelayMs: flags.maxRetryDelayMs, ...opts.queue },
     }),
   );
 
@@ -318,7 +333,10 @@ export function createManager(opts: ManagerOptions): Manager {
       elector.start({
         onStartedLeading: startWorkers,
         // Another replica may already be reconciling: stop now, as controller-runtime exits.
-        onStoppedLeading: () => void manager.stop('lost-leadership'),
+        onStoppedLeading: () => {
+          opts.onLostLeadership?.();
+          void manager.stop('lost-leadership');
+        },
       });
     },
     stop(reason: StopReason = 'stopped') {
@@ -354,7 +372,16 @@ export async function runManager(
   },
 ): Promise<number> {
   const { flags } = parseFlags(opts.argv ?? process.argv.slice(2), { extra: opts.extraFlags });
-  const manager = createManager({ ...opts, flags });
+  const manager: Manager = createManager({
+    ...opts,
+    flags,
+    // As controller-runtime: no graceful stop once another replica may lead; the programs this process
+    // started go with it (runtime/process.ts).
+    onLostLeadership: () => {
+      manager.log.error('leader election lost: exiting at once', undefined, { controller: opts.name });
+      process.exit(1);
+    },
+  });
   const teardown = await opts.setup?.(manager);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -3,8 +3,10 @@
 // Each child leads its own process group (`detached`), so a timeout, an abort, an output overflow or
 // a watch verdict kills it together with everything it started (git's remote helpers and ssh,
 // index-pack); when the child exits, whatever it left running in its group is killed too, so nothing
-// outlives the call. The environment is always given whole: nothing is inherited from the controller
-// (no credentials, no proxy settings, no tool-specific variables it was not meant to see).
+// outlives the call, nor the controller: a controller that exits (lost leadership, a second signal)
+// kills the groups still running, so no helm or git push goes on beside the next leader. The
+// environment is always given whole: nothing is inherited from the controller (no credentials, no proxy
+// settings, no tool-specific variables it was not meant to see).
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 
@@ -104,6 +106,12 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+// Process groups of the children still running; killed when this process exits.
+const running = new Set<number>();
+process.on('exit', () => {
+  for (const pid of running) killGroup(pid);
+});
+
 /**
  * Runs `bin` to its end. Resolves with the exit code and output (a non-zero exit is not a rejection);
  * rejects with a ProcessError when the program cannot start or is killed for the timeout, an abort or
@@ -131,6 +139,8 @@ export function runProcess(
     if (opts.signal?.aborted) return reject(new ProcessError('Aborted', `${name} aborted`));
     if (remaining !== undefined && remaining <= 0) return reject(timedOut());
     const child = spawn(bin, args, { cwd: opts.cwd, env: { ...opts.env }, detached: true, stdio: 'pipe' });
+    const pid = child.pid;
+    if (pid) running.add(pid);
     const out: Buffer[] = [];
     let outBytes = 0;
     const err = new BoundedText();
@@ -172,7 +182,10 @@ export function runProcess(
       opts.signal?.removeEventListener('abort', onAbort);
     };
     // Whatever the child left behind in its group (a daemonized helper holding our pipes) goes too.
-    child.on('exit', () => killGroup(child.pid));
+    child.on('exit', () => {
+      killGroup(child.pid);
+      if (pid) running.delete(pid);
+    });
     // A child that cannot start emits 'error' (and may still emit 'close'): the first one settles.
     child.on('error', (e) => {
       finish();

@@ -5,7 +5,7 @@ import { ConditionTypes, Reasons } from '../api/names.ts';
 import type { GcOptions, Storage } from '../runtime/artifact/storage.ts';
 import { type Conditioned, deleteCondition, getCondition, markTrue } from '../runtime/conditions.ts';
 import { GenericError, StallingError } from '../runtime/errors.ts';
-import type { ReconcileContext } from '../runtime/reconciler.ts';
+import type { ControllerRunner, ReconcileContext } from '../runtime/reconciler.ts';
 
 /** Conditions summarized into Ready, worst first, as Flux's source reconcilers declare them. */
 export const sourceConditionPolicy = {
@@ -137,6 +137,20 @@ export function clearFetchFailed(obj: WithArtifact): void {
 
 /** Whether a condition is currently True (helper for readability). */
 export const conditionTrue = (obj: Conditioned, type: string) => getCondition(obj, type)?.status === 'True';
+
+/**
+ * A consumer asked the artifact server for `path` (`<kind>/<namespace>/<name>/<file>`) and got 404: when
+ * that is the object's recorded artifact, its file is gone (storage wiped or lost), so the object is
+ * reconciled now (reconcileStorage rebuilds it) rather than at its next interval. Any other path is
+ * ignored, so requests cannot make the controller fetch at will.
+ */
+export function rebuildMissing(runners: readonly ControllerRunner[], path: string): void {
+  const [kind, namespace, name] = path.split('/');
+  const runner = runners.find((r) => r.informers[0]?.kind.kind.toLowerCase() === kind);
+  const key = `${namespace}/${name}`;
+  const obj = runner?.informers[0]?.get(key) as WithArtifact | undefined;
+  if (obj?.status?.artifact?.path === path) runner?.enqueue(key);
+}
 
 /** What every source reconciler gets injected. */
 export interface SourceDeps {

@@ -9,7 +9,7 @@ import { serveArtifacts } from '../runtime/artifact/server.ts';
 import { createStorage } from '../runtime/artifact/storage.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { parseFlags, runManager } from '../runtime/manager.ts';
-import type { SourceDeps } from './common.ts';
+import { rebuildMissing, type SourceDeps } from './common.ts';
 import { gitRepositoryController } from './gitrepository.ts';
 import { helmChartController } from './helmchart.ts';
 import { helmRepositoryController } from './helmrepository.ts';
@@ -39,7 +39,12 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   const flag = (k: keyof typeof sourceFlags) => String(values[k] ?? '');
   const basePath = flag('storage-path');
   await mkdir(basePath, { recursive: true });
-  const server = await serveArtifacts({ basePath, addr: flag('storage-addr') });
+  let onNotFound: ((path: string) => void) | undefined;
+  const server = await serveArtifacts({
+    basePath,
+    addr: flag('storage-addr'),
+    onNotFound: (path) => onNotFound?.(path),
+  });
   const namespace = process.env.RUNTIME_NAMESPACE ?? 'flux-system';
   const advertised =
     flag('storage-adv-addr') ||
@@ -63,6 +68,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       ],
       argv,
       extraFlags: sourceFlags,
+      setup: async (manager) => {
+        onNotFound = (path) => rebuildMissing(manager.runners, path);
+        return async () => {};
+      },
     });
   } finally {
     await server.close();

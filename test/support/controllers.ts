@@ -17,8 +17,15 @@ export interface ControllerProcess {
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** Starts `controllers/<name>/main.ts` with the test bed's kubeconfig; health and metrics on loopback. */
-export async function startController(name: string, args: string[] = []): Promise<ControllerProcess> {
+/**
+ * Starts `controllers/<name>/main.ts` with the test bed's kubeconfig (or `opts.kubeconfig`); health and
+ * metrics on loopback.
+ */
+export async function startController(
+  name: string,
+  args: string[] = [],
+  opts: { kubeconfig?: string; env?: Record<string, string> } = {},
+): Promise<ControllerProcess> {
   const tb = testbed();
   const dir = await mkdtemp(join(tb.dir, `${name}-`));
   const logFile = join(dir, 'controller.log');
@@ -33,7 +40,10 @@ export async function startController(name: string, args: string[] = []): Promis
       '--enable-leader-election=false',
       ...args,
     ],
-    { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: tb.controlPlane.kubeconfig } },
+    {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, KUBECONFIG: opts.kubeconfig ?? tb.controlPlane.kubeconfig, ...opts.env },
+    },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {

@@ -12,6 +12,8 @@ export interface GitProxy {
    * before the server answers it.
    */
   beforeNextPush(fn: () => Promise<void>): void;
+  /** Runs `fn` once, when the server has answered the next push (POST git-receive-pack): it landed. */
+  afterNextPush(fn: () => Promise<void>): void;
   /** Pushes seen so far (ref advertisements for receive-pack). */
   pushes: number;
   close(): Promise<void>;
@@ -20,11 +22,15 @@ export interface GitProxy {
 export async function startGitProxy(upstream: string): Promise<GitProxy> {
   const target = new URL(upstream);
   let hook: (() => Promise<void>) | undefined;
+  let after: (() => Promise<void>) | undefined;
   const proxy: GitProxy = {
     url: '',
     pushes: 0,
     beforeNextPush: (fn) => {
       hook = fn;
+    },
+    afterNextPush: (fn) => {
+      after = fn;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -45,6 +51,11 @@ export async function startGitProxy(upstream: string): Promise<GitProxy> {
         (ur) => {
           res.writeHead(ur.statusCode ?? 502, ur.headers);
           ur.pipe(res);
+          if (req.method === 'POST' && req.url?.endsWith('/git-receive-pack') && after) {
+            const step = after;
+            after = undefined;
+            ur.on('end', () => void step().catch(() => {}));
+          }
         },
       );
       up.on('error', () => res.destroy());

@@ -1,7 +1,9 @@
 // A TCP relay on loopback that a test can cut and restore: connections through it see the target go
 // away (every open socket is destroyed, new ones are closed at once) while other clients still reach
-// the target directly. Used to hold a controller's watch down for as long as a test needs.
+// the target directly. Used to hold a controller's watch down for as long as a test needs, or, with a
+// delay, to slow a controller's API traffic so that a fault lands in the middle of its work.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TcpProxy {
   /** 127.0.0.1:<port> of the relay. */
@@ -9,12 +11,35 @@ export interface TcpProxy {
   /** Drops every relayed connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** Bytes relayed from the target to clients so far. */
+  bytesFromTarget(): number;
+  /** Holds every chunk this long before relaying it (0: none); order is kept. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
+}
+
+/** Pipes from → to, each chunk held `delay()` ms first. */
+function relay(from: Socket, to: Socket, delay: () => number): void {
+  let chain = Promise.resolve();
+  from.on('data', (chunk: Buffer) => {
+    const ms = delay();
+    if (ms === 0) {
+      chain = chain.then(() => void to.write(chunk));
+      return;
+    }
+    chain = chain.then(async () => {
+      await sleep(ms);
+      if (!to.destroyed) to.write(chunk);
+    });
+  });
+  from.on('end', () => void chain.then(() => to.end()));
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let cut = false;
+  let delayMs = 0;
+  let fromTarget = 0;
   const server: Server = createServer((client) => {
     if (cut) {
       client.destroy();
@@ -29,7 +54,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         upstream.destroy();
       });
     }
-    client.pipe(upstream).pipe(client);
+    relay(client, upstream, () => delayMs);
+    relay(upstream, client, () => delayMs);
+    upstream.on('data', (chunk: Buffer) => {
+      fromTarget += chunk.length;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -42,6 +71,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore() {
       cut = false;
+    },
+    bytesFromTarget: () => fromTarget,
+    setDelay(ms) {
+      delayMs = ms;
     },
     close: () =>
       new Promise((resolve) => {

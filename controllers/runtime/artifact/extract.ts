@@ -2,6 +2,8 @@
 // outside the target directory (`..` components and absolute paths fail the whole extraction), symlinks
 // and hard links are skipped, devices, FIFOs and unknown entry types fail it, the sum of file sizes is
 // capped, and modes are normalized (dirs 0750, files 0600, or 0700 when the entry had an execute bit).
+// Against gzip bombs, decompression stops at the tar end-of-archive marker (whatever follows it, e.g.
+// gigabytes of zeros, is never inflated) and the inflated stream as a whole is capped too.
 // On failure the target may hold part of the content: extract into a fresh directory and discard it.
 
 import { once } from 'node:events';
@@ -20,6 +22,14 @@ export const DEFAULT_MAX_UNTAR_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_MAX_ENTRIES = 100_000;
 // PAX and GNU long-name records are buffered in memory by the parser; no honest path needs more.
 const MAX_META_ENTRY_BYTES = 64 * 1024;
+// Tar framing an archive of maxEntries needs besides file contents: a header and padding per entry
+// (PAX records included), with room to spare.
+const FRAMING_BYTES_PER_ENTRY = 2048;
+
+/** The most bytes the inflated tar stream may have: file contents plus framing. */
+export function maxStreamBytes(maxBytes: number, maxEntries: number): number {
+  return maxBytes + maxEntries * FRAMING_BYTES_PER_ENTRY + 1024 * 1024;
+}
 
 export interface ExtractOptions {
   /** Cap on the sum of the sizes of extracted files; Infinity disables it. */
@@ -123,14 +133,27 @@ export async function extractTarGz(
     fail(new UnsafeArchiveError(entry.path, `unsupported entry type ${entry.type}`)),
   );
   parser.on('error', fail);
+  // After the end-of-archive marker the parser only buffers what comes: stop inflating there.
+  let sawEof = false;
+  parser.on('eof', () => {
+    sawEof = true;
+  });
   const ended = once(parser, 'end', { signal: ac.signal });
   ended.catch(() => {}); // observed below; failures surface through `failure`
+  const maxStream = maxStreamBytes(maxBytes, maxEntries);
 
   try {
     await pipeline(createReadStream(file), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+      let inflated = 0;
       for await (const chunk of chunks) {
+        if (sawEof || failure !== undefined) break;
+        inflated += chunk.length;
+        if (inflated > maxStream) throw new SizeLimitError('extracted', maxBytes);
         if (!parser.write(chunk)) await once(parser, 'drain', { signal: ac.signal });
       }
+    }).catch((e: unknown) => {
+      // Leaving the stream at the end marker aborts the rest of the pipeline: that is no failure.
+      if (!sawEof || failure !== undefined) throw e;
     });
     parser.end();
     await ended;

@@ -18,6 +18,11 @@ export interface ServeOptions {
   storage?: { readonly basePath: string };
   /** `host:port`, `:port` (all interfaces) or `[v6]:port`; port 0 picks a free one. */
   addr: string;
+  /**
+   * Told the storage-relative path of every GET or HEAD answered 404: an artifact a consumer asks for
+   * and that is gone (storage wiped) can be rebuilt at once instead of at its source's next interval.
+   */
+  onNotFound?: (path: string) => void;
 }
 
 export type ArtifactServer = Listener;
@@ -28,14 +33,19 @@ export async function serveArtifacts(opts: ServeOptions): Promise<ArtifactServer
   await mkdir(basePath, { recursive: true });
   const root = await realpath(basePath);
   return listen(opts.addr, (req, res) => {
-    handle(root, req, res).catch(() => {
+    handle(root, req, res, opts.onNotFound).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
   });
 }
 
-async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onNotFound?: (path: string) => void,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
     return;
@@ -43,6 +53,8 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   const fh = await openFile(root, req.url ?? '');
   if (fh === undefined) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    const path = requestPath(req.url ?? '');
+    if (path !== undefined) onNotFound?.(path);
     return;
   }
   let streaming = false;
@@ -73,8 +85,8 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   }
 }
 
-// Resolves a request path to an open file below root, or undefined for anything else.
-async function openFile(root: string, url: string): Promise<FileHandle | undefined> {
+// The decoded segments of a request path, or undefined when one is empty, dot-prefixed or undecodable.
+function segmentsOf(url: string): string[] | undefined {
   const path = url.split(/[?#]/, 1)[0] ?? '';
   if (!path.startsWith('/')) return undefined;
   const segments: string[] = [];
@@ -88,6 +100,16 @@ async function openFile(root: string, url: string): Promise<FileHandle | undefin
     if (seg === '' || seg.startsWith('.') || /[/\\\0]/.test(seg)) return undefined;
     segments.push(seg);
   }
+  return segments;
+}
+
+/** The storage-relative path a request names, when it is a valid one. */
+const requestPath = (url: string) => segmentsOf(url)?.join('/');
+
+// Resolves a request path to an open file below root, or undefined for anything else.
+async function openFile(root: string, url: string): Promise<FileHandle | undefined> {
+  const segments = segmentsOf(url);
+  if (segments === undefined) return undefined;
   const real = await realpath(join(root, ...segments)).catch(() => undefined);
   if (real === undefined || !real.startsWith(root + sep)) return undefined;
   return open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);

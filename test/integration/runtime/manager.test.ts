@@ -25,6 +25,8 @@ describe('runtime/manager flags', () => {
       eventsAddr: '',
       logLevel: 'info',
       jitterFraction: 0.05,
+      minRetryDelayMs: 750,
+      maxRetryDelayMs: 900_000,
     });
     assert.equal(
       parseFlags([], { env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }).flags.enableLeaderElection,
@@ -42,6 +44,8 @@ describe('runtime/manager flags', () => {
         '--events-addr=http://notification-controller.flux-system.svc.cluster.local./',
         '--log-level=debug',
         '--interval-jitter-percentage=10',
+        '--min-retry-delay=1s',
+        '--max-retry-delay=2m',
         '--storage-path=/data',
         '--no-cross-namespace-refs=true',
       ],
@@ -57,6 +61,8 @@ describe('runtime/manager flags', () => {
     assert.equal(flags.eventsAddr, 'http://notification-controller.flux-system.svc.cluster.local./');
     assert.equal(flags.logLevel, 'debug');
     assert.equal(flags.jitterFraction, 0.1);
+    assert.equal(flags.minRetryDelayMs, 1_000);
+    assert.equal(flags.maxRetryDelayMs, 120_000);
     assert.equal(values['storage-path'], '/data');
     assert.equal(values['no-cross-namespace-refs'], true);
   });

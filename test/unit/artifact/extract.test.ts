@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzipSync } from 'node:zlib';
 import {
   isArtifactError,
   SizeLimitError,
   UnsafeArchiveError,
 } from '../../../controllers/runtime/artifact/errors.ts';
-import { extractTarGz } from '../../../controllers/runtime/artifact/extract.ts';
+import { extractTarGz, maxStreamBytes } from '../../../controllers/runtime/artifact/extract.ts';
 import { type RawEntry, rawTarGz, TarType, tempDirs } from './support.ts';
 
 describe('artifact/extract', () => {
@@ -123,6 +127,47 @@ describe('artifact/extract', () => {
   it('stops at the entry count limit', async () => {
     const { file, dest } = await setup(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}` })));
     await assert.rejects(extractTarGz(file, dest, { maxEntries: 10 }), /more than 10 entries/);
+  });
+
+  it('stops inflating at the end of the archive: trailing gigabytes of zeros (a gzip bomb) are never read', async function () {
+    this.timeout(60_000);
+    const work = await tmp.make();
+    const file = join(work, 'bomb.tar.gz');
+    const tar = gunzipSync(rawTarGz([{ name: 'ok.yaml', body: 'ok' }]));
+    const zeros = Buffer.alloc(1 << 20);
+    const chunks = (function* () {
+      yield tar;
+      for (let i = 0; i < 1024; i++) yield zeros; // 1 GiB
+    })();
+    await pipeline(Readable.from(chunks), createGzip({ level: 9 }), createWriteStream(file));
+    assert.ok((await stat(file)).size < 2 << 20, 'about a megabyte on the wire');
+    const rssBefore = process.memoryUsage().rss;
+    const r = await extractTarGz(file, join(work, 'dest'));
+    assert.equal(r.files, 1);
+    assert.equal(await readFile(join(work, 'dest', 'ok.yaml'), 'utf8'), 'ok');
+    assert.ok(process.memoryUsage().rss - rssBefore < 256 << 20, 'the trailing data was not buffered');
+  });
+
+  it('caps the inflated stream, whatever its framing (a flood of PAX global headers)', async () => {
+    // PAX records are "<length> <key>=<value>\n", the length counting the whole record.
+    const record = (value: string) => {
+      const rest = ` comment=${value}\n`;
+      let n = rest.length + 1;
+      while (String(n).length + rest.length !== n) n = String(n).length + rest.length;
+      return `${n}${rest}`;
+    };
+    const pax = record('x'.repeat(30_000));
+    const entries: RawEntry[] = Array.from({ length: 100 }, () => ({
+      name: 'pax',
+      type: TarType.paxGlobal,
+      body: pax,
+    }));
+    const { file, dest } = await setup([...entries, { name: 'ok.yaml', body: 'ok' }]);
+    // One small file: within 4000 bytes and 10 entries, but 3 MB of framing.
+    await assert.rejects(extractTarGz(file, dest, { maxBytes: 4000, maxEntries: 10 }), SizeLimitError);
+    assert.ok(maxStreamBytes(4000, 10) < 3_000_000);
+    const ok = await extractTarGz(file, join(dest, 'roomy'), { maxBytes: 4000, maxEntries: 2000 });
+    assert.equal(ok.files, 1, 'the same archive passes with room for its framing');
   });
 
   it('refuses what is not a gzipped tarball', async () => {

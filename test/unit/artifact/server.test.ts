@@ -44,6 +44,7 @@ describe('artifact/server', () => {
   let storage: Storage;
   let server: ArtifactServer;
   let outside: string;
+  let missing: string[];
 
   beforeEach(async () => {
     const work = await tmp.make();
@@ -61,7 +62,8 @@ describe('artifact/server', () => {
     await writeFile(join(dir, '.tmp-inflight'), 'partial');
     await symlink(join(outside, 'secret.txt'), join(dir, 'escape.tar.gz'));
     await symlink(outside, join(storage.basePath, 'outdir'));
-    server = await serveArtifacts({ storage, addr: '127.0.0.1:0' });
+    missing = [];
+    server = await serveArtifacts({ storage, addr: '127.0.0.1:0', onNotFound: (p) => missing.push(p) });
   });
   afterEach(async () => {
     await server.close();
@@ -127,6 +129,14 @@ describe('artifact/server', () => {
       assert.equal(r.status, 404, path);
       assert.ok(!r.body.includes('0123abcd'), `no listing at ${path}`);
     }
+  });
+
+  it('tells which valid path was not found, and nothing of requests it could not resolve', async () => {
+    await send(server.port, '/gitrepository/flux-system/podinfo/missing.tar.gz');
+    await send(server.port, '/gitrepository/flux-system/podinfo/../../../etc/passwd');
+    await send(server.port, '/gitrepository/flux-system/podinfo/.tmp-x');
+    await send(server.port, `/${TARBALL}`);
+    assert.deepEqual(missing, ['gitrepository/flux-system/podinfo/missing.tar.gz']);
   });
 
   it('answers 404 to every way out of the storage, and for temp files', async () => {

@@ -89,6 +89,7 @@ export const TarType = {
   blockDevice: '4',
   dir: '5',
   fifo: '6',
+  paxGlobal: 'g',
 } as const;
 
 export interface RawEntry {
