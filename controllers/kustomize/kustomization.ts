@@ -93,7 +93,7 @@ export const kustomizationUnsupportedFields: UnsupportedField[] = [
   {
     path: 'spec.sourceRef.kind',
     allowed: Object.keys(sourceKinds),
-    why: 'ExternalArtifact sources are not implemented; use a GitRepository, OCIRepository or Bucket',
+    why: 'ExternalArtifact sources are not implemented; use a GitRepository or an OCIRepository',
   },
   {
     path: 'spec.decryption.serviceAccountName',

@@ -1,6 +1,7 @@
 // source-controller: GitRepository (and, as they land, the other source kinds) plus the artifact server.
 //   node dist/controllers/source/main.js --storage-path=/data --storage-addr=:9090 \
 //     --storage-adv-addr=source-controller.flux-system.svc.cluster.local. --concurrent=2
+
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { serveArtifacts } from '../runtime/artifact/server.ts';
 import { createStorage } from '../runtime/artifact/storage.ts';
 import { parseDuration } from '../runtime/duration.ts';
 import { parseFlags, runManager } from '../runtime/manager.ts';
+import { bucketController } from './bucket.ts';
 import { rebuildMissing, type SourceDeps } from './common.ts';
 import { gitRepositoryController } from './gitrepository.ts';
 import { helmChartController } from './helmchart.ts';
@@ -65,6 +67,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         helmRepositoryController(deps),
         helmChartController(deps),
         ociRepositoryController(deps),
+        bucketController(),
       ],
       argv,
       extraFlags: sourceFlags,

@@ -17,6 +17,7 @@ import { receiverController } from '../../../controllers/notification/receiver.t
 import { alertKind, providerKind, type StaticKind } from '../../../controllers/notification/specs.ts';
 import type { UnsupportedField } from '../../../controllers/runtime/fields.ts';
 import type { ControllerDefinition } from '../../../controllers/runtime/reconciler.ts';
+import { bucketController } from '../../../controllers/source/bucket.ts';
 import { gitRepositoryController } from '../../../controllers/source/gitrepository.ts';
 import { helmChartController } from '../../../controllers/source/helmchart.ts';
 import { helmRepositoryController } from '../../../controllers/source/helmrepository.ts';
@@ -43,6 +44,7 @@ const controllers: {
       ociRepositoryController(none),
       helmRepositoryController(none),
       helmChartController(none),
+      bucketController(),
     ],
   },
   { dir: 'controllers/kustomize', definitions: () => [kustomizationController(none)] },
@@ -110,8 +112,17 @@ const segments = (path: string) =>
     .slice(1)
     .map((s) => s.replace(/\[\]$/, ''));
 
-/** Fields neither read nor refused (a refused path covers the fields below it). */
-function unaccounted(paths: string[], read: Set<string>, refused: readonly UnsupportedField[]): string[] {
+/**
+ * Fields neither read nor refused (a refused path covers the fields below it; a required spec field
+ * refused for every value refuses every object, so it covers them all).
+ */
+function unaccounted(
+  paths: string[],
+  read: Set<string>,
+  refused: readonly UnsupportedField[],
+  required: readonly string[],
+): string[] {
+  if (refused.some((f) => !f.allowed && required.some((r) => f.path === `spec.${r}`))) return [];
   const covered = (p: string) =>
     refused.some((f) => p === f.path || p.startsWith(`${f.path}.`) || p.startsWith(`${f.path}[].`));
   return paths.filter((p) => !covered(p) && !segments(p).every((s) => read.has(s)));
@@ -139,7 +150,7 @@ describe('api: every spec field of an implemented kind is read or refused', () =
           );
         }
         assert.deepEqual(
-          unaccounted(paths, read, refused),
+          unaccounted(paths, read, refused, (specSchema(kind).required as string[] | undefined) ?? []),
           [],
           `${def.kind.kind}: spec fields neither read by ${c.dir} or controllers/runtime nor refused`,
         );
@@ -163,6 +174,15 @@ describe('api: every spec field of an implemented kind is read or refused', () =
     }
   });
 
+  it('has a controller for every served kind, so no object of one sits without status', () => {
+    const handled = controllers.flatMap((c) => [...c.definitions(), ...(c.statics?.() ?? [])]);
+    for (const kind of allKinds)
+      assert.ok(
+        handled.some((d) => d.kind.kind === kind.kind && d.kind.group === kind.group),
+        `${kind.group}/${kind.kind} is served but no controller reconciles or refuses it`,
+      );
+  });
+
   it('fails for a new spec field that nothing reads', () => {
     const kind = allKinds.find((k) => k.kind === 'GitRepository');
     assert.ok(kind);
@@ -176,11 +196,11 @@ describe('api: every spec field of an implemented kind is read or refused', () =
       },
     };
     const read = readNames([...tsFiles('controllers/source'), ...runtimeFiles]);
-    assert.deepEqual(unaccounted(specPaths(spec), read, []).sort(), [
+    assert.deepEqual(unaccounted(specPaths(spec), read, [], []).sort(), [
       'spec.ref.anotherUnreadRef',
       'spec.someNewUnreadField',
     ]);
     const refused = [{ path: 'spec.someNewUnreadField', why: 'test' }];
-    assert.deepEqual(unaccounted(specPaths(spec), read, refused), ['spec.ref.anotherUnreadRef']);
+    assert.deepEqual(unaccounted(specPaths(spec), read, refused, []), ['spec.ref.anotherUnreadRef']);
   });
 });
