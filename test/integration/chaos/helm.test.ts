@@ -6,7 +6,9 @@
 // checks it: `helm history` with the pinned helm shows no pending release and the final revision
 // deployed with the new values, the cluster holds them, the post-install/post-upgrade hook Job ran for
 // the final revision only (none for the cut one, none twice), the hook Pod of the cut run is not left
-// behind, and never two releases were pending at once.
+// behind, and never two releases were pending at once. A kill after helm's upgrade ended but before the
+// status recorded it leaves the release deployed: the restarted controller records it, it does not
+// upgrade again (which would run the hooks twice).
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +18,9 @@ import type { KubeObject } from '../../../controllers/runtime/object.ts';
 import { poll } from '../../../hack/testbed/proc.ts';
 import { toolPaths } from '../../../hack/testbed/tools.ts';
 import { useSourceController, writeTree } from '../../support/sources.ts';
+import type { TcpProxy } from '../../support/tcpproxy.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
+import { DEMO_CHART } from '../helm/fixtures.ts';
 import {
   assertHistory,
   chartRepos,
@@ -31,7 +35,7 @@ import {
   sourceApiVersion,
   waitHr,
 } from '../helm/support.ts';
-import { controller } from './support.ts';
+import { apiRelay, controller } from './support.ts';
 
 const revisionLabel = 'chaos.tide.dev/revision';
 const phaseAnnotation = 'testbed.tide.dev/phase';
@@ -40,13 +44,7 @@ const phaseAnnotation = 'testbed.tide.dev/phase';
 const SLOW_CHART: Record<string, string> = {
   'Chart.yaml': 'apiVersion: v2\nname: slow\nversion: 0.1.0\nappVersion: "1.0"\n',
   'values.yaml': 'message: hello\nholdPreHook: false\n',
-  'templates/configmap.yaml': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-config
-data:
-  message: {{ .Values.message | quote }}
-`,
+  'templates/configmap.yaml': DEMO_CHART['templates/configmap.yaml'] ?? '',
   'templates/pre.yaml': `apiVersion: v1
 kind: Pod
 metadata:
@@ -105,6 +103,10 @@ describe('chaos: helm-controller killed mid-upgrade and mid-install', function (
     '--max-retry-delay=5s',
   ]);
   let helm: (args: string[]) => Promise<string>;
+  // The controller's API traffic (its helm's too: helm reaches the API through the controller) goes
+  // through a relay that can slow it, so a kill lands between helm's end and the status write.
+  let relay: TcpProxy;
+  let relayKubeconfig: string;
   const client = () => source.client;
 
   before(async function () {
@@ -121,10 +123,12 @@ describe('chaos: helm-controller killed mid-upgrade and mid-install', function (
       metadata: { name: 'charts', namespace: ns() },
       spec: { url: repos.httpUrl, interval: '10m' },
     });
-    await helmController.start();
+    ({ relay, kubeconfig: relayKubeconfig } = await apiRelay());
+    await helmController.start({ kubeconfig: relayKubeconfig });
   });
   after(async () => {
     if (helmController.running()) await helmController.process.stop();
+    await relay?.close();
   });
   afterEach(function () {
     if (this.currentTest?.state === 'failed')
@@ -179,7 +183,7 @@ describe('chaos: helm-controller killed mid-upgrade and mid-install', function (
    * two releases are pending at once. Returns the HelmRelease.
    */
   async function restartAndConverge(release: string, cut: number, message: string): Promise<HelmRelease> {
-    await helmController.start();
+    await helmController.start({ kubeconfig: relayKubeconfig });
     let maxPending = 0;
     let released = false;
     const hr = await poll(
@@ -311,5 +315,56 @@ describe('chaos: helm-controller killed mid-upgrade and mid-install', function (
     );
     await assertPreHook('in', 2);
     await assertUnlocked('in', 'pending-install');
+  });
+
+  it('an upgrade that ended as the controller was killed, before it was recorded, is not run again', async () => {
+    await create('done', { message: 'v1' });
+    await waitHr(client(), ns(), 'done', 'Ready', (o) => cond(o, ConditionTypes.Ready)?.status === 'True');
+    // Slowed API traffic widens the gap between helm's end and the status write; the kill lands in it.
+    relay.setDelay(150);
+    await patchHrSpec(client(), ns(), 'done', { values: { message: 'v2' } });
+    const seen = await poll(
+      'done v2 deployed, not yet in the HelmRelease status',
+      120_000,
+      async () => {
+        if ((await storedStatuses('done')).get(2) !== 'deployed') return undefined;
+        const hr = await getHr(client(), ns(), 'done');
+        return hr.status?.history?.[0]?.version === 2 ? 'recorded before the kill' : 'in the gap';
+      },
+      25,
+    ).catch((err: Error) => err.message);
+    await helmController.kill();
+    relay.setDelay(0);
+    assert.equal(seen, 'in the gap');
+    assertHistory(await helmHistory(helm, ns(), 'done'), [
+      [1, 'superseded'],
+      [2, 'deployed'],
+    ]);
+
+    await helmController.start({ kubeconfig: relayKubeconfig });
+    const hr = await waitHr(
+      client(),
+      ns(),
+      'done',
+      'Ready',
+      (o) =>
+        cond(o, ConditionTypes.Ready)?.status === 'True' &&
+        o.status?.observedGeneration === o.metadata.generation,
+    );
+    assert.equal(cond(hr, ConditionTypes.Released)?.reason, 'UpgradeSucceeded');
+    assert.equal(hr.status?.history?.[0]?.version, 2);
+    assert.equal(hr.status?.history?.[0]?.status, 'deployed');
+    assertHistory(await helmHistory(helm, ns(), 'done'), [
+      [1, 'superseded'],
+      [2, 'deployed'],
+    ]);
+    assert.deepEqual(
+      await postJobs('done'),
+      [
+        [1, 'v1', true],
+        [2, 'v2', true],
+      ],
+      'the post-upgrade hook ran once for v2: the upgrade was recorded, not run again',
+    );
   });
 });
