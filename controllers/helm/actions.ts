@@ -171,10 +171,6 @@ const awaitingTests = (req: Request, cur: Snapshot | undefined, now: Date) => {
 
 /** Install and upgrade: the release actions. Sets Released. */
 function releaseAction(kind: 'install' | 'upgrade'): Action {
-  const install = kind === 'install';
-  const succeeded = install ? Reasons.InstallSucceeded : Reasons.UpgradeSucceeded;
-  const failed = install ? Reasons.InstallFailed : Reasons.UpgradeFailed;
-  const word = install ? 'install' : 'upgrade';
   return {
     name: kind,
     type: 'release',
@@ -182,7 +178,7 @@ function releaseAction(kind: 'install' | 'upgrade'): Action {
       const obj = req.obj;
       const now = env.now();
       obj.status = { ...obj.status, lastAttemptedReleaseAction: kind };
-      if (install) setHistory(obj, []);
+      if (kind === 'install') setHistory(obj, []);
       deleteCondition(obj, ConditionTypes.TestSuccess);
       deleteCondition(obj, ConditionTypes.Remediated);
       const before = await baseline(env);
@@ -192,29 +188,66 @@ function releaseAction(kind: 'install' | 'upgrade'): Action {
         ...obj.status,
         lastAttemptedReleaseActionDuration: formatDuration(Date.now() - started),
       };
-      const written = await observe(req, env, before, kind);
-      try {
-        if (!res.ok) {
-          const msg = `Helm ${word} failed for release ${env.releaseNamespace}/${env.releaseName} with chart ${req.chart.name}@${req.chart.version}: ${res.error}`;
-          incrementFailures(obj);
-          markFalse(obj, ConditionTypes.Released, failed, msg, now);
-          env.event('Warning', failed, withLog(msg, res), requestMeta(req));
-          if (!written) throw new Error(res.error);
-          (install ? installRemediation(obj) : upgradeRemediation(obj)).incrementFailureCount(obj);
-          return;
-        }
-        const cur = latest(obj.status?.history);
-        const msg = `Helm ${word} succeeded for release ${fullReleaseName(cur)} with chart ${versionedChartName(cur)}`;
-        markTrue(obj, ConditionTypes.Released, succeeded, msg, now);
-        awaitingTests(req, cur, now);
-        if (activeRetry(obj)) clearFailures(obj);
-        env.event('Normal', succeeded, msg, snapshotMeta(cur));
-      } finally {
-        summarizeRelease(obj, now);
-      }
+      await recordOutcome(kind, req, env, before, res, now);
     },
   };
 }
+
+/** What an install or upgrade left, given the versions stored before it: history, Released, event. */
+async function recordOutcome(
+  kind: 'install' | 'upgrade',
+  req: Request,
+  env: ReleaseEnv,
+  before: Set<number>,
+  res: HelmResult,
+  now: Date,
+): Promise<void> {
+  const obj = req.obj;
+  const install = kind === 'install';
+  const succeeded = install ? Reasons.InstallSucceeded : Reasons.UpgradeSucceeded;
+  const failed = install ? Reasons.InstallFailed : Reasons.UpgradeFailed;
+  const written = await observe(req, env, before, kind);
+  try {
+    if (!res.ok) {
+      const msg = `Helm ${kind} failed for release ${env.releaseNamespace}/${env.releaseName} with chart ${req.chart.name}@${req.chart.version}: ${res.error}`;
+      incrementFailures(obj);
+      markFalse(obj, ConditionTypes.Released, failed, msg, now);
+      env.event('Warning', failed, withLog(msg, res), requestMeta(req));
+      if (!written) throw new Error(res.error);
+      (install ? installRemediation(obj) : upgradeRemediation(obj)).incrementFailureCount(obj);
+      return;
+    }
+    const cur = latest(obj.status?.history);
+    const msg = `Helm ${kind} succeeded for release ${fullReleaseName(cur)} with chart ${versionedChartName(cur)}`;
+    markTrue(obj, ConditionTypes.Released, succeeded, msg, now);
+    awaitingTests(req, cur, now);
+    if (activeRetry(obj)) clearFailures(obj);
+    env.event('Normal', succeeded, msg, snapshotMeta(cur));
+  } finally {
+    summarizeRelease(obj, now);
+  }
+}
+
+/**
+ * Records the upgrade an interrupted controller made but never recorded (state Unrecorded) as if that
+ * upgrade had just ended, without running it again (its hooks would run twice). Sets Released.
+ */
+export const recordAction = (rel: Release): Action => ({
+  name: 'record',
+  type: 'release',
+  async run(req, env) {
+    const obj = req.obj;
+    env.log.info(
+      `recording release ${rel.namespace}/${rel.name}.v${rel.version}, made by an interrupted upgrade`,
+    );
+    obj.status = { ...obj.status, lastAttemptedReleaseAction: ReleaseActions.Upgrade };
+    deleteCondition(obj, ConditionTypes.TestSuccess);
+    deleteCondition(obj, ConditionTypes.Remediated);
+    const before = await baseline(env);
+    before.delete(rel.version);
+    await recordOutcome('upgrade', req, env, before, { ok: true, stdout: '', error: '', log: '' }, env.now());
+  },
+});
 
 export const installAction = () => releaseAction('install');
 export const upgradeAction = () => releaseAction('upgrade');

@@ -27,6 +27,7 @@ import {
   MissingRollbackTargetError,
   type ReleaseEnv,
   type Request,
+  recordAction,
   remediatedToReleased,
   rollbackRemediation,
   testAction,
@@ -241,6 +242,9 @@ async function actionForState(
         throw new ExceededMaxRetries('cannot install release');
       }
       return installAction();
+    case ReleaseStates.Unrecorded:
+      env.log.info(`release not recorded: ${state.reason}`);
+      return state.release ? recordAction(state.release) : upgradeAction();
     case ReleaseStates.Unmanaged:
       env.log.info(`release not managed by controller: ${state.reason}`);
       obj.status = { ...obj.status, history: [] };

@@ -13,16 +13,21 @@ import type { Release } from './storage.ts';
 const isObject = (d: unknown): d is KubeObject =>
   typeof d === 'object' && d !== null && !Array.isArray(d) && 'kind' in d && 'metadata' in d;
 
+/** The manifest's objects as helm rendered them (Lists flattened). */
+export function manifestObjects(rel: Release): KubeObject[] {
+  return loadAll(rel.manifest ?? '')
+    .flatMap((d): unknown[] => {
+      const items = (d as { items?: unknown } | null)?.items;
+      return isObject(d) && d.kind?.endsWith('List') && Array.isArray(items) ? items : [d];
+    })
+    .filter((d): d is KubeObject => isObject(d) && Boolean(d.metadata?.name));
+}
+
 /** The manifest's objects (Lists flattened), with namespaces and Helm's marks set. */
 export async function releaseObjects(client: Client, rel: Release): Promise<KubeObject[]> {
-  const docs = loadAll(rel.manifest ?? '').flatMap((d): unknown[] => {
-    const items = (d as { items?: unknown } | null)?.items;
-    return isObject(d) && d.kind?.endsWith('List') && Array.isArray(items) ? items : [d];
-  });
   const objects: KubeObject[] = [];
   const scoped = new Map<string, boolean>();
-  for (const d of docs) {
-    if (!isObject(d) || !d.metadata?.name) continue;
+  for (const d of manifestObjects(rel)) {
     const gvk = gvkOf(d);
     const key = `${gvk.group}/${gvk.version}/${gvk.kind}`;
     if (!scoped.has(key)) {

@@ -2,8 +2,11 @@
 // internal/reconcile/state.go DetermineReleaseState). Reading it starts no helm process: the newest
 // stored release is decoded and checked against the snapshot the controller recorded, the chart and the
 // config digest it is meant to have, the test results and, when drift detection is on, the cluster.
-import type { HelmRelease } from '../api/helm.ts';
+import type { HelmRelease, Snapshot } from '../api/helm.ts';
+import { Labels } from '../api/names.ts';
+import { valuesDigest } from '../runtime/helm/values.ts';
 import type { DriftReport } from './drift.ts';
+import { manifestObjects } from './manifest.ts';
 import { activeRemediation, commonMetadataDigest, postRenderersDigest, testSpec } from './release.ts';
 import { hasBeenTested, hasFailedTest, latest, observationDigest, SNAPSHOT_API_VERSION } from './snapshot.ts';
 import { isPending, type Release, ReleaseStatuses, type ReleaseStorage } from './storage.ts';
@@ -17,6 +20,8 @@ export const ReleaseStates = {
   Untested: 'Untested',
   InSync: 'InSync',
   Failed: 'Failed',
+  /** Tide's: a release made for the object that its status never recorded (see `unrecorded`). */
+  Unrecorded: 'Unrecorded',
 } as const;
 export type ReleaseStateName = (typeof ReleaseStates)[keyof typeof ReleaseStates];
 
@@ -73,12 +78,19 @@ export async function determineReleaseState(input: StateInput): Promise<ReleaseS
     cur.name !== rel.name ||
     cur.version !== rel.version ||
     !isObserved(cur.digest, cur.apiVersion, rel, cur.ociDigest)
-  )
+  ) {
+    if (await unrecorded(input, cur, rel))
+      return {
+        status: ReleaseStates.Unrecorded,
+        reason: 'release made for object after the recorded one, not recorded',
+        release: rel,
+      };
     return {
       status: ReleaseStates.Unmanaged,
       reason: 'release not observed to be made for object',
       release: rel,
     };
+  }
 
   switch (status) {
     case ReleaseStatuses.Failed:
@@ -90,6 +102,38 @@ export async function determineReleaseState(input: StateInput): Promise<ReleaseS
     default:
       throw new Error(`unable to determine state for release with status '${status}'`);
   }
+}
+
+/**
+ * Whether `rel` is the upgrade this HelmRelease made right after the recorded release `cur`, which the
+ * status never recorded because the controller stopped (a kill) between helm's end and the status
+ * write. Flux upgrades such a release again, repeating its hooks; Tide records it instead when all of
+ * this holds: it is deployed, the next version of the same release, `cur` is still in storage; every
+ * object carries this HelmRelease's origin labels (only its post-renderer sets them, so no hand-made
+ * `helm upgrade`); its chart and values are the desired ones; and the post-rendering asked for is the
+ * one the status last observed (the release cannot tell which post-renderers made it).
+ */
+async function unrecorded(input: StateInput, cur: Snapshot, rel: Release): Promise<boolean> {
+  const { obj, desired } = input;
+  const md = rel.chart?.metadata;
+  if (
+    rel.info?.status !== ReleaseStatuses.Deployed ||
+    rel.name !== cur.name ||
+    rel.namespace !== cur.namespace ||
+    rel.version !== cur.version + 1 ||
+    md?.name !== desired.chartName ||
+    md?.version !== desired.chartVersion ||
+    valuesDigest(rel.config ?? {}) !== desired.configDigest ||
+    postRenderersDigest(obj) !== (obj.status?.observedPostRenderersDigest ?? '') ||
+    commonMetadataDigest(obj) !== (obj.status?.observedCommonMetadataDigest ?? '')
+  )
+    return false;
+  const objects = manifestObjects(rel);
+  const origin = (o: (typeof objects)[number]) =>
+    o.metadata.labels?.[Labels.helmName] === obj.metadata.name &&
+    o.metadata.labels?.[Labels.helmNamespace] === obj.metadata.namespace;
+  if (objects.length === 0 || !objects.every(origin)) return false;
+  return (await input.storage.get(cur.name, cur.version)) !== undefined;
 }
 
 /** Why a deployed release is not the desired one, if it is not. */

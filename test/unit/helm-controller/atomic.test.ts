@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import type { HelmRelease } from '../../../controllers/api/helm.ts';
-import { ConditionTypes } from '../../../controllers/api/names.ts';
+import { ConditionTypes, Labels } from '../../../controllers/api/names.ts';
 import type { HelmAction, ReleaseEnv, Request } from '../../../controllers/helm/actions.ts';
 import { atomicRelease } from '../../../controllers/helm/atomic.ts';
 import type { HelmResult } from '../../../controllers/helm/helm.ts';
@@ -176,6 +176,44 @@ describe('helm-controller state machine', () => {
     assert.deepEqual(f.calls, ['install', 'upgrade'], 'the release the snapshot did not record is upgraded');
     assert.equal(f.store.get(3)?.info?.status, 'deployed');
     assert.deepEqual(ready(obj), ['True', 'UpgradeSucceeded']);
+  });
+
+  /** Installs {a: 1}, then stores v2 {a: 2} deployed as an upgrade ends, labelled for HelmRelease `owner`. */
+  async function upgradedUnrecorded(owner: string) {
+    const f = fakeEnv({});
+    const obj = hr();
+    await atomicRelease(request(obj), f.env);
+    const v1 = f.store.get(1) as Release;
+    f.store.set(2, {
+      ...structuredClone(v1),
+      version: 2,
+      info: { ...v1.info, status: 'deployed', description: 'Upgrade complete' },
+      config: { a: 2 },
+      manifest: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  labels:\n    ${Labels.helmName}: ${owner}\n    ${Labels.helmNamespace}: apps\n`,
+    });
+    (v1.info as { status: string }).status = 'superseded';
+    return { f, obj };
+  }
+
+  it('records an upgrade that ended but was never recorded (controller killed), without running it again', async () => {
+    const { f, obj } = await upgradedUnrecorded('web');
+    assert.deepEqual(await atomicRelease(request(obj, { a: 2 }), f.env), { kind: 'done' });
+    assert.deepEqual(f.calls, ['install'], 'no second upgrade');
+    assert.equal(obj.status?.history?.[0]?.version, 2);
+    assert.equal(obj.status?.history?.[0]?.action, 'upgrade');
+    assert.equal(obj.status?.lastAttemptedReleaseAction, 'upgrade');
+    assert.deepEqual(ready(obj), ['True', 'UpgradeSucceeded']);
+    assert.ok(f.events.includes('UpgradeSucceeded'));
+  });
+
+  it('upgrades over a release made after the recorded one that is not its own or not the desired one', async () => {
+    const other = await upgradedUnrecorded('someone-else');
+    await atomicRelease(request(other.obj, { a: 2 }), other.f.env);
+    assert.deepEqual(other.f.calls, ['install', 'upgrade'], 'without its origin labels');
+    const stale = await upgradedUnrecorded('web');
+    await atomicRelease(request(stale.obj, { a: 3 }), stale.f.env);
+    assert.deepEqual(stale.f.calls, ['install', 'upgrade'], 'with other values than asked');
+    assert.equal(stale.f.store.get(3)?.config?.a, 3);
   });
 
   it('remediates a failed install with an uninstall, and comes back', async () => {
