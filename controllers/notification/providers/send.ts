@@ -36,10 +36,20 @@ function secretParts(s: ProviderSettings): string[] {
   }
 }
 
-/** Replaces the secrets of the settings in an error text. */
+// Header values shorter than this are not masked: a Secret's headers may also hold plain settings
+// (`Content-Type: json`) whose masking would garble the message; credentials are longer.
+const minHeaderSecret = 8;
+
+/**
+ * Replaces the secrets of the settings in an error text: the token, the password (also as the Basic
+ * credential a server may echo), the Secret's header values, and the path and query of an address
+ * from the Secret. Servers often quote the credentials they refused in their answer.
+ */
 export function mask(text: string, s: ProviderSettings): string {
+  const basic = s.basic && Buffer.from(`${s.basic.username}:${s.basic.password}`).toString('base64');
+  const headers = Object.values(s.headers ?? {}).filter((v) => v.trim().length >= minHeaderSecret);
   let out = text;
-  for (const secret of [s.token, s.basic?.password, ...secretParts(s)])
+  for (const secret of [s.token, s.basic?.password, basic, ...headers, ...secretParts(s)])
     if (secret) out = out.split(secret).join('*****');
   return out;
 }

@@ -91,6 +91,24 @@ describe('notification: providers', () => {
     assert.equal(sink.requests.length, 2, 'delivered on the retry');
   });
 
+  it('keeps header values and Basic credentials a refusing server quotes out of errors', async () => {
+    answer = (r) => ({ status: 401, body: `refused: ${r.headers['x-api-key'] ?? r.headers.authorization}` });
+    const generic = settings('generic', `${sink.url}/hook`, {
+      headers: { 'X-Api-Key': 'k3y-s3cr3t-value', 'X-Env': 'prod' },
+    });
+    await assert.rejects(post(generic), (err: Error) => {
+      assert.match(err.message, /status code 401: refused: \*{5}$/);
+      return true;
+    });
+    const grafana = settings('grafana', `${sink.url}/api/annotations`, {
+      basic: { username: 'u', password: 'pa55w0rd' },
+    });
+    await assert.rejects(post(grafana), (err: Error) => {
+      assert.match(err.message, /status code 401: refused: Basic \*{5}$/);
+      return true;
+    });
+  });
+
   it('keeps a webhook URL from the Secret out of errors: its path is a credential', async () => {
     answer = () => ({ status: 400 });
     const s = settings('slack', `${sink.url}/services/T0/B0/s3cr3tpath`, { addressIsSecret: true });
