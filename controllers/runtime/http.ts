@@ -732,10 +732,17 @@ function setAuthorization(hop: Hop, req: HttpRequest): void {
 }
 
 function firstHop(req: HttpRequest, userAgent: string | undefined): Hop {
-  const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+  let url = typeof req.url === 'string' ? new URL(req.url) : req.url;
   // Lower-case names, so that the redirect rules find Authorization and Cookie however spelt.
   const headers: Headers = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  // Credentials in the URL become Basic auth unless a header is given, as Go's client does (Flux
+  // notification providers, for one, are addressed as https://user:pass@host/...).
+  if (url.username || url.password) {
+    const userinfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    if (!headers.authorization) headers.authorization = `Basic ${Buffer.from(userinfo).toString('base64')}`;
+    url = new URL(redactUrl(url));
+  }
   if (userAgent && !headers['user-agent']) headers['user-agent'] = userAgent;
   const hop: Hop = { method: req.method ?? 'GET', url, headers, body: req.body };
   if (req.authorizationFor) setAuthorization(hop, req);

@@ -4,7 +4,7 @@
 // go-git does: one round trip (v2 would take two). Checkouts still run the git CLI.
 import type { HttpResponse } from '../http.ts';
 import { HttpError, httpClient } from '../http.ts';
-import { type GitAuth, parseRepoUrl } from './auth.ts';
+import { authFromSecret, type GitAuth, parseRepoUrl } from './auth.ts';
 import { GitError, scrub } from './errors.ts';
 
 /** Refs advertisements beyond this are refused (a repository with an absurd number of refs). */
@@ -126,6 +126,8 @@ export async function smartHttpLsRemote(
   auth: GitAuth | undefined,
   opts: SmartHttpOptions,
 ): Promise<Map<string, string>> {
+  // Without a Secret, credentials in the URL are used, as the git process path (and Flux) does.
+  auth ??= authFromSecret(url);
   const base = repoBase(parseRepoUrl(url).toString());
   const what = `unable to list remote refs of '${base.toString()}'`;
   const secrets = [auth?.password, auth?.bearerToken, opts.proxy?.password].filter((s): s is string =>

@@ -131,6 +131,16 @@ describe('runtime/git against the test bed servers', function () {
       assert.ok(![...refs.keys()].some((k) => k.endsWith('^{}')));
     });
 
+    it('lists refs with the credentials of the URL when no Secret gives any, as Flux does', async () => {
+      const tb = testbed();
+      const withCreds = new URL(url);
+      withCreds.username = encodeURIComponent(tb.git.username);
+      withCreds.password = encodeURIComponent(tb.git.password);
+      const refs = await lsRemote(withCreds.toString(), undefined, timeoutMs);
+      assert.equal(refs.get('refs/heads/main'), c.c3);
+      await assert.rejects(lsRemote(url, undefined, timeoutMs), /authentication/i);
+    });
+
     const cases: [string, GitRef, () => string, (sha: string) => string, string, string][] = [
       ['a branch', { branch: 'main' }, () => c.c3, (s) => `main@sha1:${s}`, '3', 'third'],
       ['another branch', { branch: 'dev' }, () => c.c4, (s) => `dev@sha1:${s}`, 'dev', 'dev work'],

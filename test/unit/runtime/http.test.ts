@@ -134,6 +134,26 @@ describe('runtime/http', function () {
     }
   });
 
+  it('sends the credentials of the URL as Basic auth, unless an Authorization header is given', async () => {
+    const client = createHttpClient();
+    try {
+      const withUser = new URL(`${base}/hello`);
+      withUser.username = 'alert';
+      withUser.password = 'p%40ss';
+      await (await client.request({ url: withUser })).discard();
+      assert.equal(
+        last('main/hello')?.authorization,
+        `Basic ${Buffer.from('alert:p@ss').toString('base64')}`,
+      );
+      await (await client.request({ url: withUser, headers: { Authorization: 'Bearer t' } })).discard();
+      assert.equal(last('main/hello')?.authorization, 'Bearer t');
+      await (await client.request({ url: `${base}/hello` })).discard();
+      assert.equal(last('main/hello')?.authorization, undefined);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('refuses bodies over the size limit, with and without Content-Length', async () => {
     const client = httpClient();
     const big = await client.request({ url: `${base}/big` });
