@@ -4,8 +4,9 @@
 
 import { Annotations } from '../../api/names.ts';
 import { type Client, isNoMatch } from '../client.ts';
+import { type KubeObject, type ObjectRef, parseApiVersion } from '../object.ts';
 import { Actions, ApplyError, apiMessage, type ChangeSet, type ChangeSetEntry, sleep } from './changeset.ts';
-import { type InventoryEntry, refOfEntry, subjectOfId } from './inventory.ts';
+import { type InventoryEntry, idOf, refOfEntry, subjectOfId } from './inventory.ts';
 
 export const DeletionPolicies = {
   /** Delete on finalization when spec.prune is true (the default). */
@@ -76,9 +77,10 @@ export async function deleteStale(
   const out: ChangeSet = [];
   const errors: string[] = [];
   const deleted: Deleted[] = [];
+  const listed = await listOwned(client, entries, opts.ownerLabels);
   for (const e of entries) {
     try {
-      const uid = await deleteOne(client, e, opts);
+      const uid = await deleteOne(client, e, opts, listed.get(e.id));
       out.push(entry(e, uid === undefined ? Actions.Skipped : Actions.Deleted));
       if (uid !== undefined) deleted.push({ e, uid });
     } catch (err) {
@@ -98,14 +100,55 @@ interface Deleted {
   uid: string;
 }
 
+/**
+ * The live objects of the entries by id, read with one LIST per kind and namespace by the owner labels
+ * where two or more entries share them: null for an entry its list did not show (gone, or no longer
+ * ours: skipped either way); absent where no list was made or it failed, so a GET decides.
+ */
+async function listOwned(
+  client: Client,
+  entries: readonly InventoryEntry[],
+  ownerLabels: Record<string, string> | undefined,
+): Promise<Map<string, KubeObject | null>> {
+  const out = new Map<string, KubeObject | null>();
+  const selector = Object.entries(ownerLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  if (!selector) return out;
+  const groups = new Map<string, { ref: ObjectRef; ids: string[] }>();
+  for (const e of entries) {
+    const ref = refOfEntry(e);
+    const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}`;
+    const g = groups.get(key) ?? { ref, ids: [] };
+    g.ids.push(e.id);
+    groups.set(key, g);
+  }
+  for (const { ref, ids } of groups.values()) {
+    if (ids.length < 2) continue;
+    const gvk = { ...parseApiVersion(ref.apiVersion), kind: ref.kind };
+    const list = await client
+      .listAll(gvk, { labelSelector: selector, ...(ref.namespace ? { namespace: ref.namespace } : {}) })
+      .catch(() => undefined);
+    if (!list) continue;
+    const byId = new Map<string, KubeObject>();
+    for (const item of list.items) {
+      if (!ref.namespace && item.metadata.namespace) continue;
+      byId.set(idOf({ ...item, apiVersion: ref.apiVersion, kind: ref.kind }), item);
+    }
+    for (const id of ids) out.set(id, byId.get(id) ?? null);
+  }
+  return out;
+}
+
 /** Deletes one object if it is there, ours and not opted out; returns its uid then, else undefined. */
 async function deleteOne(
   client: Client,
   e: InventoryEntry,
   opts: DeleteStaleOptions,
+  listed: KubeObject | null | undefined,
 ): Promise<string | undefined> {
   const ref = refOfEntry(e);
-  const live = await client.tryGet(ref);
+  const live = listed === undefined ? await client.tryGet(ref) : listed;
   if (!live || !ownedBy(live.metadata.labels, opts.ownerLabels) || optedOut(live)) return undefined;
   const uid = live.metadata.uid ?? '';
   const preconditions = uid ? { uid } : undefined;
