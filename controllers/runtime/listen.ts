@@ -23,10 +23,29 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
   return { host: host === '' ? undefined : host, port };
 }
 
+/**
+ * A client gets this long to send its request headers, and this long for the whole request: a slow-loris
+ * client trickling bytes holds a connection for seconds, not for Node's default minutes. Every Tide
+ * server takes small requests only (the largest is a 3 MiB body).
+ */
+export const serverTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
+
 /** Serves `handler` on addr; resolves once listening. close() also ends kept-alive connections. */
-export async function listen(addr: string, handler: RequestListener): Promise<Listener> {
+export async function listen(
+  addr: string,
+  handler: RequestListener,
+  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number } = serverTimeouts,
+): Promise<Listener> {
   const { host, port } = parseListenAddress(addr);
-  const server = createServer(handler);
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      // How often those timeouts are checked; Node's default (30 s) would triple a short one.
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+    },
+    handler,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
