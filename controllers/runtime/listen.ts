@@ -1,6 +1,7 @@
 // One way to bind the controllers' HTTP servers (metrics, health, artifacts) to a Flux-style address.
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeAfter } from './httpbody.ts';
 
 // Not imported: an ES import of node:http loads the undici bundled in Node (see http.ts).
 const { createServer } = process.getBuiltinModule('node:http');
@@ -30,12 +31,33 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
  */
 export const serverTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
 
+export interface ListenOptions {
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /**
+   * The handler reads request bodies itself (under a limit). Otherwise no body is read: a request that
+   * comes with one is answered on a connection that then closes, instead of Node draining the body to
+   * keep the connection alive (a client could stream for as long as it likes).
+   */
+  readsBodies?: boolean;
+}
+
+const hasBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
 /** Serves `handler` on addr; resolves once listening. close() also ends kept-alive connections. */
 export async function listen(
   addr: string,
   handler: RequestListener,
-  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number } = serverTimeouts,
+  opts: ListenOptions = {},
 ): Promise<Listener> {
+  const timeouts = { ...serverTimeouts, ...opts };
+  const serve: RequestListener = opts.readsBodies
+    ? handler
+    : (req, res) => {
+        if (hasBody(req)) closeAfter(req, res);
+        handler(req, res);
+      };
   const { host, port } = parseListenAddress(addr);
   const server = createServer(
     {
@@ -44,7 +66,7 @@ export async function listen(
       // How often those timeouts are checked; Node's default (30 s) would triple a short one.
       connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
     },
-    handler,
+    serve,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

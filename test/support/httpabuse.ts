@@ -59,7 +59,9 @@ export function streamBody(
     const extra = Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
-    s.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ntransfer-encoding: chunked\r\n${extra}\r\n`);
+    s.write(
+      `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${t.port}\r\ntransfer-encoding: chunked\r\n${extra}\r\n`,
+    );
     const chunk = Buffer.alloc(64 * 1024, 'a');
     const framed = Buffer.concat([
       Buffer.from(`${chunk.length.toString(16)}\r\n`),
@@ -109,7 +111,7 @@ export function request(
     .join('');
   return rawRequest(
     t,
-    `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n${lines}\r\n${body}`,
+    `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1:${t.port}\r\nconnection: close\r\n${lines}\r\n${body}`,
   );
 }
 
@@ -125,7 +127,7 @@ export function slowLoris(
     let response = '';
     let bytes = 0;
     const s = open(t);
-    s.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ');
+    s.write(`GET / HTTP/1.1\r\nhost: 127.0.0.1:${t.port}\r\nx-slow: `);
     const timer = setInterval(() => {
       if (s.writable) {
         s.write('a');

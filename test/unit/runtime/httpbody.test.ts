@@ -11,18 +11,22 @@ describe('runtime/httpbody: bounded request bodies', () => {
   let server: Listener | undefined;
   const received: number[] = [];
   before(async () => {
-    server = await listen('127.0.0.1:0', (req, res) => {
-      readBody(req, 3 * MiB).then(
-        (body) => {
-          received.push(body.length);
-          res.writeHead(200).end(String(body.length));
-        },
-        (err) => {
-          if (err instanceof BodyTooLargeError) closeAfter(req, res);
-          res.writeHead(err instanceof BodyTooLargeError ? 413 : 400).end();
-        },
-      );
-    });
+    server = await listen(
+      '127.0.0.1:0',
+      (req, res) => {
+        readBody(req, 3 * MiB).then(
+          (body) => {
+            received.push(body.length);
+            res.writeHead(200).end(String(body.length));
+          },
+          (err) => {
+            if (err instanceof BodyTooLargeError) closeAfter(req, res);
+            res.writeHead(err instanceof BodyTooLargeError ? 413 : 400).end();
+          },
+        );
+      },
+      { readsBodies: true },
+    );
   });
   after(() => server?.close());
   const target = () => ({ port: server?.port ?? 0 });
@@ -59,6 +63,18 @@ describe('runtime/httpbody: bounded request bodies', () => {
 });
 
 describe('runtime/listen: slow clients', () => {
+  it('closes the connection of a request whose body the handler does not read, without draining it', async () => {
+    const server = await listen('127.0.0.1:0', (_req, res) => res.writeHead(404).end());
+    try {
+      const r = await streamBody({ port: server.port }, '/', 50 * MiB);
+      assert.equal(r.status, 404);
+      assert.match(r.response, /connection: close/i);
+      assert.ok(r.sent < 25 * MiB, `the client got to send ${r.sent} bytes`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('drops a connection whose headers never finish (slow loris) with 408', async function () {
     this.timeout(30_000);
     const server = await listen('127.0.0.1:0', (_req, res) => res.end('ok'), {
