@@ -161,7 +161,7 @@ async function forward(session: LiveSession, req: IncomingMessage, res: ServerRe
  * The gateway of a controller process: one loopback HTTPS server (started on first use, with a
  * certificate made for it), serving each helm run's session by its token.
  */
-export function createGateway(): Gateway {
+export function createGateway(timeouts = serverTimeouts): Gateway {
   const sessions = new Map<string, LiveSession>();
   let started: Promise<{ url: string; ca: string; close(): Promise<void> }> | undefined;
 
@@ -171,9 +171,9 @@ export function createGateway(): Gateway {
       {
         key: tls.key,
         cert: tls.cert,
-        headersTimeout: serverTimeouts.headersTimeoutMs,
-        requestTimeout: serverTimeouts.requestTimeoutMs,
-        connectionsCheckingInterval: 1000,
+        headersTimeout: timeouts.headersTimeoutMs,
+        requestTimeout: timeouts.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
       },
       (req, res) => {
         const auth = req.headers.authorization ?? '';

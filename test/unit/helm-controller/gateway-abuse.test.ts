@@ -1,12 +1,12 @@
 // The helm runs' API gateway against hostile clients on its loopback port: no or a wrong token (401,
 // nothing passed on), a body over the API server's 3 MiB limit (413, unread, nothing passed on), a client
-// gone mid-body (the controller keeps running), and a slow-loris client (dropped).
+// gone mid-body (the controller keeps running), and a slow-loris client (dropped, 408).
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { createGateway, maxGatewayBodyBytes } from '../../../controllers/helm/gateway.ts';
 import type { Client, ForwardRequest } from '../../../controllers/runtime/client.ts';
 import type { HttpResponse } from '../../../controllers/runtime/http.ts';
-import { request, streamBody, type Target } from '../../support/httpabuse.ts';
+import { request, slowLoris, streamBody, type Target } from '../../support/httpabuse.ts';
 
 const MiB = 1024 * 1024;
 
@@ -25,7 +25,7 @@ describe('helm-controller gateway: hostile clients', () => {
       } as unknown as HttpResponse;
     },
   } as unknown as Client;
-  const gateway = createGateway();
+  const gateway = createGateway({ headersTimeoutMs: 1500, requestTimeoutMs: 3000 });
   let target: Target = { port: 0 };
   let token = '';
   before(async () => {
@@ -81,5 +81,11 @@ describe('helm-controller gateway: hostile clients', () => {
     // Still serving: an unhandled rejection would have ended this process (mocha fails the run).
     const auth = { authorization: `Bearer ${token}` };
     assert.equal((await request(target, 'POST', path, '{}', auth)).status, 201);
+  });
+
+  it('drops a client whose headers never finish (slow loris)', async () => {
+    const r = await slowLoris(target, 200);
+    assert.ok(r.bytes > 0, 'the client was still trickling bytes');
+    assert.equal(r.status, 408);
   });
 });
