@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Labels } from '../api/names.ts';
 import type { Client } from '../runtime/client.ts';
+import { BodyTooLargeError, closeAfter, readBody } from '../runtime/httpbody.ts';
+import { serverTimeouts } from '../runtime/listen.ts';
 import { selfSignedCertificate } from './selfsigned.ts';
 import { isStorageKey, type StorageDriver, StorageDrivers } from './storage.ts';
 
@@ -95,19 +97,13 @@ function createsStorage(body: Buffer): boolean {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+/** The API server's own cap on a request body (3 MiB): a bigger one is refused here, unread. */
+export const maxGatewayBodyBytes = 3 * 1024 * 1024;
 
-const unauthorized = JSON.stringify({
-  kind: 'Status',
-  apiVersion: 'v1',
-  status: 'Failure',
-  reason: 'Unauthorized',
-  code: 401,
-});
+const status = (code: number, reason: string, message: string) =>
+  JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
+
+const unauthorized = status(401, 'Unauthorized', 'Unauthorized');
 
 interface LiveSession extends SessionOptions {
   inFlight: Set<AbortController>;
@@ -116,7 +112,16 @@ interface LiveSession extends SessionOptions {
 /** Passes one request on with the session's client, streaming the answer back. */
 async function forward(session: LiveSession, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
-  const body = await readBody(req);
+  let body: Buffer;
+  try {
+    body = await readBody(req, maxGatewayBodyBytes);
+  } catch (err) {
+    // Read errors (a client gone mid-body) must not become an unhandled rejection of the controller.
+    if (!(err instanceof BodyTooLargeError)) return void res.destroy();
+    closeAfter(req, res);
+    res.writeHead(413, { 'content-type': 'application/json' });
+    return void res.end(status(413, 'RequestEntityTooLarge', err.message));
+  }
   const headers: Record<string, string> = {};
   for (const h of forwardedRequestHeaders) {
     const v = req.headers[h];
@@ -144,9 +149,8 @@ async function forward(session: LiveSession, req: IncomingMessage, res: ServerRe
   } catch (err) {
     if (res.headersSent) res.destroy();
     else {
-      const message = `gateway: ${(err as Error).message}`;
       res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: 502 }));
+      res.end(status(502, 'BadGateway', `gateway: ${(err as Error).message}`));
     }
   } finally {
     session.inFlight.delete(abort);
@@ -157,21 +161,31 @@ async function forward(session: LiveSession, req: IncomingMessage, res: ServerRe
  * The gateway of a controller process: one loopback HTTPS server (started on first use, with a
  * certificate made for it), serving each helm run's session by its token.
  */
-export function createGateway(): Gateway {
+export function createGateway(timeouts = serverTimeouts): Gateway {
   const sessions = new Map<string, LiveSession>();
   let started: Promise<{ url: string; ca: string; close(): Promise<void> }> | undefined;
 
   async function start() {
     const tls = selfSignedCertificate('tide-helm-gateway', 3650);
-    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      const auth = req.headers.authorization ?? '';
-      const session = auth.startsWith('Bearer ') ? sessions.get(auth.slice('Bearer '.length)) : undefined;
-      if (!session) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(unauthorized);
-        return;
-      }
-      void forward(session, req, res);
-    });
+    const server = createServer(
+      {
+        key: tls.key,
+        cert: tls.cert,
+        headersTimeout: timeouts.headersTimeoutMs,
+        requestTimeout: timeouts.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+      },
+      (req, res) => {
+        const auth = req.headers.authorization ?? '';
+        const session = auth.startsWith('Bearer ') ? sessions.get(auth.slice('Bearer '.length)) : undefined;
+        if (!session) {
+          closeAfter(req, res);
+          res.writeHead(401, { 'content-type': 'application/json' }).end(unauthorized);
+          return;
+        }
+        void forward(session, req, res);
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     // The gateway must not keep a stopping controller alive.
     server.unref();

@@ -87,6 +87,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
           synced,
           observe: httpMetrics(registry, 'gotk_event'),
         }),
+        { readsBodies: true },
       );
       log.info('starting event server', { addr: `${events.address}:${events.port}` });
       const hooks = await listen(
@@ -99,6 +100,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
           noCrossNamespaceRefs,
           observe: httpMetrics(registry, 'gotk_receiver'),
         }),
+        { readsBodies: true },
       );
       log.info('starting webhook receiver server', { addr: `${hooks.address}:${hooks.port}` });
       return async () => {

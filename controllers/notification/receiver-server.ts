@@ -11,12 +11,13 @@ import { compileBool } from '../runtime/cel.ts';
 import type { Client } from '../runtime/client.ts';
 import { getCondition } from '../runtime/conditions.ts';
 import { readData } from '../runtime/configdata.ts';
+import { BodyTooLargeError, readBody } from '../runtime/httpbody.ts';
 import type { Informer } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/log.ts';
 import { type KubeObject, parseApiVersion } from '../runtime/object.ts';
 import type { GcrVerifier } from './gcr.ts';
 import { byWebhookPath, filterVariables, webhookPathPrefix } from './receiver.ts';
-import { answer, type Observe, readBody, synced, TooLargeError } from './server.ts';
+import { answer, maxRequestBytes, type Observe, synced } from './server.ts';
 import { type Accepted, validateWebhook } from './webhooks.ts';
 
 export interface ReceiverServerDeps {
@@ -91,6 +92,7 @@ function filtersFor(receiver: Receiver, req: () => Record<string, unknown>): (Fi
 export function receiverHandler(deps: ReceiverServerDeps): RequestListener {
   const { client, log } = deps;
   const token = deps.token ?? (() => goTimeString(wallClockNs()));
+  const maxBody = deps.maxBodyBytes ?? maxRequestBytes;
 
   /** Annotates one object when its filter accepts it (metadata only, as Flux's PartialObjectMetadata). */
   async function annotate(obj: KubeObject, filter: Filter | undefined, at: string, rlog: Logger) {
@@ -190,10 +192,10 @@ export function receiverHandler(deps: ReceiverServerDeps): RequestListener {
     if (!path.startsWith(webhookPathPrefix)) return 404;
     let body: Buffer;
     try {
-      body = await readBody(req, deps.maxBodyBytes);
+      body = await readBody(req, maxBody);
     } catch (err) {
       log.error('reading the request body failed', err);
-      return err instanceof TooLargeError ? 413 : 400;
+      return err instanceof BodyTooLargeError ? 413 : 400;
     }
     if (!(await synced(() => deps.receivers.waitForSync()))) return 503;
     const receiver = deps.receivers.byIndex(byWebhookPath, path)[0] as Receiver | undefined;
@@ -234,10 +236,10 @@ export function receiverHandler(deps: ReceiverServerDeps): RequestListener {
       ),
     );
     handle(req).then(
-      (status) => answer(res, status, status === 413),
+      (status) => answer(req, res, status),
       (err) => {
         log.error('handling the webhook failed', err);
-        answer(res, 500);
+        answer(req, res, 500);
       },
     );
   };

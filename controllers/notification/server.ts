@@ -2,32 +2,15 @@
 // bodies read under a size limit, answers without a body, and Flux's HTTP metrics of both servers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, type Registry } from 'prom-client';
+import { closeAfter } from '../runtime/httpbody.ts';
 
 /** Flux caps request bodies of both servers at 3 MiB. */
 export const maxRequestBytes = 3 * 1024 * 1024;
 
-export class TooLargeError extends Error {
-  override name = 'TooLargeError';
-}
-
-/** The whole body, or TooLargeError as soon as it exceeds `max` (Content-Length first). */
-export async function readBody(req: IncomingMessage, max = maxRequestBytes): Promise<Buffer> {
-  if (Number(req.headers['content-length']) > max)
-    throw new TooLargeError(`request body exceeds the maximum size of ${max} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new TooLargeError(`request body exceeds the maximum size of ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Answers with a status and no body; a refused upload closes the connection instead of draining it. */
-export function answer(res: ServerResponse, status: number, close = false): void {
+/** Answers with a status and no body; a refused upload (413) ends the connection instead of draining it. */
+export function answer(req: IncomingMessage, res: ServerResponse, status: number): void {
   if (res.headersSent) return;
-  if (close) res.setHeader('connection', 'close');
+  if (status === 413) closeAfter(req, res);
   res.writeHead(status).end();
 }
 

@@ -10,6 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from './access.ts';
+import { readBodyOr413 } from './errors.ts';
 
 export type AuthMode = 'local' | 'token' | 'header' | 'oidc';
 
@@ -185,13 +186,22 @@ const loginPage = (error?: string) => `<!doctype html>
 <label>Token <input name="token" type="password" autocomplete="current-password" autofocus required></label>
 <button type="submit">Sign in</button></form></body></html>`;
 
-async function readForm(req: IncomingMessage, max = 16 * 1024): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > max) throw new Error('form too large');
+/**
+ * False for a form posted by another site (login CSRF: signing a victim in as the attacker). Browsers
+ * send Origin with every cross-site POST; a request without one (curl) is not a browser's.
+ */
+export function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === (req.headers.host ?? '').toLowerCase();
+  } catch {
+    return false;
   }
-  return new URLSearchParams(body);
+}
+
+async function readForm(req: IncomingMessage, max = 16 * 1024): Promise<URLSearchParams> {
+  return new URLSearchParams((await readBodyOr413(req, max)).toString('utf8'));
 }
 
 function sessionRoutes(sessions: Sessions, secure: boolean) {
@@ -239,6 +249,11 @@ export function tokenFileAuth(
       }
       if (url.pathname !== '/login') return false;
       if (req.method === 'POST') {
+        if (!sameOrigin(req)) {
+          res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('sign-in from another site refused\n');
+          return true;
+        }
         const id = lookup((await readForm(req)).get('token') ?? '');
         if (id) routes.signIn(res, id);
         else {

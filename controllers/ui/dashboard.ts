@@ -109,7 +109,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     allowedHosts: local ? allowedHosts : undefined,
     log: opts.log,
   });
-  const listener = await listen(`${bindHost ? bracket(bindHost) : ''}:${port}`, handler);
+  const listener = await listen(`${bindHost ? bracket(bindHost) : ''}:${port}`, handler, {
+    readsBodies: true,
+  });
   for (const h of ['127.0.0.1', 'localhost', '[::1]', ...(bindHost ? [bracket(bindHost)] : [])])
     allowedHosts.push(`${h}:${listener.port}`);
   const shownHost = bindHost && bindHost !== '::' ? bracket(bindHost) : 'localhost';

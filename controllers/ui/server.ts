@@ -2,6 +2,7 @@
 // server-sent event stream per page that starts with every row and then carries each change the watches
 // see (batched every 100 ms), so pages update without a reload.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { closeAfter } from '../runtime/httpbody.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Identity, Viewer } from './access.ts';
 import { type ActionName, actionNames, type Rollback, runAction } from './actions.ts';
@@ -9,7 +10,7 @@ import type { Assets } from './assets.ts';
 import type { Authenticator } from './auth.ts';
 import { objectDetail } from './detail.ts';
 import { computeDrift, type DriftTools } from './drift.ts';
-import { problemOf, UiError } from './errors.ts';
+import { problemOf, readBodyOr413, UiError } from './errors.ts';
 import { buildGraph } from './graph.ts';
 import { inventoryTree } from './inventory.ts';
 import type { Row } from './model/rows.ts';
@@ -57,11 +58,7 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 async function readJson(req: IncomingMessage, max = 64 * 1024): Promise<Record<string, unknown>> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > max) throw new UiError(413, 'request body too large');
-  }
+  const body = (await readBodyOr413(req, max)).toString('utf8');
   if (!body) return {};
   try {
     return JSON.parse(body) as Record<string, unknown>;
@@ -273,21 +270,17 @@ export function createUiHandler(opts: UiServerOptions): RequestListener {
     const isApi = url.pathname.startsWith('/api/');
     if (!identity) return signIn(res, isApi);
     if (!isApi) return serveAsset(req, res, 'index.html');
-    try {
-      await api({ req, res, viewer: opts.viewerFor(identity), identity }, url);
-    } catch (err) {
-      const p = problemOf(err);
-      if (p.status >= 500) log?.error('dashboard request failed', err, { path: url.pathname });
-      if (!res.headersSent) json(res, p.status, { message: p.message });
-      else res.end();
-    }
+    await api({ req, res, viewer: opts.viewerFor(identity), identity }, url);
   }
 
+  // Any refusal (a UiError, an API server's) keeps its status; a body over its limit ends the connection.
   return (req, res) => {
     handle(req, res).catch((err) => {
-      log?.error('dashboard request failed', err);
-      if (!res.headersSent) json(res, 500, { message: 'internal error' });
-      else res.end();
+      const p = problemOf(err);
+      if (p.status >= 500) log?.error('dashboard request failed', err, { path: req.url });
+      if (res.headersSent) return void res.end();
+      if (p.status === 413) closeAfter(req, res);
+      json(res, p.status, { message: p.message });
     });
   };
 }

@@ -6,12 +6,12 @@ import { createServer, request } from 'node:http';
 import { createGcrVerifier } from '../../../controllers/notification/gcr.ts';
 import { webhookPath } from '../../../controllers/notification/receiver.ts';
 import { goTimeString } from '../../../controllers/notification/receiver-server.ts';
-import { readBody, TooLargeError } from '../../../controllers/notification/server.ts';
 import {
   validateWebhook,
   verifySignature,
   type WebhookAuth,
 } from '../../../controllers/notification/webhooks.ts';
+import { BodyTooLargeError, readBody } from '../../../controllers/runtime/httpbody.ts';
 import { close, listen } from '../../support/listen.ts';
 
 const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', repository: { name: 'app' } }));
@@ -243,7 +243,7 @@ describe('notification: receiver details', () => {
     const server = createServer((req, res) => {
       readBody(req, 1024).then(
         (b) => res.writeHead(200).end(String(b.length)),
-        (err) => res.writeHead(err instanceof TooLargeError ? 413 : 400, { connection: 'close' }).end(),
+        (err) => res.writeHead(err instanceof BodyTooLargeError ? 413 : 400, { connection: 'close' }).end(),
       );
     });
     const addr = await listen(server);
