@@ -41,7 +41,7 @@ export async function readKustomizationFile(
   if (file === undefined) return undefined;
   let docs: unknown[];
   try {
-    docs = parseDocuments(await readFile(file, 'utf8'));
+    docs = parseDocuments(await readFile(file));
   } catch (err) {
     throw new BuildError(`invalid kustomization file '${relToRoot(root, file)}': ${describeYamlError(err)}`);
   }
