@@ -57,7 +57,14 @@ export async function kustomizeBuild(
     const detail = cleanStderr(res.stderr, realRoot) || `exit code ${res.code}`;
     throw new BuildError(`kustomize build failed: ${malformed ? `${malformed}; ` : ''}${detail}`);
   }
-  return parseBuildOutput(res.stdout.toString('utf8'));
+  try {
+    return parseBuildOutput(res.stdout.toString('utf8'));
+  } catch (err) {
+    // What kustomize passed on and Tide cannot read (nesting deeper than its limit, say): name the file.
+    const malformed = await firstMalformedFile(realRoot, scan.resourceFiles);
+    if (!malformed || !(err instanceof BuildError)) throw err;
+    throw new BuildError(`${malformed}; ${err.message}`);
+  }
 }
 
 /**
