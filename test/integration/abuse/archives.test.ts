@@ -1,0 +1,278 @@
+// Hostile archives through the real paths: a tarball served as a source's artifact and fetched by the
+// kustomize-controller, an OCI artifact pushed to the test bed's registry and pulled by the
+// source-controller, and a Git repository holding symlinks that point out of it. Each is refused
+// with Ready=False and a message saying why; nothing lands outside the extraction directory and the
+// last good artifact and apply stay.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionTypes, Reasons } from '../../../controllers/api/names.ts';
+import type { OCIRepository } from '../../../controllers/api/source.ts';
+import { pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
+import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
+import { type StaticServer, startStaticServer } from '../../../hack/testbed/staticserver.ts';
+import { createWorkRepo } from '../../support/gitwork.ts';
+import { artifactContents, cond, sourceApiVersion } from '../../support/sources.ts';
+import { testbed } from '../../support/testbed.ts';
+import { type RawEntry, rawTarGz, TarType } from '../../unit/artifact/support.ts';
+import {
+  configMap,
+  type DataObject,
+  ready,
+  useKustomizeEnv,
+  yaml,
+} from '../kustomize/kustomization-support.ts';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const cmRef = (ns: string, name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name });
+
+/** A tar with one file that inflates to `bytes` of zeros: a gzip bomb a few hundred KiB small. */
+function gzipBomb(bytes: number): Buffer {
+  // rawTarGz writes the header with the declared size; the zeros follow it.
+  const header = gunzipSync(rawTarGz([{ name: 'zeros.yaml', size: bytes }])).subarray(0, 512);
+  return gzipSync(Buffer.concat([header, Buffer.alloc(bytes), Buffer.alloc(1024)]), { level: 1 });
+}
+
+describe('abuse: hostile archives', function () {
+  this.timeout(300_000);
+  const env = useKustomizeEnv('abuse-ar');
+  // Where an entry escaping the controller's extraction directory (under its tmpdir) would land.
+  const escapeName = `tide-abuse-escape-${process.pid}`;
+
+  describe('the kustomize-controller fetching a source artifact', () => {
+    let server: StaticServer;
+    let root: string;
+    let n = 0;
+    before(async () => {
+      root = await mkdtemp(join(testbed().dir, 'abuse-artifacts-'));
+      server = await startStaticServer(root);
+    });
+    after(() => server?.close());
+
+    const gitRef = (name: string) => ({
+      apiVersion: sourceApiVersion,
+      kind: 'GitRepository',
+      namespace: env.ns(),
+      name,
+    });
+    /** Serves `tarball` as the artifact of the (suspended) GitRepository `name`, as a source-controller would. */
+    async function publish(name: string, tarball: Buffer): Promise<string> {
+      const file = `a${++n}.tar.gz`;
+      await writeFile(join(root, file), tarball);
+      const revision = `main@sha1:${sha256(Buffer.from(file)).slice(0, 40)}`;
+      await env.client().applyStatus(
+        gitRef(name),
+        {
+          artifact: {
+            path: `gitrepository/${env.ns()}/${name}/${file}`,
+            url: `${server.url}/${file}`,
+            revision,
+            digest: `sha256:${sha256(tarball)}`,
+            size: tarball.length,
+            lastUpdateTime: new Date().toISOString(),
+          },
+          conditions: [
+            {
+              type: ConditionTypes.Ready,
+              status: 'True',
+              reason: 'Succeeded',
+              message: 'stored artifact',
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+        { fieldManager: 'source-controller', force: true },
+      );
+      return revision;
+    }
+
+    it('refuses `..` and absolute paths, devices, FIFOs, gzip bombs and too many entries; the last apply stays', async () => {
+      const ns = env.ns();
+      // suspend: the source-controller leaves this GitRepository to the test, which plays its part.
+      await env.client().create({
+        apiVersion: sourceApiVersion,
+        kind: 'GitRepository',
+        metadata: { name: 'served', namespace: ns },
+        spec: { url: 'http://127.0.0.1:9/none.git', interval: '10m', suspend: true },
+      });
+      const good = await publish(
+        'served',
+        rawTarGz([{ name: 'cm.yaml', body: yaml(configMap('kept', { v: '1' })) }]),
+      );
+      await env.createKs(
+        'served',
+        { name: 'served', commit: async () => '' },
+        { path: './', targetNamespace: ns },
+      );
+      await env.waitReady('served', good);
+
+      const cm = (body: string): RawEntry => ({
+        name: 'cm.yaml',
+        body: yaml(configMap('kept', { v: body })),
+      });
+      const cases: Array<[string, Buffer, RegExp]> = [
+        [
+          'a `..` path',
+          rawTarGz([cm('2'), { name: `../../../../../../tmp/${escapeName}`, body: 'pwned' }]),
+          /escapes the target directory/,
+        ],
+        [
+          'an absolute path',
+          rawTarGz([cm('3'), { name: `/tmp/${escapeName}`, body: 'pwned' }]),
+          /absolute path/,
+        ],
+        [
+          'a character device',
+          rawTarGz([cm('4'), { name: 'tty', type: TarType.charDevice }]),
+          /unsupported entry type/,
+        ],
+        [
+          'a block device',
+          rawTarGz([cm('5'), { name: 'sda', type: TarType.blockDevice }]),
+          /unsupported entry type/,
+        ],
+        ['a FIFO', rawTarGz([cm('6'), { name: 'pipe', type: TarType.fifo }]), /unsupported entry type/],
+        ['a gzip bomb (a file of 200 MiB of zeros)', gzipBomb(200 << 20), /exceeds|limit|larger/i],
+        [
+          'more entries than the limit',
+          rawTarGz(Array.from({ length: 100_001 }, (_, i) => ({ name: `f${i}` }))),
+          /more than 100000 entries/,
+        ],
+      ];
+      for (const [what, tarball, pattern] of cases) {
+        await publish('served', tarball);
+        const ks = await env.waitNotReady('served', pattern);
+        const r = ready(ks);
+        assert.equal(r?.reason, Reasons.ArtifactFailed, what);
+        assert.match(r?.message ?? '', /failed to download artifact/, what);
+        assert.equal(ks.status?.lastAppliedRevision, good, `${what}: the last good revision stays applied`);
+        const kept = await env.get<DataObject>(cmRef(ns, 'kept'));
+        assert.deepEqual(kept.data, { v: '1' }, `${what}: nothing of the refused artifact was applied`);
+        await assert.rejects(stat(join(tmpdir(), escapeName)), { code: 'ENOENT' }, what);
+      }
+    });
+  });
+
+  describe('the source-controller pulling an OCI artifact', () => {
+    let oci: RegistryClient;
+    const repository = `tide/abuse-${process.pid}/app`;
+    before(() => {
+      oci = createRegistryClient({ registry: testbed().registry.host, insecure: true });
+    });
+    after(() => oci?.close());
+
+    const ociRef = (name: string) => ({
+      apiVersion: sourceApiVersion,
+      kind: 'OCIRepository',
+      namespace: env.ns(),
+      name,
+    });
+    const getOci = (name: string) => env.client().get<OCIRepository>(ociRef(name));
+
+    it('refuses a layer with `..`, absolute paths or devices, and keeps serving the last artifact', async () => {
+      await pushArtifact(oci, repository, {
+        layer: rawTarGz([{ name: 'app.yaml', body: 'kind: ConfigMap\n' }]),
+        tags: ['good'],
+      });
+      await env.client().create({
+        apiVersion: sourceApiVersion,
+        kind: 'OCIRepository',
+        metadata: { name: 'pulled', namespace: env.ns() },
+        spec: {
+          url: `oci://${testbed().registry.host}/${repository}`,
+          ref: { tag: 'good' },
+          interval: '10m',
+          insecure: true,
+        },
+      });
+      const stored = await env.until('OCIRepository stored', async () => {
+        const o = await getOci('pulled');
+        return cond(o, ConditionTypes.Ready)?.status === 'True' ? o.status?.artifact : undefined;
+      });
+
+      const layers: Array<[string, Buffer, RegExp]> = [
+        [
+          'dotdot',
+          rawTarGz([{ name: `../../../../../tmp/${escapeName}`, body: 'pwned' }]),
+          /escapes the target directory/,
+        ],
+        ['absolute', rawTarGz([{ name: `/tmp/${escapeName}`, body: 'pwned' }]), /absolute path/],
+        [
+          'device',
+          rawTarGz([
+            { name: 'app.yaml', body: 'x' },
+            { name: 'null', type: TarType.charDevice },
+          ]),
+          /unsupported entry type/,
+        ],
+      ];
+      for (const [tag, layer, pattern] of layers) {
+        await pushArtifact(oci, repository, { layer, tags: [tag] });
+        await env.client().patch(ociRef('pulled'), 'merge', { spec: { ref: { tag } } });
+        const o = await env.until(`OCIRepository refuses ${tag}`, async () => {
+          const cur = await getOci('pulled');
+          const r = cond(cur, ConditionTypes.Ready);
+          if (r?.status === 'False' && pattern.test(r.message)) return cur;
+          throw new Error(`Ready=${r?.status}: ${r?.message}`);
+        });
+        const r = cond(o, ConditionTypes.Ready);
+        assert.equal(r?.reason, Reasons.OCIArtifactLayerOperationFailed, tag);
+        assert.match(r?.message ?? '', pattern, tag);
+        assert.match(r?.message ?? '', /failed to extract layer contents/, tag);
+        assert.deepEqual(o.status?.artifact?.revision, stored?.revision, `${tag}: the last artifact is kept`);
+        assert.deepEqual(await artifactContents(stored?.url ?? ''), { 'app.yaml': 'kind: ConfigMap\n' });
+        await assert.rejects(stat(join(tmpdir(), escapeName)), { code: 'ENOENT' }, tag);
+      }
+    });
+  });
+
+  describe('a Git repository with symlinks pointing out', () => {
+    it('leaves the symlinks out of the artifact, so a Kustomization listing one fails and applies nothing', async () => {
+      const work = await createWorkRepo(`abuse-ar-links-${process.pid}`);
+      const dir = (await work.git('rev-parse', '--show-toplevel')).trim();
+      await symlink('/etc/passwd', join(dir, 'passwd.yaml'));
+      await symlink('/etc', join(dir, 'etc'));
+      const sha = await work.commit({
+        'ok.yaml': yaml(configMap('linked-ok', { v: '1' })),
+        'kustomization.yaml': 'resources: [ok.yaml, passwd.yaml]\n',
+      });
+      const ns = env.ns();
+      await env.client().create({
+        apiVersion: sourceApiVersion,
+        kind: 'GitRepository',
+        metadata: { name: 'links', namespace: ns },
+        spec: { url: work.url, interval: '10m', secretRef: { name: 'git-auth' }, ref: { branch: 'main' } },
+      });
+      const artifact = await env.until('GitRepository links stored', async () => {
+        const g = await env.client().get<OCIRepository>({
+          apiVersion: sourceApiVersion,
+          kind: 'GitRepository',
+          namespace: ns,
+          name: 'links',
+        });
+        return g.status?.artifact?.revision === `main@sha1:${sha}` ? g.status.artifact : undefined;
+      });
+      const files = await artifactContents(artifact.url);
+      assert.deepEqual(
+        Object.keys(files).sort(),
+        ['kustomization.yaml', 'ok.yaml'],
+        'no symlink, nothing of /etc',
+      );
+
+      await env.createKs(
+        'links',
+        { name: 'links', commit: async () => '' },
+        { path: './', targetNamespace: ns },
+      );
+      const ks = await env.waitNotReady('links', /passwd\.yaml/);
+      assert.equal(ready(ks)?.reason, Reasons.BuildFailed);
+      assert.equal(ks.status?.lastAppliedRevision, undefined);
+      assert.equal(await env.tryGet(cmRef(ns, 'linked-ok')), undefined, 'nothing applied');
+      assert.ok((await readFile('/etc/passwd', 'utf8')).length > 0);
+    });
+  });
+});
