@@ -2,12 +2,14 @@
 // (a plain directory) and where kustomize runs (a kustomization.yaml with a namePrefix): a "billion
 // laughs" alias bomb, nesting deeper than any manifest, a document larger than the apiserver takes,
 // bytes that are not UTF-8 and duplicate keys. Each gives Ready=False (BuildFailed) with a message
-// naming the file, the controller stays responsive, and the last good apply stays.
+// naming the file, the controller stays responsive, and the last good apply stays. Then the same in
+// a HelmRelease's valuesFrom: Ready=False naming the ConfigMap or Secret, and no new release.
 
 import assert from 'node:assert/strict';
-import { Reasons } from '../../../controllers/api/names.ts';
+import { Annotations, ConditionTypes, Reasons } from '../../../controllers/api/names.ts';
 import { MAX_DOCUMENT_BYTES } from '../../../controllers/runtime/yamlguard.ts';
 import { yamlBomb } from '../../support/hostile.ts';
+import { annotateHr, cond, helmHistory, useDemoSuite, waitHr, waitReady } from '../helm/support.ts';
 import {
   configMap,
   type DataObject,
@@ -101,5 +103,76 @@ describe('abuse: hostile YAML in a Kustomization', function () {
       name: 'k-kept',
     });
     assert.deepEqual(kept.data, { v: '2' });
+  });
+});
+
+describe('abuse: hostile YAML in HelmRelease valuesFrom', function () {
+  this.timeout(300_000);
+  const suite = useDemoSuite('abuse-values');
+
+  it('refuses an alias bomb, deep nesting and bytes that are not UTF-8, naming the source; the release stays', async () => {
+    const ns = suite.ns();
+    const c = suite.hc.client;
+    const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'vals' };
+    const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'svals' };
+    const b64 = (b: string | Uint8Array) => Buffer.from(b).toString('base64');
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'vals', namespace: ns },
+      data: { 'values.yaml': 'a: 1\n' },
+    });
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'svals', namespace: ns },
+      data: { 'values.yaml': b64('b: 1\n') },
+    });
+    await suite.create('vals', {
+      valuesFrom: [
+        { kind: 'ConfigMap', name: 'vals' },
+        { kind: 'Secret', name: 'svals' },
+      ],
+    });
+    await waitReady(c, ns, 'vals');
+    const released = await helmHistory((a) => suite.helm(a), ns, 'vals');
+
+    const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'a billion laughs',
+        () => c.patch(cmRef, 'merge', { data: { 'values.yaml': yamlBomb() } }),
+        /ConfigMap\/vals' failed: document contains excessive aliasing/,
+      ],
+      [
+        'deep nesting',
+        () =>
+          c.patch(cmRef, 'merge', { data: { 'values.yaml': `a: ${'['.repeat(5000)}${']'.repeat(5000)}\n` } }),
+        /ConfigMap\/vals' failed: .*maxDepth/,
+      ],
+      [
+        'invalid UTF-8',
+        async () => {
+          await c.patch(cmRef, 'merge', { data: { 'values.yaml': 'a: 2\n' } });
+          await c.patch(secretRef, 'merge', {
+            data: { 'values.yaml': b64(Buffer.from([0x62, 0x3a, 0x20, 0xff, 0x0a])) },
+          });
+        },
+        new RegExp(`'Secret/${ns}/svals' key 'values.yaml' failed: invalid UTF-8`),
+      ],
+    ];
+    let n = 0;
+    for (const [what, change, pattern] of cases) {
+      await change();
+      await annotateHr(c, ns, 'vals', { [Annotations.reconcileRequestedAt]: `abuse-${++n}` });
+      await waitHr(c, ns, 'vals', `refusing ${what}`, (o) => {
+        const r = cond(o, ConditionTypes.Ready);
+        return r?.status === 'False' && pattern.test(r.message);
+      });
+      assert.deepEqual(
+        await helmHistory((a) => suite.helm(a), ns, 'vals'),
+        released,
+        `${what}: no new release`,
+      );
+    }
   });
 });
