@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -30,11 +30,13 @@ import {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const cmRef = (ns: string, name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name });
 
-/** A tar with one file that inflates to `bytes` of zeros: a gzip bomb a few hundred KiB small. */
-function gzipBomb(bytes: number): Buffer {
+/** `first`, then a file `name` that inflates to `bytes` of zeros: a gzip bomb a few hundred KiB small. */
+function gzipBomb(bytes: number, name = 'zeros.yaml', first: RawEntry[] = []): Buffer {
+  const tar = gunzipSync(rawTarGz(first)); // the entries, then the 1024-byte end marker
   // rawTarGz writes the header with the declared size; the zeros follow it.
-  const header = gunzipSync(rawTarGz([{ name: 'zeros.yaml', size: bytes }])).subarray(0, 512);
-  return gzipSync(Buffer.concat([header, Buffer.alloc(bytes), Buffer.alloc(1024)]), { level: 1 });
+  const header = gunzipSync(rawTarGz([{ name, size: bytes }])).subarray(0, 512);
+  const entries = tar.subarray(0, tar.length - 1024);
+  return gzipSync(Buffer.concat([entries, header, Buffer.alloc(bytes), Buffer.alloc(1024)]), { level: 1 });
 }
 
 describe('abuse: hostile archives', function () {
@@ -273,6 +275,89 @@ describe('abuse: hostile archives', function () {
       assert.equal(ks.status?.lastAppliedRevision, undefined);
       assert.equal(await env.tryGet(cmRef(ns, 'linked-ok')), undefined, 'nothing applied');
       assert.ok((await readFile('/etc/passwd', 'utf8')).length > 0);
+    });
+  });
+
+  describe('the source-controller pulling a chart from a Helm repository', () => {
+    it('refuses a chart with `..` entries or that inflates past the limit, and keeps the last artifact', async () => {
+      const ns = env.ns();
+      const dir = `abuse-charts-${process.pid}`;
+      const root = join(testbed().chartsDir, dir);
+      await mkdir(root, { recursive: true });
+      const url = `${testbed().charts.url}/${dir}`;
+      const chartYaml = (version: string) => `apiVersion: v2\nname: demo\nversion: ${version}\n`;
+      const good: RawEntry[] = [
+        { name: 'demo/Chart.yaml', body: chartYaml('1.0.0') },
+        { name: 'demo/templates/cm.yaml', body: yaml(configMap('chart-cm', { v: '1' })) },
+      ];
+      const charts: Array<[string, Buffer]> = [
+        ['1.0.0', rawTarGz(good)],
+        [
+          '1.0.1',
+          rawTarGz([
+            { name: 'demo/Chart.yaml', body: chartYaml('1.0.1') },
+            { name: 'demo/../../evil.yaml', body: 'pwned' },
+          ]),
+        ],
+        [
+          '1.0.2',
+          gzipBomb(150 << 20, 'demo/zeros.yaml', [{ name: 'demo/Chart.yaml', body: chartYaml('1.0.2') }]),
+        ],
+      ];
+      const index: { apiVersion: string; entries: { demo: object[] } } = {
+        apiVersion: 'v1',
+        entries: { demo: [] },
+      };
+      for (const [version, tgz] of charts) {
+        await writeFile(join(root, `demo-${version}.tgz`), tgz);
+        index.entries.demo.push({
+          apiVersion: 'v2',
+          name: 'demo',
+          version,
+          urls: [`${url}/demo-${version}.tgz`],
+          digest: sha256(tgz),
+          created: '2026-01-01T00:00:00Z',
+        });
+      }
+      await writeFile(join(root, 'index.yaml'), yaml(index));
+      const c = env.client();
+      await c.create({
+        apiVersion: sourceApiVersion,
+        kind: 'HelmRepository',
+        metadata: { name: 'abuse', namespace: ns },
+        spec: { url, interval: '10m' },
+      });
+      const chartRef = { apiVersion: sourceApiVersion, kind: 'HelmChart', namespace: ns, name: 'demo' };
+      await c.create({
+        apiVersion: sourceApiVersion,
+        kind: 'HelmChart',
+        metadata: { name: 'demo', namespace: ns },
+        spec: {
+          chart: 'demo',
+          version: '1.0.0',
+          sourceRef: { kind: 'HelmRepository', name: 'abuse' },
+          interval: '10m',
+        },
+      });
+      const stored = await env.until('HelmChart 1.0.0 stored', async () => {
+        const o = await c.get<OCIRepository>(chartRef);
+        return o.status?.artifact?.revision === '1.0.0' ? o.status.artifact : undefined;
+      });
+      for (const [version, pattern] of [
+        ['1.0.1', /illegally references a path outside the chart: 'demo\/\.\.\/\.\.\/evil\.yaml'/],
+        ['1.0.2', /expands beyond \d+ bytes/],
+      ] as const) {
+        await c.patch(chartRef, 'merge', { spec: { version } });
+        const o = await env.until(`HelmChart refuses ${version}`, async () => {
+          const cur = await c.get<OCIRepository>(chartRef);
+          const r = cond(cur, ConditionTypes.Ready);
+          if (r?.status === 'False' && pattern.test(r.message)) return cur;
+          throw new Error(`Ready=${r?.status}: ${r?.message}`);
+        });
+        assert.equal(cond(o, ConditionTypes.Ready)?.reason, Reasons.ChartPullError, version);
+        assert.equal(o.status?.artifact?.revision, stored.revision, `${version}: the last artifact is kept`);
+        assert.equal(await stat(join(root, '..', 'evil.yaml')).catch(() => undefined), undefined);
+      }
     });
   });
 });
