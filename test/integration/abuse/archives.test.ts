@@ -12,13 +12,15 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionTypes, Reasons } from '../../../controllers/api/names.ts';
 import type { OCIRepository } from '../../../controllers/api/source.ts';
+import type { Client } from '../../../controllers/runtime/client.ts';
 import { pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
 import { type StaticServer, startStaticServer } from '../../../hack/testbed/staticserver.ts';
 import { createWorkRepo } from '../../support/gitwork.ts';
 import { artifactContents, cond, sourceApiVersion } from '../../support/sources.ts';
-import { testbed } from '../../support/testbed.ts';
+import { testbed, useNamespace } from '../../support/testbed.ts';
 import { type RawEntry, rawTarGz, TarType } from '../../unit/artifact/support.ts';
+import { helmCli, helmHistory, hrApiVersion, useHelmController, waitHr, waitReady } from '../helm/support.ts';
 import {
   configMap,
   type DataObject,
@@ -39,43 +41,43 @@ function gzipBomb(bytes: number, name = 'zeros.yaml', first: RawEntry[] = []): B
   return gzipSync(Buffer.concat([entries, header, Buffer.alloc(bytes), Buffer.alloc(1024)]), { level: 1 });
 }
 
-describe('abuse: hostile archives', function () {
-  this.timeout(300_000);
-  const env = useKustomizeEnv('abuse-ar');
-  // Where an entry escaping the controller's extraction directory (under its tmpdir) would land.
-  const escapeName = `tide-abuse-escape-${process.pid}`;
-
-  describe('the kustomize-controller fetching a source artifact', () => {
-    let server: StaticServer;
-    let root: string;
-    let n = 0;
-    before(async () => {
-      root = await mkdtemp(join(testbed().dir, 'abuse-artifacts-'));
-      server = await startStaticServer(root);
-    });
-    after(() => server?.close());
-
-    const gitRef = (name: string) => ({
-      apiVersion: sourceApiVersion,
-      kind: 'GitRepository',
-      namespace: env.ns(),
-      name,
-    });
-    /** Serves `tarball` as the artifact of the (suspended) GitRepository `name`, as a source-controller would. */
-    async function publish(name: string, tarball: Buffer): Promise<string> {
+/**
+ * A static server for artifacts a test serves as a source's, as the source-controller would: publish
+ * writes the tarball and sets the (suspended) source's status.artifact and Ready, as field manager
+ * source-controller. Returns the revision, made by `revision` from the tarball's sha256 hex.
+ */
+function useServedArtifacts() {
+  let server: StaticServer | undefined;
+  let root = '';
+  let n = 0;
+  before(async () => {
+    root = await mkdtemp(join(testbed().dir, 'abuse-artifacts-'));
+    server = await startStaticServer(root);
+  });
+  after(() => server?.close());
+  return {
+    async publish(
+      client: Client,
+      src: { kind: string; namespace: string; name: string },
+      tarball: Buffer,
+      revisionOf: (hex: string) => string,
+    ): Promise<string> {
       const file = `a${++n}.tar.gz`;
       await writeFile(join(root, file), tarball);
-      const revision = `main@sha1:${sha256(Buffer.from(file)).slice(0, 40)}`;
-      await env.client().applyStatus(
-        gitRef(name),
+      const hex = sha256(tarball);
+      const revision = revisionOf(hex);
+      const now = new Date().toISOString();
+      await client.applyStatus(
+        { apiVersion: sourceApiVersion, ...src },
         {
+          observedGeneration: 1,
           artifact: {
-            path: `gitrepository/${env.ns()}/${name}/${file}`,
-            url: `${server.url}/${file}`,
+            path: `${src.kind.toLowerCase()}/${src.namespace}/${src.name}/${file}`,
+            url: `${server?.url}/${file}`,
             revision,
-            digest: `sha256:${sha256(tarball)}`,
+            digest: `sha256:${hex}`,
             size: tarball.length,
-            lastUpdateTime: new Date().toISOString(),
+            lastUpdateTime: now,
           },
           conditions: [
             {
@@ -83,14 +85,32 @@ describe('abuse: hostile archives', function () {
               status: 'True',
               reason: 'Succeeded',
               message: 'stored artifact',
-              lastTransitionTime: new Date().toISOString(),
+              lastTransitionTime: now,
             },
           ],
         },
         { fieldManager: 'source-controller', force: true },
       );
       return revision;
-    }
+    },
+  };
+}
+
+describe('abuse: hostile archives', function () {
+  this.timeout(300_000);
+  const env = useKustomizeEnv('abuse-ar');
+  // Where an entry escaping the controller's extraction directory (under its tmpdir) would land.
+  const escapeName = `tide-abuse-escape-${process.pid}`;
+
+  describe('the kustomize-controller fetching a source artifact', () => {
+    const served = useServedArtifacts();
+    const publish = (name: string, tarball: Buffer) =>
+      served.publish(
+        env.client(),
+        { kind: 'GitRepository', namespace: env.ns(), name },
+        tarball,
+        (d) => `main@sha1:${d.slice(0, 40)}`,
+      );
 
     it('refuses `..` and absolute paths, devices, FIFOs, gzip bombs and too many entries; the last apply stays', async () => {
       const ns = env.ns();
@@ -359,5 +379,70 @@ describe('abuse: hostile archives', function () {
         assert.equal(await stat(join(root, '..', 'evil.yaml')).catch(() => undefined), undefined);
       }
     });
+  });
+});
+
+describe('abuse: hostile chart artifacts in the helm-controller', function () {
+  this.timeout(300_000);
+  const ns = useNamespace('abuse-hc');
+  const hc = useHelmController();
+  const served = useServedArtifacts();
+  const escapeName = `tide-abuse-chart-escape-${process.pid}`;
+
+  it('refuses a chart artifact with `..` paths, devices or a gzip bomb; the release stays', async () => {
+    const c = hc.client;
+    // suspend: the source-controller leaves this OCIRepository to the test, which plays its part.
+    await c.create({
+      apiVersion: sourceApiVersion,
+      kind: 'OCIRepository',
+      metadata: { name: 'chart', namespace: ns() },
+      spec: { url: 'oci://127.0.0.1:9/none', ref: { tag: '1.0.0' }, interval: '10m', suspend: true },
+    });
+    const chart = (extra: RawEntry[]): RawEntry[] => [
+      { name: 'demo/Chart.yaml', body: 'apiVersion: v2\nname: demo\nversion: 1.0.0\n' },
+      { name: 'demo/templates/cm.yaml', body: yaml(configMap('chart-cm', { v: '1' })) },
+      ...extra,
+    ];
+    const publish = (tarball: Buffer) =>
+      served.publish(
+        c,
+        { kind: 'OCIRepository', namespace: ns(), name: 'chart' },
+        tarball,
+        (hex) => `1.0.0@sha256:${hex}`,
+      );
+    await publish(rawTarGz(chart([])));
+    await c.create({
+      apiVersion: hrApiVersion,
+      kind: 'HelmRelease',
+      metadata: { name: 'demo', namespace: ns() },
+      spec: { interval: '10m', timeout: '30s', chartRef: { kind: 'OCIRepository', name: 'chart' } },
+    });
+    await waitReady(c, ns(), 'demo');
+    const helm = await helmCli();
+    const released = await helmHistory(helm, ns(), 'demo');
+
+    const cases: Array<[string, Buffer, RegExp]> = [
+      [
+        'a `..` path',
+        rawTarGz(chart([{ name: `../../../../../../tmp/${escapeName}`, body: 'pwned' }])),
+        /escapes the target directory/,
+      ],
+      [
+        'a device',
+        rawTarGz(chart([{ name: 'demo/templates/tty', type: TarType.charDevice }])),
+        /unsupported entry type/,
+      ],
+      ['a gzip bomb', gzipBomb(200 << 20, 'demo/templates/zeros.yaml', chart([])), /exceeds the limit/],
+    ];
+    for (const [what, tarball, pattern] of cases) {
+      await publish(tarball);
+      const o = await waitHr(c, ns(), 'demo', `refusing ${what}`, (hr) => {
+        const r = cond(hr, ConditionTypes.Ready);
+        return r?.status === 'False' && pattern.test(r.message);
+      });
+      assert.equal(cond(o, ConditionTypes.Ready)?.reason, Reasons.ArtifactFailed, what);
+      assert.deepEqual(await helmHistory(helm, ns(), 'demo'), released, `${what}: no new release`);
+      await assert.rejects(stat(join(tmpdir(), escapeName)), { code: 'ENOENT' }, what);
+    }
   });
 });
