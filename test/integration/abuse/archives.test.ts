@@ -258,6 +258,8 @@ describe('abuse: hostile archives', function () {
       const dir = (await work.git('rev-parse', '--show-toplevel')).trim();
       await symlink('/etc/passwd', join(dir, 'passwd.yaml'));
       await symlink('/etc', join(dir, 'etc'));
+      // Read by the source-controller from the checkout: following it would read without end.
+      await symlink('/dev/zero', join(dir, '.sourceignore'));
       const sha = await work.commit({
         'ok.yaml': yaml(configMap('linked-ok', { v: '1' })),
         'kustomization.yaml': 'resources: [ok.yaml, passwd.yaml]\n',
