@@ -17,6 +17,7 @@ import { pushArtifact } from '../../../controllers/runtime/oci/artifact.ts';
 import { createRegistryClient, type RegistryClient } from '../../../controllers/runtime/oci/client.ts';
 import { type StaticServer, startStaticServer } from '../../../hack/testbed/staticserver.ts';
 import { createWorkRepo } from '../../support/gitwork.ts';
+import { yamlBomb } from '../../support/hostile.ts';
 import { artifactContents, cond, sourceApiVersion } from '../../support/sources.ts';
 import { testbed, useNamespace } from '../../support/testbed.ts';
 import { type RawEntry, rawTarGz, TarType } from '../../unit/artifact/support.ts';
@@ -446,5 +447,20 @@ describe('abuse: hostile chart artifacts in the helm-controller', function () {
       assert.deepEqual(await helmHistory(helm, ns(), 'demo'), released, `${what}: no new release`);
       await assert.rejects(stat(join(tmpdir(), escapeName)), { code: 'ENOENT' }, what);
     }
+
+    // A chart whose crds/ holds an alias bomb: Tide applies CRDs itself, so it must not expand it.
+    await publish(
+      rawTarGz(
+        chart([{ name: 'demo/crds/bomb.yaml', body: `${yamlBomb()}kind: CustomResourceDefinition\n` }]),
+      ),
+    );
+    await waitHr(c, ns(), 'demo', 'refusing a CRD alias bomb', (hr) => {
+      const r = cond(hr, ConditionTypes.Ready);
+      return (
+        r?.status === 'False' &&
+        /chart file 'crds\/bomb\.yaml': document contains excessive aliasing/.test(r.message)
+      );
+    });
+    assert.deepEqual(await helmHistory(helm, ns(), 'demo'), released, 'no new release');
   });
 });
