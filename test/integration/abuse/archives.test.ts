@@ -159,7 +159,7 @@ describe('abuse: hostile archives', function () {
           /unsupported entry type/,
         ],
         ['a FIFO', rawTarGz([cm('6'), { name: 'pipe', type: TarType.fifo }]), /unsupported entry type/],
-        ['a gzip bomb (a file of 200 MiB of zeros)', gzipBomb(200 << 20), /exceeds|limit|larger/i],
+        ['a gzip bomb (a file of 200 MiB of zeros)', gzipBomb(200 << 20), /extracted size exceeds the limit/],
         [
           'more entries than the limit',
           rawTarGz(Array.from({ length: 100_001 }, (_, i) => ({ name: `f${i}` }))),
@@ -177,6 +177,22 @@ describe('abuse: hostile archives', function () {
         assert.deepEqual(kept.data, { v: '1' }, `${what}: nothing of the refused artifact was applied`);
         await assert.rejects(stat(join(tmpdir(), escapeName)), { code: 'ENOENT' }, what);
       }
+
+      // Symlinks and hard links are left out, as Flux does: the rest applies, nothing is read through them.
+      const linked = await publish(
+        'served',
+        rawTarGz([
+          cm('7'),
+          { name: 'passwd.yaml', type: TarType.symlink, linkname: '/etc/passwd' },
+          { name: 'hard.yaml', type: TarType.hardlink, linkname: '/etc/passwd' },
+        ]),
+      );
+      const ks = await env.waitReady('served', linked);
+      assert.deepEqual(
+        ks.status?.inventory?.entries?.map((e) => e.id),
+        [`${ns}_kept__ConfigMap`],
+      );
+      assert.deepEqual((await env.get<DataObject>(cmRef(ns, 'kept'))).data, { v: '7' });
     });
   });
 
