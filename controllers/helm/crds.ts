@@ -13,6 +13,7 @@ import type { Chart } from '../runtime/helm/chart.ts';
 import { mergeValues, parseValues, type Values } from '../runtime/helm/values.ts';
 import { isMap } from '../runtime/helm/yaml.ts';
 import type { KubeObject } from '../runtime/object.ts';
+import { checkAliasExpansion, checkDocumentSizes, YamlLimitError } from '../runtime/yamlguard.ts';
 import { HELM_FIELD_MANAGER } from './drift.ts';
 
 export const CrdPolicies = { Skip: 'Skip', Create: 'Create', CreateReplace: 'CreateReplace' } as const;
@@ -46,10 +47,23 @@ function dependencyEnabled(dep: Record<string, unknown>, values: Values, topValu
 }
 
 /** The CustomResourceDefinitions in one chart's crds/ directory. */
+// Tide applies these itself, before helm runs: an alias bomb must not reach the apply.
+function crdFileDocs(name: string, text: string): (KubeObject | null)[] {
+  try {
+    checkDocumentSizes(text);
+    const docs = loadAll(text) as (KubeObject | null)[];
+    checkAliasExpansion(docs);
+    return docs;
+  } catch (err) {
+    if (!(err instanceof YamlLimitError)) throw err;
+    throw new YamlLimitError(`chart file '${name}': ${err.message}`);
+  }
+}
+
 function crdDocs(c: Chart): KubeObject[] {
   return c.files
     .filter((f) => f.name.startsWith('crds/') && manifestExt.test(f.name))
-    .flatMap((f) => loadAll(f.data.toString('utf8')) as (KubeObject | null)[])
+    .flatMap((f) => crdFileDocs(f.name, f.data.toString('utf8')))
     .filter(
       (o): o is KubeObject =>
         o?.kind === 'CustomResourceDefinition' && (o.apiVersion ?? '').startsWith('apiextensions.k8s.io/'),

@@ -7,14 +7,14 @@
 
 import type { HelmRelease } from '../api/helm.ts';
 import { HelmChartKind, HelmReleaseKind, OCIRepositoryKind } from '../api/kinds.ts';
-import type { KindDescriptor } from '../api/meta.ts';
+import type { KindDescriptor, ValuesReference } from '../api/meta.ts';
 import { Annotations, ConditionTypes, EventMetadata, Labels, Reasons } from '../api/names.ts';
 
 import { isArtifactError } from '../runtime/artifact/errors.ts';
 import type { Client } from '../runtime/client.ts';
 import { clientForObject, createClients } from '../runtime/clients.ts';
 import { getCondition } from '../runtime/conditions.ts';
-import { configWatch, readTextData } from '../runtime/configdata.ts';
+import { configWatch, decodeData, readData } from '../runtime/configdata.ts';
 import {
   checkDependencies,
   dependencyWatch,
@@ -23,7 +23,7 @@ import {
 } from '../runtime/dependencies.ts';
 import { GenericError, StallingError, WaitingError } from '../runtime/errors.ts';
 import type { UnsupportedField } from '../runtime/fields.ts';
-import { composeValues, valuesDigest, valuesSourceKey } from '../runtime/helm/values.ts';
+import { composeValues, DEFAULT_VALUES_KEY, valuesDigest, valuesSourceKey } from '../runtime/helm/values.ts';
 import type { KubeConfigSource } from '../runtime/kubeconfig.ts';
 import type { KubeObject } from '../runtime/object.ts';
 import { defineController, type ReconcileContext } from '../runtime/reconciler.ts';
@@ -34,6 +34,7 @@ import {
   sourceIndex,
   sourceWatch,
 } from '../runtime/sourceref.ts';
+import { decodeUtf8 } from '../runtime/yamlguard.ts';
 import { type HelmAction, NoLatestError, type ReleaseEnv, type Request, uninstallAction } from './actions.ts';
 import { CHART_FILE, helmArgs, VALUES_FILE } from './args.ts';
 import { atomicRelease, handleAnnotationRequest } from './atomic.ts';
@@ -158,7 +159,9 @@ async function releaseValues(obj: HelmRelease, ctx: ReconcileContext) {
   for (const ref of obj.spec.valuesFrom ?? []) {
     const key = valuesSourceKey(ref);
     if (key in objects) continue;
-    objects[key] = await readTextData(ctx.client, { kind: ref.kind, namespace: nsOf(obj), name: ref.name });
+    const data = await readData(ctx.client, { kind: ref.kind, namespace: nsOf(obj), name: ref.name });
+    if (ref.kind === 'Secret') checkUtf8Values(obj, ref, data);
+    objects[key] = data && decodeData(ref.kind, data);
   }
   try {
     const { values, skipped } = composeValues({
@@ -171,6 +174,23 @@ async function releaseValues(obj: HelmRelease, ctx: ReconcileContext) {
     return values;
   } catch (err) {
     throw new GenericError(Reasons.ValuesError, (err as Error).message);
+  }
+}
+
+// Secret data is bytes, read as UTF-8: a values key that is not UTF-8 fails, as go-yaml refuses it,
+// instead of reaching the chart with U+FFFD in place of what could not be read.
+function checkUtf8Values(obj: HelmRelease, ref: ValuesReference, data: Record<string, string> | undefined) {
+  const key = ref.valuesKey || DEFAULT_VALUES_KEY;
+  const b64 = data?.[key];
+  if (b64 === undefined) return;
+  try {
+    decodeUtf8(Buffer.from(b64, 'base64'));
+  } catch (err) {
+    const what = `'Secret/${nsOf(obj)}/${ref.name}' key '${key}'`;
+    throw new GenericError(
+      Reasons.ValuesError,
+      `unmarshaling values from ${what} failed: ${(err as Error).message}`,
+    );
   }
 }
 

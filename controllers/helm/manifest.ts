@@ -8,6 +8,7 @@ import type { InventoryEntry } from '../runtime/apply/index.ts';
 import { toInventory } from '../runtime/apply/index.ts';
 import type { Client } from '../runtime/client.ts';
 import { gvkOf, type KubeObject } from '../runtime/object.ts';
+import { checkAliasExpansion, checkDocumentSizes } from '../runtime/yamlguard.ts';
 import type { Release } from './storage.ts';
 
 const isObject = (d: unknown): d is KubeObject =>
@@ -15,7 +16,12 @@ const isObject = (d: unknown): d is KubeObject =>
 
 /** The manifest's objects as helm rendered them (Lists flattened). */
 export function manifestObjects(rel: Release): KubeObject[] {
-  return loadAll(rel.manifest ?? '')
+  // Rendered from the chart: guarded like any YAML from a repository (helm refuses such aliasing too).
+  const text = rel.manifest ?? '';
+  checkDocumentSizes(text);
+  const parsed = loadAll(text);
+  checkAliasExpansion(parsed);
+  return parsed
     .flatMap((d): unknown[] => {
       const items = (d as { items?: unknown } | null)?.items;
       return isObject(d) && d.kind?.endsWith('List') && Array.isArray(items) ? items : [d];

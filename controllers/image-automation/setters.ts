@@ -9,6 +9,7 @@
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type Document, isCollection, isMap, parse, parseAllDocuments, type Scalar, visit } from 'yaml';
+import { decodeUtf8 } from '../runtime/yamlguard.ts';
 
 /** A policy the automation may apply, with the image it selected. */
 export interface PolicyImage {
@@ -205,6 +206,14 @@ async function yamlFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
+function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return decodeUtf8(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs the setters over the YAML files below `root` that mention "$imagepolicy", writes the files
  * that changed, and returns the changes by file (paths relative to `root`). Files that do not parse
@@ -219,8 +228,10 @@ export async function updateWithSetters(
   const result: UpdateResult = new Map();
   const writes: { path: string; text: string }[] = [];
   for (const path of await yamlFiles(root)) {
-    const text = await readFile(path, 'utf8');
-    if (!text.includes(token)) continue;
+    // Not UTF-8: skipped like a file that does not parse; a lenient decode would write U+FFFD back
+    // in place of the bytes it could not read.
+    const text = utf8OrUndefined(await readFile(path));
+    if (text === undefined || !text.includes(token)) continue;
     const rel = relative(root, path).split(sep).join('/') || path.split(sep).at(-1)!;
     let update: FileUpdate | undefined;
     try {

@@ -13,7 +13,8 @@
 // `**` is only special as a whole component; `[^...]` negates a class (not `[!...]`); a negation can
 // re-include a file below an excluded directory. A malformed pattern matches nothing.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveFilter } from '../runtime/artifact/archive.ts';
 
@@ -106,16 +107,39 @@ export function createMatcher(
   };
 }
 
+/** The most of a .sourceignore read: no list of patterns is near it. */
+const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The text of a .sourceignore that is a regular file, undefined otherwise. A checkout holds whatever
+ * the repository does: a `.sourceignore` symlink to /dev/zero or to a file of the controller is not
+ * followed (O_NOFOLLOW; a symlink is archived as nothing either), and only the first MAX bytes are read.
+ */
+async function readIgnoreFile(path: string): Promise<string | undefined> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ELOOP') return undefined;
+      throw e;
+    },
+  );
+  if (fh === undefined) return undefined;
+  try {
+    if (!(await fh.stat()).isFile()) return undefined;
+    const buf = Buffer.alloc(MAX_IGNORE_FILE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The patterns of every .sourceignore below `dir` (itself first, then subdirectories in name order). */
 export async function loadIgnorePatterns(
   dir: string,
   domain: readonly string[] = [],
 ): Promise<IgnorePattern[]> {
   const patterns: IgnorePattern[] = [];
-  const text = await readFile(join(dir, IGNORE_FILE), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
+  const text = await readIgnoreFile(join(dir, IGNORE_FILE));
   if (text !== undefined) patterns.push(...readPatterns(text, domain));
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)),

@@ -18,7 +18,11 @@ export interface WorkRepo {
   barePath: string;
   git(...args: string[]): Promise<string>;
   /** Writes files (path → content; null deletes), commits and pushes; returns the commit sha. */
-  commit(files: Record<string, string | null>, message?: string, branch?: string): Promise<string>;
+  commit(
+    files: Record<string, string | Uint8Array | null>,
+    message?: string,
+    branch?: string,
+  ): Promise<string>;
   tag(name: string, opts?: { annotated?: boolean; ref?: string }): Promise<void>;
 }
 

@@ -4,7 +4,9 @@
 // capped, and modes are normalized (dirs 0750, files 0600, or 0700 when the entry had an execute bit).
 // Against gzip bombs, decompression stops at the tar end-of-archive marker (whatever follows it, e.g.
 // gigabytes of zeros, is never inflated) and the inflated stream as a whole is capped too.
-// On failure the target may hold part of the content: extract into a fresh directory and discard it.
+// Every rule and limit is checked on a first pass over the headers, so a refused archive writes
+// nothing; an I/O failure on the second pass may leave part of the content: extract into a fresh
+// directory and discard it on failure.
 
 import { once } from 'node:events';
 import { constants, createReadStream } from 'node:fs';
@@ -47,19 +49,27 @@ export interface ExtractResult {
   skipped: string[];
 }
 
-/** Extracts a .tar.gz into `dest` (created if missing). */
+/**
+ * Extracts a .tar.gz into `dest` (created if missing). A first pass reads only the headers: an archive
+ * that breaks a rule or a limit is refused before anything is written, and quickly (a hundred thousand
+ * empty files are counted, not created).
+ */
 export async function extractTarGz(
   file: string,
   dest: string,
   opts: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_UNTAR_BYTES;
-  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const limits = {
+    maxBytes: opts.maxBytes ?? DEFAULT_MAX_UNTAR_BYTES,
+    maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
+  };
+  await readArchive(file, limits, async (entry) => {
+    entry.resume();
+  });
   await mkdir(dest, { recursive: true, mode: DIR_MODE });
   const root = await realpath(dest);
   const result: ExtractResult = { files: 0, dirs: 0, bytes: 0, skipped: [] };
   const checkedDirs = new Set<string>();
-  let entries = 0;
 
   // Creates a directory one component at a time without following anything: a symlink (or a file) on
   // the way, which dest may have held before, fails the extraction before anything is made through it.
@@ -78,33 +88,53 @@ export async function extractTarGz(
     return abs;
   };
 
+  await readArchive(file, limits, async (entry, rel) => {
+    if (entry.type === 'Directory') {
+      if (rel !== undefined) await ensureDir(rel);
+      result.dirs++;
+      entry.resume();
+    } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+      result.skipped.push(entry.path);
+      entry.resume();
+    } else {
+      const path = rel as string; // readArchive refuses a file without a name
+      const parent = await ensureDir(path.includes('/') ? dirname(path) : '');
+      await writeFile(entry, join(parent, path.slice(path.lastIndexOf('/') + 1)));
+      result.bytes += entry.size;
+      result.files++;
+    }
+  });
+  return result;
+}
+
+/**
+ * Streams the archive's entries to `onEntry` (one at a time, in order) after checking each against the
+ * rules and limits; `rel` is the safe relative path, undefined for the target directory itself.
+ */
+async function readArchive(
+  file: string,
+  limits: Required<ExtractOptions>,
+  onEntry: (entry: ReadEntry, rel: string | undefined) => Promise<void>,
+): Promise<void> {
+  const { maxBytes, maxEntries } = limits;
+  let entries = 0;
+  let bytes = 0;
   const handle = async (entry: ReadEntry): Promise<void> => {
     if (++entries > maxEntries) throw new UnsafeArchiveError(entry.path, `more than ${maxEntries} entries`);
     const rel = safeRelPath(entry.path);
     switch (entry.type) {
-      case 'Directory':
-        if (rel !== undefined) await ensureDir(rel);
-        result.dirs++;
-        entry.resume();
-        return;
       case 'File':
       case 'OldFile':
-      case 'ContiguousFile': {
+      case 'ContiguousFile':
         if (rel === undefined)
           throw new UnsafeArchiveError(entry.path, 'a file cannot be the target directory');
-        result.bytes += entry.size;
-        if (result.bytes > maxBytes) throw new SizeLimitError('extracted', maxBytes);
-        const parent = await ensureDir(rel.includes('/') ? dirname(rel) : '');
-        const target = join(parent, rel.slice(rel.lastIndexOf('/') + 1));
-        await writeFile(entry, target);
-        result.files++;
-        return;
-      }
+        bytes += entry.size;
+        if (bytes > maxBytes) throw new SizeLimitError('extracted', maxBytes);
+        return onEntry(entry, rel);
+      case 'Directory':
       case 'SymbolicLink':
       case 'Link':
-        result.skipped.push(entry.path);
-        entry.resume();
-        return;
+        return onEntry(entry, rel);
       default:
         throw new UnsafeArchiveError(entry.path, `unsupported entry type ${entry.type}`);
     }
@@ -162,7 +192,6 @@ export async function extractTarGz(
     throw failure ?? e;
   }
   if (failure !== undefined) throw failure;
-  return result;
 }
 
 async function writeFile(entry: ReadEntry, target: string): Promise<void> {

@@ -76,7 +76,8 @@ export interface ComposedValues {
   skipped: string[];
 }
 
-const DEFAULT_VALUES_KEY = 'values.yaml';
+/** The key valuesFrom reads when it names none (Flux's default). */
+export const DEFAULT_VALUES_KEY = 'values.yaml';
 
 /** Flux's ErrValuesReference text: what could not be resolved, and why. */
 function referenceError(ref: ValuesReference, namespace: string, reason: string): HelmError {

@@ -3,6 +3,7 @@
 // timestamps stay strings), duplicate keys let the last one win, and output has sorted keys with
 // unindented sequences.
 import { defineScalarTag, dump, loadAll, NOT_RESOLVED, Schema, visit, YAML11_SCHEMA } from 'js-yaml';
+import { checkAliasExpansion } from '../yamlguard.ts';
 import { type GoScalarTag, resolveGoScalar } from './goyaml.ts';
 
 // The implicit null, bool, int and float tags resolve plain scalars with go-yaml v2's rules; explicit
@@ -24,9 +25,14 @@ const goTags = YAML11_SCHEMA.tags
   });
 const goSchema = new Schema(goTags);
 
-/** Parses the first YAML document; an empty or comment-only text gives `null`. Throws on bad YAML. */
+/**
+ * Parses the first YAML document; an empty or comment-only text gives `null`. Throws on bad YAML, and
+ * (YamlLimitError) on a document expanding too much through aliases, as go-yaml does. No document size
+ * limit here: a repository index.yaml is one document of tens of MiB (capped at download).
+ */
 export function parseYaml(text: string): unknown {
   const docs = loadAll(text, { schema: goSchema, json: true });
+  checkAliasExpansion(docs.slice(0, 1));
   return docs[0] ?? null;
 }
 

@@ -1,11 +1,13 @@
 // Runs `kustomize build` on the prepared directory and parses its output into objects.
 import { readFile, realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { KubeObject } from '../object.ts';
 import { runProcess } from '../process.ts';
 import { cleanStderr, withSandbox } from '../sandbox.ts';
+import { YamlLimitError } from '../yamlguard.ts';
 import { BuildError, describeYamlError, isMap, objectRef, parseDocuments } from './objects.ts';
-import { relToRoot, resolveBuildDir } from './paths.ts';
-import { scanKustomizationTree } from './scan.ts';
+import { isWithin, relToRoot, resolveBuildDir, resolveRef } from './paths.ts';
+import { fileRefs, scanKustomizationTree, type TreeScan } from './scan.ts';
 
 export interface KustomizeBuildOptions {
   /** Path of the pinned kustomize binary. */
@@ -38,6 +40,7 @@ export async function kustomizeBuild(
   const realRoot = await realpath(root);
   const dir = await resolveBuildDir(realRoot, path);
   const scan = await scanKustomizationTree(realRoot, dir);
+  await checkYamlInputs(realRoot, scan);
   const args = ['build', dir, '--load-restrictor', 'LoadRestrictionsRootOnly'];
   const res = await withSandbox((env) =>
     runProcess(opts.kustomizeBin, args, {
@@ -54,7 +57,14 @@ export async function kustomizeBuild(
     const detail = cleanStderr(res.stderr, realRoot) || `exit code ${res.code}`;
     throw new BuildError(`kustomize build failed: ${malformed ? `${malformed}; ` : ''}${detail}`);
   }
-  return parseBuildOutput(res.stdout.toString('utf8'));
+  try {
+    return parseBuildOutput(res.stdout.toString('utf8'));
+  } catch (err) {
+    // What kustomize passed on and Tide cannot read (nesting deeper than its limit, say): name the file.
+    const malformed = await firstMalformedFile(realRoot, scan.resourceFiles);
+    if (!malformed || !(err instanceof BuildError)) throw err;
+    throw new BuildError(`${malformed}; ${err.message}`);
+  }
 }
 
 /**
@@ -90,7 +100,7 @@ export function parseBuildOutput(text: string): KubeObject[] {
 // root, with js-yaml's line and column. Only used to explain a failure kustomize already reported.
 async function firstMalformedFile(root: string, files: readonly string[]): Promise<string | undefined> {
   for (const f of files) {
-    const text = await readFile(f, 'utf8').catch(() => undefined);
+    const text = await readFile(f).catch(() => undefined);
     if (text === undefined) continue;
     try {
       parseDocuments(text);
@@ -99,4 +109,49 @@ async function firstMalformedFile(root: string, files: readonly string[]): Promi
     }
   }
   return undefined;
+}
+
+// Inline patches of a kustomization: YAML kustomize parses as it does files.
+function inlinePatches(k: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const key of ['patches', 'patchesJson6902']) {
+    for (const p of Array.isArray(k[key]) ? k[key] : []) {
+      if (isMap(p) && typeof p.patch === 'string') out.push(p.patch);
+    }
+  }
+  const psm = Array.isArray(k.patchesStrategicMerge) ? k.patchesStrategicMerge : [];
+  return [...out, ...psm.filter((p): p is string => typeof p === 'string' && p.includes('\n'))];
+}
+
+/**
+ * Reads the YAML kustomize would read (resource files, patch and config files, inline patches) with
+ * Tide's limits before kustomize runs: go-yaml expands aliases eagerly, so a "billion laughs" file
+ * makes kustomize take gigabytes of memory. A file over a limit is a BuildError naming it; anything
+ * else (malformed, missing) is left to kustomize to report.
+ */
+async function checkYamlInputs(root: string, scan: TreeScan): Promise<void> {
+  const files = new Set(scan.resourceFiles);
+  for (const k of scan.kustomizations) {
+    for (const ref of fileRefs(k.content)) {
+      const path = resolveRef(dirname(k.file), ref);
+      if (/\.(ya?ml|json)$/.test(ref) && isWithin(root, path)) files.add(path);
+    }
+    const name = relToRoot(root, k.file);
+    for (const patch of inlinePatches(k.content)) {
+      limited(() => parseDocuments(patch), `inline patch in '${name}'`);
+    }
+  }
+  for (const f of files) {
+    const bytes = await readFile(f).catch(() => undefined);
+    if (bytes === undefined) continue;
+    limited(() => parseDocuments(bytes), `'${relToRoot(root, f)}'`);
+  }
+}
+
+function limited(parse: () => unknown, what: string): void {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof YamlLimitError) throw new BuildError(`refused YAML in ${what}: ${err.message}`);
+  }
 }

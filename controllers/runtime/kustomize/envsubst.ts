@@ -8,6 +8,8 @@
 // Defaults may nest `${...}`; `${var-default}` is not supported (a parse error, as in Flux).
 // The whole text is parsed before anything is evaluated, so a syntax error anywhere fails it.
 
+import { MAX_DOCUMENT_BYTES } from '../yamlguard.ts';
+
 /** A syntax error, or an unset variable in strict mode. */
 export class EnvsubstError extends Error {
   /** The unset variable, for strict-mode errors. */
@@ -198,7 +200,13 @@ const defaultOps = new Set(['-', '+', '=', '?', ':-', ':+', ':=', ':?']);
 
 function evaluate(nodes: readonly Node[], lookup: Lookup): string {
   let out = '';
-  for (const n of nodes) out += 'text' in n ? n.text : call(n, lookup);
+  for (const n of nodes) {
+    out += 'text' in n ? n.text : call(n, lookup);
+    // A large value referenced many times multiplies: stop long before memory does.
+    if (out.length > MAX_DOCUMENT_BYTES) {
+      throw new EnvsubstError(`the substituted text is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    }
+  }
   return out;
 }
 

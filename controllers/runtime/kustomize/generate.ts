@@ -171,7 +171,7 @@ async function checkManifest(root: string, path: string): Promise<void> {
   const name = relToRoot(root, path);
   let docs: unknown[];
   try {
-    docs = parseDocuments(await readFile(path, 'utf8'));
+    docs = parseDocuments(await readFile(path));
   } catch (err) {
     throw new BuildError(`failed to decode Kubernetes YAML from '${name}': ${describeYamlError(err)}`);
   }

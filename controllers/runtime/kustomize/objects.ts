@@ -4,6 +4,7 @@
 import { dump, loadAll, Schema, YAML11_SCHEMA, YAMLException } from 'js-yaml';
 import { GenericError } from '../errors.ts';
 import type { KubeObject } from '../object.ts';
+import { checkAliasExpansion, checkDocumentSizes, decodeUtf8 } from '../yamlguard.ts';
 
 export type { KubeObject };
 
@@ -21,9 +22,16 @@ export class BuildError extends GenericError {
   }
 }
 
-/** Parses every document of a YAML text; empty documents are dropped. Throws js-yaml's error. */
-export function parseDocuments(text: string): unknown[] {
-  return loadAll(text, { schema: goYamlSchema }).filter((d) => d !== null && d !== undefined);
+/**
+ * Parses every document of a YAML text (bytes must be UTF-8); empty documents are dropped. Throws
+ * js-yaml's error, or YamlLimitError for a document too large or expanding (aliases) too much.
+ */
+export function parseDocuments(input: string | Uint8Array): unknown[] {
+  const text = typeof input === 'string' ? input : decodeUtf8(input);
+  checkDocumentSizes(text);
+  const docs = loadAll(text, { schema: goYamlSchema }).filter((d) => d !== null && d !== undefined);
+  checkAliasExpansion(docs);
+  return docs;
 }
 
 /** Dumps one value as block YAML, never folding lines (a fold could split a `${var}`). */

@@ -9,6 +9,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { jsonEqual, type KubeObject } from '../object.ts';
+import { decodeUtf8 } from '../yamlguard.ts';
 import type { BuildSpec } from './generate.ts';
 import { BuildError, describeYamlError, isMap, objectRef, parseDocuments } from './objects.ts';
 import { relToRoot } from './paths.ts';
@@ -68,7 +69,7 @@ async function listedFiles(
 ): Promise<{ files: string[]; namespace?: string } | undefined> {
   let k: unknown;
   try {
-    [k] = parseDocuments(await readFile(file, 'utf8'));
+    [k] = parseDocuments(await readFile(file));
   } catch {
     return undefined;
   }
@@ -115,9 +116,11 @@ async function fileObjects(
   file: string,
   namespace: string | undefined,
 ): Promise<KubeObject[] | undefined> {
-  const text = await readFile(file, 'utf8');
+  const bytes = await readFile(file);
   let docs: unknown[];
+  let text: string;
   try {
+    text = decodeUtf8(bytes);
     docs = parseDocuments(text);
   } catch (err) {
     throw new BuildError(

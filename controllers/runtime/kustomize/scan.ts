@@ -2,6 +2,7 @@
 // references (Flux's --no-remote-bases) and local ones that leave the artifact root, naming the file.
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { YamlLimitError } from '../yamlguard.ts';
 import { BuildError, describeYamlError, isMap, parseDocuments } from './objects.ts';
 import { isHttpRef, isRemoteRef, isWithin, relToRoot, resolveRef } from './paths.ts';
 
@@ -41,7 +42,7 @@ export async function readKustomizationFile(
   if (file === undefined) return undefined;
   let docs: unknown[];
   try {
-    docs = parseDocuments(await readFile(file, 'utf8'));
+    docs = parseDocuments(await readFile(file));
   } catch (err) {
     throw new BuildError(`invalid kustomization file '${relToRoot(root, file)}': ${describeYamlError(err)}`);
   }
@@ -182,8 +183,10 @@ function scanInline(text: string, refuse: (why: string) => BuildError): void {
   let docs: unknown[] = [];
   try {
     docs = parseDocuments(text);
-  } catch {
-    return; // kustomize reports malformed inline configs
+  } catch (err) {
+    // Over Tide's limits (an alias bomb kustomize would expand): refused here. Malformed: kustomize reports it.
+    if (err instanceof YamlLimitError) throw refuse(`refused plugin config: ${err.message}`);
+    return;
   }
   for (const ref of pluginRefs(docs)) {
     if (isHttpRef(ref)) throw refuse(`remote file '${ref}' is not allowed, remote bases are disabled`);

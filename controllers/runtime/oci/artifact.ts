@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { x as untar } from 'tar';
+import { type ExtractOptions, extractTarGz as extractArtifact } from '../artifact/extract.ts';
 import { type Constraint, highestMatch, parseConstraint } from '../semver.ts';
 import type { RegistryClient, RequestOptions } from './client.ts';
 import { OciNotFoundError, OciReferenceError } from './errors.ts';
@@ -189,17 +189,12 @@ export interface PulledArtifact {
   path: string;
 }
 
-/** Unpacks a tar.gz into `dir`: regular files and directories only (symlinks and devices skipped, as Flux). */
-export async function extractTarGz(file: string, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const kept = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
-  await untar({
-    file,
-    cwd: dir,
-    strict: true,
-    preserveOwner: false,
-    filter: (_path, entry) => !('type' in entry) || kept.has(entry.type),
-  });
+/**
+ * Unpacks a tar.gz into `dir` with the artifact extractor's rules and limits (no `..` or absolute
+ * paths, symlinks and hard links skipped, devices refused, size, entry and inflation caps), as Flux.
+ */
+export async function extractTarGz(file: string, dir: string, opts: ExtractOptions = {}): Promise<void> {
+  await extractArtifact(file, dir, opts);
 }
 
 /**

@@ -74,7 +74,7 @@ export interface Repo {
   /** Name of the GitRepository (and of the repository on the Git server). */
   name: string;
   /** Commits the files (null deletes), asks the GitRepository to reconcile, returns the new revision. */
-  commit(files: Record<string, string | null>): Promise<string>;
+  commit(files: Record<string, string | Uint8Array | null>): Promise<string>;
 }
 
 export interface KsEnv {

@@ -14,6 +14,7 @@ import {
   setterValues,
   updateWithSetters,
 } from '../../../controllers/image-automation/setters.ts';
+import { yamlBomb } from '../../support/hostile.ts';
 
 const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const policies: PolicyImage[] = [
@@ -282,5 +283,35 @@ describe('image-automation/setters: files of a work tree', () => {
       (err: unknown) => err instanceof SetterError && /^b\.yaml: .*block scalar/.test(err.message),
     );
     assert.equal(await readFile(join(root, 'a.yaml'), 'utf8'), marked);
+  });
+
+  it('updates marked values in hostile YAML without expanding it, and leaves what it cannot read byte for byte', async () => {
+    const marker = '# {"$imagepolicy": "flux-system:app"}';
+    // A billion laughs beside the marked value: aliases are never expanded, the rest stays as it was.
+    const bomb = `image: reg/x:1 ${marker}\n${yamlBomb(9)}`;
+    await write('bomb.yaml', bomb);
+    // Deeper than go-yaml reads, not UTF-8, or not YAML: skipped, as Flux skips what does not parse,
+    // and never rewritten.
+    const deep = `image: reg/x:1 ${marker}\ndeep: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    await write('deep.yaml', deep);
+    const notUtf8 = Buffer.concat([
+      Buffer.from(`image: reg/x:1 ${marker}\nv: "`),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"\n'),
+    ]);
+    await writeFile(join(root, 'latin1.yaml'), notUtf8);
+    await write('dup.yaml', `image: reg/x:1 ${marker}\nimage: reg/y:1\n`);
+    const result = await updateWithSetters(root, policies);
+    assert.deepEqual([...result.keys()], ['bomb.yaml']);
+    assert.equal(
+      await readFile(join(root, 'bomb.yaml'), 'utf8'),
+      only(bomb, [['reg/x:1', 'reg.example:5000/team/app:1.4.0']]),
+    );
+    assert.deepEqual(await readFile(join(root, 'latin1.yaml')), notUtf8);
+    assert.equal(await readFile(join(root, 'deep.yaml'), 'utf8'), deep);
+    assert.equal(
+      await readFile(join(root, 'dup.yaml'), 'utf8'),
+      `image: reg/x:1 ${marker}\nimage: reg/y:1\n`,
+    );
   });
 });

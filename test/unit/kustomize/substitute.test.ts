@@ -207,4 +207,18 @@ describe('kustomize/build/substitute', () => {
       assert.deepEqual(obj, before);
     });
   });
+
+  it('refuses a substitution that multiplies a large value past the document limit, naming the object', () => {
+    const cm: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amplified' },
+      data: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, '${big}'])),
+    };
+    const vars = { big: 'x'.repeat(1 << 20) }; // what a ConfigMap can hold
+    assert.throws(
+      () => substituteObjects([cm], vars),
+      /^BuildError: post build failed for 'ConfigMap\/amplified': variable substitution failed: the substituted text is larger than \d+ bytes$/,
+    );
+  });
 });

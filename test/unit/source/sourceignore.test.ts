@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildArchive } from '../../../controllers/runtime/artifact/archive.ts';
@@ -154,6 +154,26 @@ describe('source/sourceignore', () => {
         await rm(out, { force: true });
       }
     }
+
+    it('does not follow a .sourceignore symlink (to /dev/zero, or to a file outside the checkout)', async () => {
+      await seed();
+      const outside = await mkdtemp(join(tmpdir(), 'tide-outside-'));
+      await writeFile(join(outside, 'patterns'), '*.md\n');
+      await symlink('/dev/zero', join(root, '.sourceignore'));
+      await mkdir(join(root, 'docs'), { recursive: true });
+      await symlink(join(outside, 'patterns'), join(root, 'docs', '.sourceignore'));
+      try {
+        // As if there were no .sourceignore: the defaults apply, guide.md stays.
+        assert.deepEqual((await kept()).sort(), [
+          'README.md',
+          'deploy/app.yaml',
+          'deploy/overlays/prod/patch.yaml',
+          'docs/guide.md',
+        ]);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
+    });
 
     it('excludes VCS files and the defaults when there are no user patterns', async () => {
       await seed();
