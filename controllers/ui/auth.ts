@@ -188,9 +188,14 @@ const loginPage = (error?: string) => `<!doctype html>
 
 /**
  * False for a form posted by another site (login CSRF: signing a victim in as the attacker). Browsers
- * send Origin with every cross-site POST; a request without one (curl) is not a browser's.
+ * say where a request comes from in Sec-Fetch-Site; without it, in Origin (a cross-site POST always
+ * carries one). Origin alone is not enough: under this server's `Referrer-Policy: no-referrer` a
+ * browser sends `Origin: null` for the dashboard's own form, as it does for a sandboxed frame elsewhere.
+ * A request with neither (curl) is not a browser's.
  */
 export function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   try {

@@ -662,7 +662,7 @@ describe('secrets never leak into logs, events, status or artifacts', function (
       [src, 'GitRepository', 'git-ssh-wrong', /could not be decrypted with the Secret's 'password'/],
       [src, 'GitRepository', 'git-proxy-wrong', /the proxy refused the credentials/],
       [src, 'GitRepository', 'git-url-unreachable', /ECONNREFUSED/],
-      [src, 'GitRepository', 'git-url-wrong', /authentication required/],
+      [src, 'GitRepository', 'git-url-wrong', authFailed],
       [src, 'GitRepository', 'git-echo', authFailed],
       [src, 'GitRepository', 'git-bearer-echo', authFailed],
       [src, 'OCIRepository', 'oci-basic', true],

@@ -36,20 +36,40 @@ function secretParts(s: ProviderSettings): string[] {
   }
 }
 
+/** The password of an address's userinfo, raw and as the Basic credential the HTTP client sends. */
+function userinfoParts(address: string): string[] {
+  try {
+    const u = new URL(address);
+    if (!u.password) return [];
+    const password = decodeURIComponent(u.password);
+    const basic = Buffer.from(`${decodeURIComponent(u.username)}:${password}`).toString('base64');
+    return [password, u.password, basic];
+  } catch {
+    return [];
+  }
+}
+
 // Header values shorter than this are not masked: a Secret's headers may also hold plain settings
 // (`Content-Type: json`) whose masking would garble the message; credentials are longer.
 const minHeaderSecret = 8;
 
 /**
  * Replaces the secrets of the settings in an error text: the token, the password (also as the Basic
- * credential a server may echo), the Secret's header values, and the path and query of an address
- * from the Secret. Servers often quote the credentials they refused in their answer.
+ * credential a server may echo), the Secret's header values, the password of the address's userinfo
+ * (sent as Basic auth), and the path and query of an address from the Secret. Servers often quote the credentials they refused in their answer.
  */
 export function mask(text: string, s: ProviderSettings): string {
   const basic = s.basic && Buffer.from(`${s.basic.username}:${s.basic.password}`).toString('base64');
   const headers = Object.values(s.headers ?? {}).filter((v) => v.trim().length >= minHeaderSecret);
   let out = text;
-  for (const secret of [s.token, s.basic?.password, basic, ...headers, ...secretParts(s)])
+  for (const secret of [
+    s.token,
+    s.basic?.password,
+    basic,
+    ...headers,
+    ...secretParts(s),
+    ...userinfoParts(s.address),
+  ])
     if (secret) out = out.split(secret).join('*****');
   return out;
 }

@@ -14,6 +14,20 @@ describe('ui/auth: sameOrigin', () => {
     assert.equal(sameOrigin(req({ host: '127.0.0.1:9080' })), true);
   });
 
+  it("trusts the browser's Sec-Fetch-Site over Origin, which no-referrer makes 'null' for its own form", () => {
+    const own = { host: '127.0.0.1:9080', origin: 'null', 'sec-fetch-site': 'same-origin' };
+    assert.equal(sameOrigin(req(own)), true);
+    assert.equal(sameOrigin(req({ ...own, 'sec-fetch-site': 'none' })), true);
+    assert.equal(sameOrigin(req({ ...own, 'sec-fetch-site': 'cross-site' })), false);
+    assert.equal(sameOrigin(req({ ...own, 'sec-fetch-site': 'same-site' })), false);
+    assert.equal(
+      sameOrigin(
+        req({ host: '127.0.0.1:9080', origin: 'http://127.0.0.1:9080', 'sec-fetch-site': 'cross-site' }),
+      ),
+      false,
+    );
+  });
+
   it('refuses another site, another port, an opaque origin and garbage', () => {
     assert.equal(sameOrigin(req({ host: 'tide.example.com', origin: 'https://evil.example' })), false);
     assert.equal(sameOrigin(req({ host: '127.0.0.1:9080', origin: 'http://127.0.0.1:9081' })), false);
