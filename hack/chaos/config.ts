@@ -31,7 +31,7 @@ export const help = `settings (environment):
   CHAOS_RSS_SLACK_MIB     (20)
   CHAOS_OUT               summary JSON (docs/benchmarks/chaos.json)
   CHAOS_FAULTS            comma-separated subset of the faults (all)
-  CHAOS_KEEP=1            keep the work directory`;
+  CHAOS_KEEP=1            keep the work directory (a failed run always keeps it)`;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -36,6 +36,7 @@ import { randomSecret, type Upstreams, Workload } from './workload.ts';
 const log = elapsedLogger('chaos');
 
 const cleanups: (() => Promise<void>)[] = [];
+let keepWork = false;
 async function cleanup(): Promise<void> {
   for (const f of cleanups.reverse()) await f().catch((err: Error) => log(`cleanup: ${err.message}`));
   cleanups.length = 0;
@@ -208,13 +209,14 @@ async function main(): Promise<number> {
   ]);
   const work = await mkdtemp(join(tmpdir(), 'tide-chaos-'));
   cleanups.push(async () => {
-    if (!cfg.keep) await rm(work, { recursive: true, force: true });
+    if (cfg.keep || keepWork) log(`work directory kept: ${work}`);
+    else await rm(work, { recursive: true, force: true });
   });
   log(`seed ${cfg.seed}, faults for ${cfg.durationMs / 1000} s, work in ${work}${cfg.keep ? ' (kept)' : ''}`);
   const startedAt = new Date().toISOString();
 
   const cpDir = join(work, 'controlplane');
-  cleanups.push(() => stopControlPlane(cpDir, !cfg.keep));
+  cleanups.push(() => stopControlPlane(cpDir, false));
   const controlPlane: ControlPlaneState = await startControlPlane({ dir: cpDir });
   const kc = new KubeConfig();
   kc.loadFromFile(controlPlane.kubeconfig);
@@ -310,6 +312,8 @@ async function main(): Promise<number> {
     sigterm: { ...controllers.terminations },
   };
   const summary: Summary = { ...base, failures: [...failures, ...failuresOf(base)] };
+  // A failed run keeps its logs and state for the investigation.
+  keepWork = summary.failures.length > 0;
   await mkdir(dirname(cfg.out), { recursive: true });
   await writeFile(cfg.out, `${JSON.stringify(summary, null, 2)}\n`);
   await cleanup();
@@ -328,6 +332,7 @@ main().then(
   (code) => process.exit(code),
   (err: Error) => {
     log(err instanceof ConfigError ? err.message : (err.stack ?? err.message));
+    keepWork = true;
     void cleanup().finally(() => process.exit(2));
   },
 );
