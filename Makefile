@@ -49,6 +49,9 @@ run: node_modules tools ## Run Tide: on $$KUBECONFIG, or on the local control pl
 bench: node_modules tools ## Benchmark Tide (and Flux with FLUX_BIN_DIR) into docs/benchmarks/; settings: node hack/bench/main.ts --help
 	node hack/bench/main.ts
 
+chaos: node_modules ## Soak: random faults under a mixed workload (CHAOS_DURATION=30m, CHAOS_SEED); summary in docs/benchmarks/chaos.json; node hack/chaos/main.ts --help
+	node hack/chaos/main.ts
+
 bench-flux: ## Build Flux's controllers for the benchmark from the Go module proxy; prints the FLUX_BIN_DIR to use
 	bash hack/bench/build-flux.sh
 
@@ -60,4 +63,4 @@ verify: node_modules ## Lint, type-check and fail when generated files (crds/) a
 	npm run typecheck
 	node hack/gen-crds.ts --check
 
-.PHONY: help deps tools build lint fmt manifests test test-unit test-integration testbed-up testbed-down run verify bench bench-flux
+.PHONY: help deps tools build lint fmt manifests test test-unit test-integration testbed-up testbed-down run verify bench bench-flux chaos

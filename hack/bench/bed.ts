@@ -170,7 +170,7 @@ export interface WorkTree {
  * A repository on the bed's Git server and a working copy of it. Pushes go straight to the bare
  * repository on disk, so that the server counts only the controllers' requests.
  */
-export async function createWorkTree(bed: Bed, name: string): Promise<WorkTree> {
+export async function createWorkTree(bed: Pick<Bed, 'git' | 'dir'>, name: string): Promise<WorkTree> {
   const url = await bed.git.createRepo(name);
   const dir = join(bed.dir, `work-${name}`);
   await mkdir(dir, { recursive: true });

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../testbed/proc.ts';
+import { elapsedLogger, run } from '../testbed/proc.ts';
 import { toolPaths } from '../testbed/tools.ts';
 import { stopEverything } from './bed.ts';
 import { type BenchConfig, ConfigError, parseConfig, type ScenarioName } from './config.ts';
@@ -28,13 +28,7 @@ import { runIdle } from './scenarios/idle.ts';
 import { runRestart } from './scenarios/restart.ts';
 import { buildTide, parseEnvFile, repoRoot, type Suite, suitesOf } from './suites.ts';
 
-const started = Date.now();
-const log = (msg: string) => {
-  const s = Math.round((Date.now() - started) / 1000);
-  console.error(
-    `bench [${String(Math.floor(s / 60)).padStart(3)}m${String(s % 60).padStart(2, '0')}s] ${msg}`,
-  );
-};
+const log = elapsedLogger('bench');
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has its own row type
 const runners: Record<ScenarioName, (ctx: Context) => Promise<ScenarioOutput<any>>> = {

@@ -101,3 +101,14 @@ export async function poll<T>(
     await sleep(intervalMs);
   }
 }
+
+/** A logger to stderr whose lines start with `prefix [  Mm SSs]`, the time since it was made. */
+export function elapsedLogger(prefix: string): (msg: string) => void {
+  const started = Date.now();
+  return (msg) => {
+    const s = Math.round((Date.now() - started) / 1000);
+    console.error(
+      `${prefix} [${String(Math.floor(s / 60)).padStart(3)}m${String(s % 60).padStart(2, '0')}s] ${msg}`,
+    );
+  };
+}
