@@ -212,9 +212,10 @@ rules:
           );
           const live = await work.live();
           applied = items.filter((n) => live.get(n)?.rev === 'v2').length;
-          // Slow enough that the apply would outlast the renew deadline.
         },
-        200,
+        // Each chunk held 350 ms each way: the apply stage (40 objects, 4 at a time) outlasts the 3 s renew
+        // deadline, while a renewal (a GET and an update) still fits in it before the fault.
+        350,
       );
       assert.equal(exitCode, 1, 'lost leadership: exit code 1');
       assert.ok(applied < items.length, 'it exited without finishing its in-flight apply');
