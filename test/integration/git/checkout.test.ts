@@ -341,11 +341,18 @@ describe('runtime/git against the test bed servers', function () {
     });
 
     it('leaves no session files behind, after successes and failures', async () => {
-      const before = await sessionDirs();
-      await co({ branch: 'main' });
-      await rejectsKind(co({ branch: 'nope' }), 'NotFound');
-      await rejectsKind(lsRemote(url, undefined, timeoutMs), 'Auth');
-      assert.deepEqual(await sessionDirs(), before);
+      // A temp dir of its own: other processes on the machine (another test run) make sessions too.
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = await mkdtemp(join(work, 'tmp-'));
+      try {
+        await co({ branch: 'main' });
+        await rejectsKind(co({ branch: 'nope' }), 'NotFound');
+        await rejectsKind(lsRemote(url, undefined, timeoutMs), 'Auth');
+        assert.deepEqual(await sessionDirs(), []);
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+      }
     });
   });
 
