@@ -248,12 +248,9 @@ describe('abuse: every HTTP endpoint refuses hostile requests', function () {
         (await request(at('events'), 'POST', '/', 'x', { 'content-length': String(50 * MiB) })).status,
         413,
       );
-      const pid = procs.notification?.child.pid ?? 0;
-      const before = await rssOf(pid);
       const r = await streamBody(at('events'), '/', 50 * MiB, { 'content-type': 'application/json' });
       assert.equal(r.status, 413);
       assert.ok(r.sent < 50 * MiB, `the client sent all ${r.sent} bytes`);
-      assert.ok((await rssOf(pid)) - before < 32 * MiB);
     });
   });
 
