@@ -1,9 +1,10 @@
 // Faults a test injects around Tide: a controller killed like a pod dies (the process and everything it
 // started, SIGKILL), and an HTTP relay in front of a Git server, registry or chart repository that can go
 // down, answer 500, or answer too slowly.
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { forwardTo } from './gitproxy.ts';
 import { withDescendants } from './sockets.ts';
 
 /** SIGKILLs pid and all its descendants (a container's processes die together); resolves once gone. */
@@ -52,23 +53,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('injected failure\n');
       return;
     }
-    const forward = () => {
-      const up = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (ur) => {
-          res.writeHead(ur.statusCode ?? 502, ur.headers);
-          ur.pipe(res);
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    };
+    const forward = () => forwardTo(target, req, res);
     if (mode !== 'slow') return forward();
     req.pause();
     const t = setTimeout(() => {

@@ -1,8 +1,33 @@
 // An HTTP relay in front of the test bed's Git server that can run a step just before a client learns
 // the refs it is about to push to: a test makes "someone else" push right between a controller's
 // clone and its push, deterministically.
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Relays one request to `target` as is (Host rewritten), calling `onResponse` with the upstream answer. */
+export function forwardTo(
+  target: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onResponse?: (upstream: IncomingMessage) => void,
+): void {
+  const up = request(
+    {
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: target.host },
+    },
+    (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+      onResponse?.(ur);
+    },
+  );
+  up.on('error', () => res.destroy());
+  req.pipe(up);
+}
 
 export interface GitProxy {
   /** Base URL (no credentials), e.g. http://127.0.0.1:PORT; repositories keep their paths. */
@@ -39,28 +64,14 @@ export async function startGitProxy(upstream: string): Promise<GitProxy> {
       }),
   };
   const server: Server = createServer((req, res) => {
-    const forward = () => {
-      const up = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (ur) => {
-          res.writeHead(ur.statusCode ?? 502, ur.headers);
-          ur.pipe(res);
-          if (req.method === 'POST' && req.url?.endsWith('/git-receive-pack') && after) {
-            const step = after;
-            after = undefined;
-            ur.on('end', () => void step().catch(() => {}));
-          }
-        },
-      );
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    };
+    const forward = () =>
+      forwardTo(target, req, res, (ur) => {
+        if (req.method === 'POST' && req.url?.endsWith('/git-receive-pack') && after) {
+          const step = after;
+          after = undefined;
+          ur.on('end', () => void step().catch(() => {}));
+        }
+      });
     const advertisement = req.method === 'GET' && req.url?.includes('service=git-receive-pack');
     if (!advertisement) return forward();
     proxy.pushes++;
